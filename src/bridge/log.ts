@@ -1,0 +1,70 @@
+// One log line per request (design: model asked / sent, upstream, status, TTFT, tokens, tokens/s).
+// Never logs request bodies, headers, keys or tokens.
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  modelAsked?: string;
+  modelSent?: string;
+  upstream?: string;
+  stream?: boolean;
+  ttftMs?: number;
+  durationMs: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  tokensPerSecond?: number;
+  overheadMs?: number;
+  error?: string;
+  warnings?: string[];
+}
+
+export interface BridgeLogger {
+  request(entry: RequestLogEntry): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+const round = (n: number | undefined, digits = 1): number | undefined =>
+  n === undefined || !Number.isFinite(n) ? undefined : Number(n.toFixed(digits));
+
+export function createLogger(
+  format: 'text' | 'json',
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  now: () => Date = () => new Date(),
+): BridgeLogger {
+  if (format === 'json') {
+    return {
+      request: (e) => write(JSON.stringify({ time: now().toISOString(), level: 'info', msg: 'request', ...e })),
+      info: (msg, fields) => write(JSON.stringify({ time: now().toISOString(), level: 'info', msg, ...fields })),
+      warn: (msg, fields) => write(JSON.stringify({ time: now().toISOString(), level: 'warn', msg, ...fields })),
+    };
+  }
+  const kv = (fields?: Record<string, unknown>) =>
+    fields
+      ? Object.entries(fields)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join('')
+      : '';
+  return {
+    request(e) {
+      const parts = [`${e.method} ${e.path}`, String(e.status)];
+      if (e.modelAsked) parts.push(`model=${e.modelAsked}${e.modelSent && e.modelSent !== e.modelAsked ? `→${e.modelSent}` : ''}`);
+      if (e.upstream) parts.push(`upstream=${e.upstream}`);
+      if (e.stream !== undefined) parts.push(e.stream ? 'stream' : 'no-stream');
+      if (e.ttftMs !== undefined) parts.push(`ttft=${Math.round(e.ttftMs)}ms`);
+      if (e.inputTokens !== undefined) parts.push(`in=${e.inputTokens}`);
+      if (e.outputTokens !== undefined) parts.push(`out=${e.outputTokens}`);
+      if (e.tokensPerSecond !== undefined) parts.push(`tok/s=${round(e.tokensPerSecond)}`);
+      parts.push(`${Math.round(e.durationMs)}ms`);
+      if (e.error) parts.push(`error=${JSON.stringify(e.error)}`);
+      if (e.warnings?.length) parts.push(`warnings=${JSON.stringify(e.warnings)}`);
+      write(`${now().toISOString()} ${parts.join(' ')}`);
+    },
+    info: (msg, fields) => write(`${now().toISOString()} ${msg}${kv(fields)}`),
+    warn: (msg, fields) => write(`${now().toISOString()} WARN ${msg}${kv(fields)}`),
+  };
+}
+
+export const silentLogger: BridgeLogger = { request() {}, info() {}, warn() {} };

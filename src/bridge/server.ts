@@ -1,0 +1,525 @@
+// The bridge's HTTP side (design.md §4.1, §4.4, §4.8): node:http, routes, body limits,
+// back-pressure, client disconnects, pings. Translation itself is pure and lives in translate/.
+import { createHmac, randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DsbConfig } from '../config/schema.js';
+import { isLoopbackHost } from '../config/schema.js';
+import { formatZodIssues } from '../config/load.js';
+import { BridgeError, errorBody } from './anthropic/errors.js';
+import { type MessagesRequest, type StreamEvent, countTokensRequestSchema, messagesRequestSchema } from './anthropic/schema.js';
+import { encodeSseEvent } from './anthropic/sse.js';
+import { estimatePromptTokens } from './context/estimate.js';
+import { startDemoUpstream } from './demo-upstream.js';
+import { type BridgeLogger, type RequestLogEntry, createLogger } from './log.js';
+import { UpstreamSseDecoder } from './openai/sse-decoder.js';
+import type { ChatCompletionResponse } from './openai/types.js';
+import { convertConnectionError, convertUpstreamError } from './translate/errors.js';
+import { convertMessagesRequest } from './translate/request.js';
+import { assembleMessage, responseAsChunk } from './translate/response.js';
+import { StreamTranslator } from './translate/stream.js';
+import { Upstream } from './upstream.js';
+
+export const BRIDGE_VERSION = '0.1.0';
+
+export interface BridgeOptions {
+  config: DsbConfig;
+  /** Run the built-in demo upstream in-process and send every request there. */
+  demo?: boolean;
+  logger?: BridgeLogger;
+}
+
+export interface RunningBridge {
+  url: string;
+  port: number;
+  host: string;
+  /** The upstream URLs in use (the demo upstream's when `demo`). */
+  upstreams: string[];
+  close(): Promise<void>;
+}
+
+const CORS_AND_JSON = { 'content-type': 'application/json' };
+
+class BodyTooLargeError extends Error {}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLargeError());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLargeError());
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...CORS_AND_JSON, 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendError(res: http.ServerResponse, error: BridgeError): void {
+  sendJson(res, error.status, error.toBody(), error.headers);
+}
+
+/** Constant-time token check: hashing first makes the comparison independent of the token's length. */
+function tokenMatches(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function clientToken(req: http.IncomingMessage): string | undefined {
+  const apiKey = req.headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey) return apiKey;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '');
+  return undefined;
+}
+
+const TIERS = ['opus', 'sonnet', 'haiku'] as const;
+
+/** The model id to send upstream for the name Claude Code asked for (full routing: issue 3). */
+async function resolveModel(asked: string, override: string | undefined, config: DsbConfig, upstream: Upstream): Promise<string> {
+  if (override) return override;
+  const mapped = config.models[asked] ?? TIERS.filter((t) => asked.includes(t)).map((t) => config.models[t]).find(Boolean);
+  if (mapped) return mapped;
+  if (config.models.default) return config.models.default;
+  return (await upstream.model()) ?? asked;
+}
+
+export async function startBridge(options: BridgeOptions): Promise<RunningBridge> {
+  const { config } = options;
+  const server = config.server;
+  if (!isLoopbackHost(server.host) && !server.authToken) {
+    throw new BridgeError(
+      500,
+      'api_error',
+      `refusing to listen on ${server.host} without an auth token: set DSB_AUTH_TOKEN (or server.authToken) so that only your clients can use the upstream`,
+    );
+  }
+  const logger = options.logger ?? createLogger(server.logFormat);
+  const demo = options.demo ? await startDemoUpstream({ host: '127.0.0.1', port: 0 }) : undefined;
+  const upstreamConfigs = demo ? [{ url: demo.url, kind: 'openai' as const }] : config.upstreams;
+  const upstreams = upstreamConfigs.map((u) => new Upstream(u, server));
+  const signingKey = randomBytes(32);
+  const signThinking = (thinking: string) =>
+    `dsb1.${createHmac('sha256', signingKey).update(thinking).digest('base64url')}`;
+  const newId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64url')}`;
+  const sockets = new Set<import('node:net').Socket>();
+
+  const pickUpstream = (): Upstream => {
+    let best = upstreams[0]!;
+    for (const u of upstreams) if (u.outstanding < best.outstanding) best = u;
+    return best;
+  };
+
+  async function handleMessages(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLogEntry, started: number): Promise<void> {
+    const raw = await readBody(req, server.bodyLimitBytes);
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new BridgeError(400, 'invalid_request_error', `request body is not valid JSON: ${(err as Error).message}`);
+    }
+    const parsed = messagesRequestSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new BridgeError(400, 'invalid_request_error', `invalid request: ${formatZodIssues(parsed.error).replace(/\n/g, '; ')}`);
+    }
+    const request: MessagesRequest = parsed.data;
+    log.modelAsked = request.model;
+    log.stream = request.stream === true;
+    const upstream = pickUpstream();
+    log.upstream = upstream.url;
+    const override = req.headers['x-model-override'];
+    const model = await resolveModel(request.model, typeof override === 'string' ? override : undefined, config, upstream);
+    log.modelSent = model;
+    const maxTokens = upstream.config.maxOutputTokens ? Math.min(request.max_tokens, upstream.config.maxOutputTokens) : request.max_tokens;
+    const converted = convertMessagesRequest(request, {
+      model,
+      maxTokens,
+      thinkingStyle: upstream.config.kind === 'deepseek-api' ? 'deepseek-api' : upstream.config.kind === 'openai' && !demo ? 'none' : 'chat-template',
+    });
+    const inputTokens = estimatePromptTokens(converted.request);
+    log.inputTokens = inputTokens;
+    const warnings = [...converted.warnings];
+    const translator = new StreamTranslator({
+      messageId: newId('msg_'),
+      model: request.model,
+      inputTokens,
+      names: converted.names,
+      stopSequences: request.stop_sequences,
+      signThinking,
+      newToolId: () => newId('toolu_'),
+    });
+    const errorContext = { url: upstream.url, model, promptTokens: inputTokens, contextSize: upstream.config.contextSize };
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.on('close', onClose);
+    const overheadMs = performance.now() - started;
+    log.overheadMs = overheadMs;
+    const extraHeaders: Record<string, string> = { 'x-dsb-overhead-ms': overheadMs.toFixed(2) };
+    if (warnings.length) extraHeaders['x-dsb-warnings'] = encodeURIComponent(warnings.join('; ')).slice(0, 2000);
+
+    upstream.outstanding++;
+    try {
+      let upstreamRes: Awaited<ReturnType<Upstream['request']>>;
+      try {
+        upstreamRes = await upstream.request('POST', '/v1/chat/completions', JSON.stringify(converted.request), {
+          signal: controller.signal,
+          accept: request.stream ? 'text/event-stream' : 'application/json',
+        });
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        throw convertConnectionError(err, errorContext);
+      }
+      if (upstreamRes.status < 200 || upstreamRes.status >= 300) {
+        const text = await upstreamRes.body.text().catch(() => '');
+        throw convertUpstreamError(upstreamRes.status, text, upstreamRes.headers, errorContext);
+      }
+      const contentType = String(upstreamRes.headers['content-type'] ?? '');
+      const isSse = contentType.includes('text/event-stream');
+
+      if (!request.stream) {
+        // Non-streaming: one JSON document (or, from servers that stream anyway, SSE to fold).
+        let events: StreamEvent[];
+        if (isSse) {
+          events = translator.start();
+          const decoder = new UpstreamSseDecoder();
+          for await (const chunk of upstreamRes.body) {
+            for (const e of decoder.push(chunk as Buffer)) events.push(...translator.pushData(e.data));
+          }
+          for (const e of decoder.end()) events.push(...translator.pushData(e.data));
+          events.push(...translator.end());
+        } else {
+          const text = await upstreamRes.body.text();
+          let body: ChatCompletionResponse;
+          try {
+            body = JSON.parse(text) as ChatCompletionResponse;
+          } catch {
+            throw new BridgeError(502, 'api_error', `upstream ${upstream.url} sent a response that is not JSON: ${text.slice(0, 200)}`);
+          }
+          events = [...translator.start(), ...translator.push(responseAsChunk(body)), ...translator.end()];
+        }
+        let message: ReturnType<typeof assembleMessage>;
+        try {
+          message = assembleMessage(events);
+        } catch (err) {
+          throw new BridgeError(502, 'api_error', (err as Error).message);
+        }
+        log.outputTokens = message.usage.output_tokens;
+        log.inputTokens = message.usage.input_tokens + (message.usage.cache_read_input_tokens ?? 0);
+        log.ttftMs = performance.now() - started;
+        sendJson(res, 200, message, extraHeaders);
+        log.status = 200;
+        return;
+      }
+
+      // Streaming: from here on errors go out as an `error` event (design.md §4.4).
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        ...extraHeaders,
+      });
+      log.status = 200;
+      let lastWrite = performance.now();
+      let firstTokenAt: number | undefined;
+      const write = async (events: StreamEvent[]): Promise<void> => {
+        if (events.length === 0 || res.destroyed) return;
+        let frame = '';
+        for (const e of events) {
+          frame += encodeSseEvent(e);
+          if (firstTokenAt === undefined && e.type === 'content_block_delta') firstTokenAt = performance.now();
+        }
+        lastWrite = performance.now();
+        if (!res.write(frame)) await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      };
+      const pingTimer = setInterval(() => {
+        if (performance.now() - lastWrite >= server.pingIntervalMs) void write(translator.ping());
+      }, Math.max(50, Math.min(1000, server.pingIntervalMs / 2)));
+      try {
+        await write(translator.start());
+        if (isSse) {
+          const decoder = new UpstreamSseDecoder();
+          try {
+            for await (const chunk of upstreamRes.body) {
+              for (const e of decoder.push(chunk as Buffer)) await write(translator.pushData(e.data));
+              if (translator.isDone) break;
+            }
+            for (const e of decoder.end()) await write(translator.pushData(e.data));
+            await write(translator.end());
+          } catch (err) {
+            if (controller.signal.aborted) return;
+            const code = (err as { code?: string }).code;
+            const reason = code === 'UND_ERR_BODY_TIMEOUT' ? `no data for ${server.idleTimeoutMs} ms` : (err as Error).message;
+            await write(translator.fail({ type: 'api_error', message: `upstream ${upstream.url} stream failed: ${reason}` }));
+          }
+        } else {
+          const text = await upstreamRes.body.text();
+          try {
+            await write(translator.push(responseAsChunk(JSON.parse(text) as ChatCompletionResponse)));
+            await write(translator.end());
+          } catch {
+            await write(translator.fail({ type: 'api_error', message: `upstream ${upstream.url} sent a response that is not JSON` }));
+          }
+        }
+      } finally {
+        clearInterval(pingTimer);
+        if (!translator.isDone) controller.abort();
+        res.end();
+        const outcome = translator.result;
+        if (outcome) {
+          log.outputTokens = outcome.usage.output_tokens;
+          log.inputTokens = outcome.usage.input_tokens + (outcome.usage.cache_read_input_tokens ?? 0);
+          warnings.push(...outcome.warnings);
+        }
+        if (firstTokenAt !== undefined) {
+          log.ttftMs = firstTokenAt - started;
+          const genSeconds = (performance.now() - firstTokenAt) / 1000;
+          if (log.outputTokens && genSeconds > 0) log.tokensPerSecond = log.outputTokens / genSeconds;
+        }
+        if (controller.signal.aborted && !translator.isDone) log.error = 'client disconnected';
+      }
+    } finally {
+      upstream.outstanding--;
+      res.off('close', onClose);
+      if (warnings.length) log.warnings = warnings;
+    }
+  }
+
+  async function handleCountTokens(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const raw = await readBody(req, server.bodyLimitBytes);
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new BridgeError(400, 'invalid_request_error', `request body is not valid JSON: ${(err as Error).message}`);
+    }
+    const parsed = countTokensRequestSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new BridgeError(400, 'invalid_request_error', `invalid request: ${formatZodIssues(parsed.error).replace(/\n/g, '; ')}`);
+    }
+    const converted = convertMessagesRequest({ ...parsed.data, max_tokens: parsed.data.max_tokens ?? 1 }, { model: parsed.data.model });
+    sendJson(res, 200, { input_tokens: estimatePromptTokens(converted.request) }, { 'x-dsb-token-count': 'estimate' });
+  }
+
+  async function handleChatCompletions(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLogEntry): Promise<void> {
+    const raw = await readBody(req, server.bodyLimitBytes);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('expected a JSON object');
+    } catch (err) {
+      sendJson(res, 400, { error: { message: `request body is not valid JSON: ${(err as Error).message}`, type: 'invalid_request_error' } });
+      log.status = 400;
+      return;
+    }
+    const upstream = pickUpstream();
+    log.upstream = upstream.url;
+    if (typeof body.model === 'string') {
+      log.modelAsked = body.model;
+      body.model = await resolveModel(body.model, undefined, config, upstream);
+      log.modelSent = body.model as string;
+    }
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    upstream.outstanding++;
+    try {
+      const up = await upstream.request('POST', '/v1/chat/completions', JSON.stringify(body), { signal: controller.signal });
+      const headers: Record<string, string> = {};
+      for (const name of ['content-type', 'retry-after']) {
+        const v = up.headers[name];
+        if (typeof v === 'string') headers[name] = v;
+      }
+      res.writeHead(up.status, headers);
+      log.status = up.status;
+      for await (const chunk of up.body) {
+        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+    } catch (err) {
+      if (controller.signal.aborted) return;
+      if (!res.headersSent) {
+        const e = convertConnectionError(err, { url: upstream.url });
+        sendJson(res, e.status, { error: { message: e.message, type: 'upstream_error' } });
+        log.status = e.status;
+      } else res.destroy();
+    } finally {
+      upstream.outstanding--;
+    }
+  }
+
+  async function handleHealth(res: http.ServerResponse): Promise<void> {
+    const states = await Promise.all(
+      upstreams.map(async (u) => {
+        const models = await u.getJson('/v1/models', 1_500);
+        return {
+          name: u.name,
+          url: u.url,
+          kind: u.config.kind,
+          reachable: models !== undefined,
+          model: u.config.model ?? ((models as { data?: Array<{ id?: string }> } | undefined)?.data?.[0]?.id ?? null),
+          contextSize: u.config.contextSize ?? null,
+          outstanding: u.outstanding,
+        };
+      }),
+    );
+    sendJson(res, 200, {
+      status: states.some((s) => s.reachable) ? 'ok' : 'degraded',
+      version: BRIDGE_VERSION,
+      demo: Boolean(demo),
+      upstreams: states,
+    });
+  }
+
+  async function handleModels(res: http.ServerResponse): Promise<void> {
+    const ids = new Set<string>(Object.keys(config.models));
+    for (const u of upstreams) {
+      const id = await u.model();
+      if (id) ids.add(id);
+    }
+    const created = new Date(0).toISOString();
+    const data = [...ids].map((id) => ({ type: 'model', id, display_name: id, created_at: created }));
+    sendJson(res, 200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+  }
+
+  const httpServer = http.createServer(async (req, res) => {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://bridge');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    const log: RequestLogEntry = { method, path, status: 0, durationMs: 0 };
+    const quiet = path === '/health' || path === '/' || path === '/api/hello';
+    try {
+      if ((path === '/' || path === '/api/hello') && (method === 'HEAD' || method === 'GET')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(method === 'HEAD' ? undefined : JSON.stringify({ status: 'ok', service: 'dsb' }));
+        log.status = 200;
+        return;
+      }
+      if (path === '/health' && method === 'GET') {
+        await handleHealth(res);
+        log.status = 200;
+        return;
+      }
+      if (server.authToken && !tokenMatches(clientToken(req), server.authToken)) {
+        throw new BridgeError(401, 'authentication_error', 'missing or wrong auth token: send it as x-api-key or Authorization: Bearer (ANTHROPIC_AUTH_TOKEN in Claude Code)', {
+          'x-should-retry': 'false',
+        });
+      }
+      const route = `${method} ${path}`;
+      switch (route) {
+        case 'POST /v1/messages':
+          await handleMessages(req, res, log, started);
+          return;
+        case 'POST /v1/messages/count_tokens':
+          await handleCountTokens(req, res);
+          log.status = 200;
+          return;
+        case 'POST /v1/chat/completions':
+          await handleChatCompletions(req, res, log);
+          return;
+        case 'GET /v1/models':
+          await handleModels(res);
+          log.status = 200;
+          return;
+        default: {
+          const known = ['/v1/messages', '/v1/messages/count_tokens', '/v1/chat/completions', '/v1/models'].includes(path);
+          throw known
+            ? new BridgeError(405, 'invalid_request_error', `method ${method} is not allowed on ${path}`)
+            : new BridgeError(404, 'not_found_error', `no route ${method} ${path}: dsb serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, GET /v1/models, GET /health`);
+        }
+      }
+    } catch (err) {
+      let error: BridgeError;
+      if (err instanceof BridgeError) error = err;
+      else if (err instanceof BodyTooLargeError) {
+        error = new BridgeError(413, 'request_too_large', `request body is larger than the limit of ${server.bodyLimitBytes} bytes`);
+        res.setHeader('connection', 'close');
+      } else {
+        error = new BridgeError(500, 'api_error', `internal bridge error: ${(err as Error).message}`);
+        logger.warn('internal error', { path, error: (err as Error).stack });
+      }
+      log.status = error.status;
+      log.error = error.message;
+      if (!res.headersSent) sendError(res, error);
+      else if (!res.writableEnded) {
+        res.write(encodeSseEvent({ type: 'error', error: { type: error.type, message: error.message } }));
+        res.end();
+      }
+    } finally {
+      log.durationMs = performance.now() - started;
+      if (!quiet || log.status >= 400) logger.request(log);
+    }
+  });
+  httpServer.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  httpServer.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  });
+  // Long prefill: never let Node time a request out from our side (the upstream timeouts govern).
+  httpServer.requestTimeout = 0;
+  httpServer.headersTimeout = 60_000;
+  httpServer.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(server.port, server.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const address = httpServer.address() as AddressInfo;
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${hostForUrl}:${address.port}`,
+    port: address.port,
+    host: address.address,
+    upstreams: upstreams.map((u) => u.url),
+    async close() {
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeIdleConnections();
+        setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, 2_000).unref();
+      });
+      await Promise.all(upstreams.map((u) => u.close()));
+      await demo?.close();
+    },
+  };
+}
+
+export { errorBody };

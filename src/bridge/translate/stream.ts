@@ -1,0 +1,302 @@
+// OpenAI chat completion chunks → Anthropic stream events: one state machine per request, pure and
+// synchronous (`push(data) → events`, `end() → events`), ids and signatures injected. It keeps every
+// invariant of design.md §4.3, whatever the upstream sends.
+import type { StopReason, StreamEvent, Usage } from '../anthropic/schema.js';
+import type { ChatCompletionChunk, ChatToolCallDelta } from '../openai/types.js';
+import { convertFinishReason } from './finish-reason.js';
+import { repairToolArguments } from './json-repair.js';
+import type { ToolNameMap } from './tools.js';
+import { convertUsage } from './usage.js';
+
+export interface StreamTranslatorOptions {
+  messageId: string;
+  /** The model name the client asked for (echoed back, as Anthropic does). */
+  model: string;
+  /** Prompt tokens known before streaming: Claude Code sizes its context from message_start. */
+  inputTokens: number;
+  names: ToolNameMap;
+  stopSequences?: readonly string[];
+  /** Mints the signature of a thinking block (design.md §4.6). */
+  signThinking: (thinking: string) => string;
+  /** Makes an id for a tool call the upstream sent without one. */
+  newToolId: () => string;
+}
+
+interface ToolCallState {
+  id: string | undefined;
+  name: string | undefined;
+  args: string;
+}
+
+export interface StreamOutcome {
+  stopReason: StopReason | null;
+  usage: Usage;
+  /** Things the translator repaired or dropped, for the log. */
+  warnings: string[];
+}
+
+/** An upstream failure to report after the first byte, as the `error` event. */
+export interface StreamFailure {
+  type: string;
+  message: string;
+}
+
+export function toClientToolId(id: string | undefined, newToolId: () => string): string {
+  if (!id) return newToolId();
+  return id.startsWith('toolu_') ? id : `toolu_${id}`;
+}
+
+export class StreamTranslator {
+  private started = false;
+  private done = false;
+  private nextIndex = 0;
+  private open: { kind: 'text' | 'thinking'; index: number; thinking: string } | undefined;
+  private readonly tools = new Map<number, ToolCallState>();
+  private lastToolKey: number | undefined;
+  private finishReason: string | null | undefined;
+  private matchedStop: unknown;
+  private usage: ChatCompletionChunk['usage'];
+  private deltaCount = 0;
+  private sawContent = false;
+  readonly warnings: string[] = [];
+  private outcome: StreamOutcome | undefined;
+
+  constructor(private readonly options: StreamTranslatorOptions) {}
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  get isDone(): boolean {
+    return this.done;
+  }
+
+  /** Whether any content (text, thinking or a tool call) has come from the upstream yet. */
+  get hasContent(): boolean {
+    return this.sawContent;
+  }
+
+  get result(): StreamOutcome | undefined {
+    return this.outcome;
+  }
+
+  /** The `message_start` event; emitted once, before anything else. */
+  start(): StreamEvent[] {
+    if (this.started) return [];
+    this.started = true;
+    return [
+      {
+        type: 'message_start',
+        message: {
+          id: this.options.messageId,
+          type: 'message',
+          role: 'assistant',
+          model: this.options.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: this.options.inputTokens, output_tokens: 0 },
+        },
+      },
+    ];
+  }
+
+  ping(): StreamEvent[] {
+    return this.started && !this.done ? [{ type: 'ping' }] : [];
+  }
+
+  /** One SSE `data:` payload from the upstream. */
+  pushData(data: string): StreamEvent[] {
+    if (this.done) return [];
+    const trimmed = data.trim();
+    if (trimmed === '[DONE]') return this.end();
+    if (trimmed === '') return [];
+    let chunk: ChatCompletionChunk;
+    try {
+      chunk = JSON.parse(trimmed) as ChatCompletionChunk;
+    } catch {
+      return this.fail({ type: 'api_error', message: `upstream sent a stream chunk that is not JSON: ${trimmed.slice(0, 200)}` });
+    }
+    return this.push(chunk);
+  }
+
+  push(chunk: ChatCompletionChunk): StreamEvent[] {
+    if (this.done) return [];
+    if (typeof chunk !== 'object' || chunk === null) {
+      return this.fail({ type: 'api_error', message: 'upstream sent a stream chunk that is not an object' });
+    }
+    if (chunk.error) {
+      const err = chunk.error as { message?: unknown };
+      const message = typeof err.message === 'string' ? err.message : JSON.stringify(chunk.error);
+      return this.fail({ type: 'api_error', message: `upstream error mid-stream: ${message}` });
+    }
+    const events = this.start();
+    if (chunk.usage) this.usage = chunk.usage;
+    const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+    if (!choice) return events;
+    const delta = choice.delta ?? {};
+    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    if (typeof reasoning === 'string' && reasoning.length > 0) this.thinkingDelta(reasoning, events);
+    if (typeof delta.content === 'string' && delta.content.length > 0) this.textDelta(delta.content, events);
+    if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) this.toolDelta(call);
+    if (choice.finish_reason) {
+      this.finishReason = choice.finish_reason;
+      if (choice.stop_reason !== undefined && choice.stop_reason !== null) this.matchedStop = choice.stop_reason;
+    }
+    return events;
+  }
+
+  /** The upstream finished (`[DONE]`, or the body ended after a finish_reason). */
+  end(): StreamEvent[] {
+    if (this.done) return [];
+    if (this.finishReason === undefined && !this.sawContent) {
+      // Nothing at all came: an empty completion is still a valid, empty message.
+      this.finishReason = 'stop';
+    }
+    if (this.finishReason === undefined) {
+      return this.fail({ type: 'api_error', message: 'upstream closed the stream before it finished the answer' });
+    }
+    const events = this.start();
+    this.closeOpen(events);
+    const toolUses = this.flushTools(events);
+    const stop = convertFinishReason(this.finishReason, {
+      hasToolCalls: toolUses > 0,
+      matchedStop: this.matchedStop,
+      stopSequences: this.options.stopSequences,
+    });
+    // A cut-off call that had to be turned into text is still a max_tokens stop, never tool_use.
+    let stopReason = stop.stopReason;
+    if (stopReason === 'tool_use' && toolUses === 0) stopReason = 'end_turn';
+    const usage = convertUsage(this.usage, { inputTokens: this.options.inputTokens, outputTokens: this.deltaCount });
+    events.push({
+      type: 'message_delta',
+      delta: { stop_reason: stopReason, stop_sequence: stop.stopSequence },
+      usage,
+    });
+    events.push({ type: 'message_stop' });
+    this.done = true;
+    this.outcome = { stopReason, usage, warnings: this.warnings };
+    return events;
+  }
+
+  /** Ends the stream with an `error` event, after closing any open block (design.md §4.4). */
+  fail(failure: StreamFailure): StreamEvent[] {
+    if (this.done) return [];
+    const events = this.start();
+    this.closeOpen(events);
+    events.push({ type: 'error', error: { type: failure.type, message: failure.message } });
+    this.done = true;
+    this.outcome = {
+      stopReason: null,
+      usage: convertUsage(this.usage, { inputTokens: this.options.inputTokens, outputTokens: this.deltaCount }),
+      warnings: this.warnings,
+    };
+    return events;
+  }
+
+  private thinkingDelta(text: string, events: StreamEvent[]): void {
+    this.sawContent = true;
+    this.deltaCount++;
+    if (this.open?.kind !== 'thinking') {
+      this.closeOpen(events);
+      this.open = { kind: 'thinking', index: this.nextIndex++, thinking: '' };
+      events.push({
+        type: 'content_block_start',
+        index: this.open.index,
+        content_block: { type: 'thinking', thinking: '', signature: '' },
+      });
+    }
+    this.open.thinking += text;
+    events.push({ type: 'content_block_delta', index: this.open.index, delta: { type: 'thinking_delta', thinking: text } });
+  }
+
+  private textDelta(text: string, events: StreamEvent[]): void {
+    this.sawContent = true;
+    this.deltaCount++;
+    if (this.open?.kind !== 'text') {
+      this.closeOpen(events);
+      this.open = { kind: 'text', index: this.nextIndex++, thinking: '' };
+      events.push({ type: 'content_block_start', index: this.open.index, content_block: { type: 'text', text: '' } });
+    }
+    events.push({ type: 'content_block_delta', index: this.open.index, delta: { type: 'text_delta', text } });
+  }
+
+  /**
+   * Tool calls are collected and emitted as whole blocks when the answer ends: a block already
+   * started cannot be taken back, and arguments cut off by the token limit, or interleaved
+   * parallel calls, are only known to be complete (and repairable) at the end.
+   */
+  private toolDelta(call: ChatToolCallDelta): void {
+    this.sawContent = true;
+    this.deltaCount++;
+    let key = typeof call.index === 'number' ? call.index : undefined;
+    if (key === undefined) {
+      // Servers that send whole calls without `index`: a new id starts a new call.
+      const last = this.lastToolKey === undefined ? undefined : this.tools.get(this.lastToolKey);
+      const continues = last !== undefined && (!call.id || call.id === last.id);
+      key = continues ? this.lastToolKey! : this.tools.size === 0 ? 0 : Math.max(...this.tools.keys()) + 1;
+    }
+    let state = this.tools.get(key);
+    if (!state) {
+      state = { id: undefined, name: undefined, args: '' };
+      this.tools.set(key, state);
+    }
+    this.lastToolKey = key;
+    if (call.id && !state.id) state.id = call.id;
+    if (call.function?.name) state.name = (state.name ?? '') + call.function.name;
+    if (typeof call.function?.arguments === 'string') state.args += call.function.arguments;
+  }
+
+  private closeOpen(events: StreamEvent[]): void {
+    const open = this.open;
+    if (!open) return;
+    if (open.kind === 'thinking') {
+      events.push({
+        type: 'content_block_delta',
+        index: open.index,
+        delta: { type: 'signature_delta', signature: this.options.signThinking(open.thinking) },
+      });
+    }
+    events.push({ type: 'content_block_stop', index: open.index });
+    this.open = undefined;
+  }
+
+  /** Emits the collected tool calls in index order; returns how many became tool_use blocks. */
+  private flushTools(events: StreamEvent[]): number {
+    let emitted = 0;
+    const keys = [...this.tools.keys()].sort((a, b) => a - b);
+    for (const key of keys) {
+      const call = this.tools.get(key)!;
+      if (!call.name) {
+        this.warnings.push(`tool call ${key} without a name dropped`);
+        continue;
+      }
+      const name = this.options.names.clientName(call.name);
+      const repaired = repairToolArguments(call.args);
+      if (!repaired) {
+        // Not JSON at all: show it as text rather than send tool input that cannot parse.
+        this.warnings.push(`tool call ${name} had arguments that are not JSON; sent as text`);
+        const index = this.nextIndex++;
+        events.push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+        events.push({
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'text_delta', text: `[unparsable call of tool ${name}: ${call.args}]` },
+        });
+        events.push({ type: 'content_block_stop', index });
+        continue;
+      }
+      if (repaired.repaired) this.warnings.push(`tool call ${name} had cut-off arguments; repaired`);
+      const index = this.nextIndex++;
+      events.push({
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'tool_use', id: toClientToolId(call.id, this.options.newToolId), name, input: {} },
+      });
+      events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: repaired.json } });
+      events.push({ type: 'content_block_stop', index });
+      emitted++;
+    }
+    return emitted;
+  }
+}

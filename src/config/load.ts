@@ -1,0 +1,127 @@
+// Loads the effective config: defaults < user config < project dsb.config.json < DSB_* env < flags.
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { projectConfigFile, userConfigFile } from './paths.js';
+import { type DsbConfig, type DsbConfigInput, configSchema } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** "server.port: expected number, received string" lines, one per zod issue. */
+export function formatZodIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('\n');
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge of plain objects; arrays and scalars from `over` replace those of `base`. */
+export function mergeConfig(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const prev = out[key];
+    out[key] = isPlain(prev) && isPlain(value) ? mergeConfig(prev, value) : value;
+  }
+  return out;
+}
+
+function readJsonFile(file: string, required: boolean): Plain | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isPlain(parsed)) throw new ConfigError(`config file ${file} must hold a JSON object`);
+  const check = configSchema.safeParse(parsed);
+  if (!check.success) throw new ConfigError(`invalid config in ${file}:\n${formatZodIssues(check.error)}`);
+  return parsed;
+}
+
+const intFromEnv = (env: NodeJS.ProcessEnv, name: string): number | undefined => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new ConfigError(`environment variable ${name}=${raw}: expected an integer`);
+  return n;
+};
+
+/** The DSB_* environment variables, as a partial config. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
+  const server: Plain = {
+    host: env.DSB_HOST || undefined,
+    port: intFromEnv(env, 'DSB_PORT'),
+    authToken: env.DSB_AUTH_TOKEN || undefined,
+    logFormat: env.DSB_LOG_FORMAT || undefined,
+    bodyLimitBytes: intFromEnv(env, 'DSB_BODY_LIMIT_BYTES'),
+  };
+  const out: Plain = { server };
+  if (env.DSB_UPSTREAM) {
+    out.upstreams = env.DSB_UPSTREAM.split(',')
+      .map((u) => u.trim())
+      .filter(Boolean)
+      .map((url) => ({
+        url,
+        apiKey: env.DSB_UPSTREAM_API_KEY || undefined,
+        model: env.DSB_UPSTREAM_MODEL || undefined,
+      }));
+  }
+  return out;
+}
+
+export interface LoadOptions {
+  /** An explicit config file (`--config`): it must exist. */
+  configFile?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags: highest precedence. */
+  overrides?: DsbConfigInput | Plain;
+}
+
+export interface LoadedConfig {
+  config: DsbConfig;
+  /** The files that contributed, lowest precedence first. */
+  sources: string[];
+}
+
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const sources: string[] = [];
+  let merged: Plain = {};
+  const layers: Array<[string, boolean]> = options.configFile
+    ? [[options.configFile, true]]
+    : [
+        [userConfigFile(env), false],
+        [projectConfigFile(options.cwd), false],
+      ];
+  for (const [file, required] of layers) {
+    const layer = readJsonFile(file, required);
+    if (layer) {
+      sources.push(file);
+      merged = mergeConfig(merged, layer);
+    }
+  }
+  merged = mergeConfig(merged, configFromEnv(env));
+  if (options.overrides) merged = mergeConfig(merged, options.overrides as Plain);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(
+      `invalid configuration (from ${sources.length ? sources.join(', ') : 'flags and environment'}):\n${formatZodIssues(result.error)}`,
+    );
+  }
+  return { config: result.data, sources };
+}
