@@ -123,9 +123,13 @@ export function convertConnectionError(error: unknown, context: UpstreamErrorCon
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
     return new BridgeError(504, 'api_error', `upstream ${context.url} did not answer in time (${reason}); is the model still loading? run dsb doctor`);
   }
-  return new BridgeError(
-    502,
-    'api_error',
-    `cannot reach the upstream at ${context.url} (${reason}): is llama-server (or vLLM/Ollama) running there? Start it (dsb launch) or run dsb doctor`,
-  );
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EAI_AGAIN') {
+    return new BridgeError(
+      502,
+      'api_error',
+      `cannot reach the upstream at ${context.url} (${reason}): is llama-server (or vLLM/Ollama) running there? Start it (dsb launch) or run dsb doctor`,
+    );
+  }
+  const detail = (error as Error).message && (error as Error).message !== reason ? `${reason}: ${(error as Error).message}` : reason;
+  return new BridgeError(502, 'api_error', `the connection to the upstream at ${context.url} failed (${detail}); run dsb doctor if it keeps happening`);
 }

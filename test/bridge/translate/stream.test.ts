@@ -1,0 +1,191 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StreamEvent } from '../../../src/bridge/anthropic/schema.js';
+import { assembleMessage } from '../../../src/bridge/translate/response.js';
+import { StreamTranslator } from '../../../src/bridge/translate/stream.js';
+import { ToolNameMap } from '../../../src/bridge/translate/tools.js';
+import { checkStreamInvariants } from '../../../src/probe/invariants.js';
+import { testTranslator, translateSse } from '../../support/translate-harness.js';
+
+const dir = path.join(import.meta.dirname, '../../fixtures/translate/stream');
+const fixtures = readdirSync(dir).filter((f) => f.endsWith('.sse'));
+const load = (name: string) => readFileSync(path.join(dir, name));
+const asSse = (events: StreamEvent[]) => events.map((e) => ({ event: e.type, data: e as unknown }));
+
+describe('stream translator golden fixtures', () => {
+  it('has a fixture for every case the issue names', () => {
+    for (const name of [
+      'text.sse',
+      'text-then-tool.sse',
+      'parallel-tools-interleaved.sse',
+      'one-char-fragments.sse',
+      'content-and-finish-one-chunk.sse',
+      'usage-after-finish.sse',
+      'length-cuts-tool-call.sse',
+      'reasoning-then-text.sse',
+      'multibyte-utf8.sse',
+      'error-after-first-byte.sse',
+      'empty-completion.sse',
+    ]) {
+      expect(fixtures).toContain(name);
+    }
+  });
+
+  for (const name of fixtures) {
+    describe(name, () => {
+      const bytes = load(name);
+      const whole = translateSse(bytes);
+
+      it('matches its golden event list', async () => {
+        await expect(`${JSON.stringify(whole, null, 1)}\n`).toMatchFileSnapshot(path.join(dir, name.replace(/\.sse$/, '.events.json')));
+      });
+
+      it('keeps every stream invariant', () => {
+        expect(checkStreamInvariants(asSse(whole))).toEqual([]);
+      });
+
+      it('gives identical output when split at every byte offset', () => {
+        for (let at = 1; at < bytes.length; at++) {
+          const split = translateSse(bytes, [at]);
+          if (JSON.stringify(split) !== JSON.stringify(whole)) {
+            expect.fail(`split at byte ${at} changed the output`);
+          }
+        }
+      });
+    });
+  }
+});
+
+describe('stream translator behaviour', () => {
+  const message = (name: string) => assembleMessage(translateSse(load(name)));
+
+  it('streams llama-server text with usage that excludes cached prompt tokens', () => {
+    const m = message('text.sse');
+    expect(m.content).toEqual([{ type: 'text', text: '.' }]);
+    expect(m.stop_reason).toBe('end_turn');
+    expect(m.usage).toEqual({ input_tokens: 1, cache_read_input_tokens: 55, output_tokens: 2 });
+  });
+
+  it('emits text, then the tool call with parsed input and a toolu_ id', () => {
+    const m = message('text-then-tool.sse');
+    expect(m.content[0]).toEqual({ type: 'text', text: '.' });
+    const tool = m.content[1] as { type: string; id: string; name: string; input: unknown };
+    expect(tool.type).toBe('tool_use');
+    expect(tool.id).toBe('toolu_eqgMN4Dkie0KUYxLSBnbqVpwdNU2lUPk');
+    expect(tool.name).toBe('get_weather');
+    expect(typeof tool.input).toBe('object');
+    expect(m.stop_reason).toBe('tool_use');
+  });
+
+  it('untangles interleaved parallel calls into one block each, in index order', () => {
+    const m = message('parallel-tools-interleaved.sse');
+    expect(m.content).toEqual([
+      { type: 'tool_use', id: 'toolu_call_a', name: 'get_weather', input: { city: 'Paris' } },
+      { type: 'tool_use', id: 'toolu_call_b', name: 'get_weather', input: { city: 'Tokyo', unit: 'c' } },
+    ]);
+  });
+
+  it('reassembles one-character argument fragments exactly', () => {
+    const m = message('one-char-fragments.sse');
+    expect(m.content[1]).toMatchObject({ name: 'Write', input: { file_path: '/tmp/a b.txt', content: 'line1\nline "two"' } });
+  });
+
+  it('repairs a call cut by the token limit and stops with max_tokens', () => {
+    const m = message('length-cuts-tool-call.sse');
+    expect(m.stop_reason).toBe('max_tokens');
+    expect(m.content.at(-1)).toMatchObject({ type: 'tool_use', name: 'get_weather', input: {} });
+    const mid = message('length-cuts-mid-string.sse');
+    expect(mid.stop_reason).toBe('max_tokens');
+    expect(mid.content[0]).toMatchObject({ input: { file_path: '/x', content: 'abc' } });
+  });
+
+  it('turns arguments that are not JSON into text, never into broken tool input', () => {
+    const m = message('tool-arguments-not-json.sse');
+    expect(m.content).toHaveLength(1);
+    expect(m.content[0]).toMatchObject({ type: 'text' });
+    expect(m.stop_reason).toBe('end_turn');
+  });
+
+  it('closes thinking with a signature before text opens', () => {
+    const events = translateSse(load('reasoning-then-text.sse'));
+    const types = events.map((e) => (e.type === 'content_block_delta' ? e.delta.type : e.type));
+    const sig = types.indexOf('signature_delta');
+    expect(sig).toBeGreaterThan(0);
+    expect(types.indexOf('text_delta')).toBeGreaterThan(sig);
+    const m = assembleMessage(events);
+    expect(m.content).toEqual([
+      { type: 'thinking', thinking: 'Let me think about it.', signature: 'sig-22' },
+      { type: 'text', text: 'The answer is 42.' },
+    ]);
+  });
+
+  it('handles reasoning and content in one chunk (vLLM)', () => {
+    expect(message('reasoning-and-content-one-chunk.sse').content.map((b) => b.type)).toEqual(['thinking', 'text']);
+  });
+
+  it('reassembles UTF-8 sequences split across chunks', () => {
+    expect(message('multibyte-utf8.sse').content).toEqual([{ type: 'text', text: '你好，世界！ 🦙🚀 naïve café ß∑' }]);
+  });
+
+  it('ends with an error event (after closing the open block) when the upstream fails mid-stream', () => {
+    for (const name of ['error-after-first-byte.sse', 'cut-without-finish.sse', 'garbage-chunk.sse']) {
+      const events = translateSse(load(name));
+      const last = events.at(-1)!;
+      expect(last.type, name).toBe('error');
+      expect(events.at(-2)).toEqual({ type: 'content_block_stop', index: 0 });
+      expect(events.some((e) => e.type === 'message_stop')).toBe(false);
+    }
+  });
+
+  it('answers an empty completion with an empty message, not an empty text block', () => {
+    const events = translateSse(load('empty-completion.sse'));
+    expect(events.map((e) => e.type)).toEqual(['message_start', 'message_delta', 'message_stop']);
+  });
+
+  it('ignores SSE comments and CRLF line ends', () => {
+    expect(message('sse-comments-crlf.sse').content).toEqual([{ type: 'text', text: 'ok' }]);
+  });
+
+  it('separates whole calls sent without an index', () => {
+    const m = message('whole-calls-without-index.sse');
+    expect(m.content).toEqual([
+      { type: 'tool_use', id: 'toolu_call_x', name: 'Bash', input: { command: 'ls' } },
+      { type: 'tool_use', id: 'toolu_call_y', name: 'Read', input: { file_path: '/a' } },
+    ]);
+  });
+
+  it('maps shortened tool names back to the client names', () => {
+    const names = new ToolNameMap();
+    const long = `mcp__server__${'x'.repeat(80)}`;
+    const upstreamName = names.upstreamName(long);
+    expect(upstreamName.length).toBeLessThanOrEqual(64);
+    const t = testTranslator(names);
+    const events = [
+      ...t.start(),
+      ...t.push({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'c1', function: { name: upstreamName, arguments: '{}' } }] } }] }),
+      ...t.push({ choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }),
+      ...t.end(),
+    ];
+    expect(assembleMessage(events).content[0]).toMatchObject({ name: long });
+  });
+
+  it('reports the stop sequence vLLM names', () => {
+    const translator = new StreamTranslator({
+      messageId: 'm',
+      model: 'x',
+      inputTokens: 1,
+      names: new ToolNameMap(),
+      stopSequences: ['END'],
+      signThinking: () => 's',
+      newToolId: () => 'toolu_1',
+    });
+    const events = [
+      ...translator.start(),
+      ...translator.push({ choices: [{ index: 0, delta: { content: 'a' }, finish_reason: 'stop', stop_reason: 'END' }] }),
+      ...translator.end(),
+    ];
+    const m = assembleMessage(events);
+    expect([m.stop_reason, m.stop_sequence]).toEqual(['stop_sequence', 'END']);
+  });
+});
