@@ -6,19 +6,26 @@ import type { AddressInfo } from 'node:net';
 import type { DsbConfig } from '../config/schema.js';
 import { isLoopbackHost } from '../config/schema.js';
 import { formatZodIssues } from '../config/load.js';
-import { BridgeError, errorBody } from './anthropic/errors.js';
+import { BridgeError, errorBody, promptTooLongError } from './anthropic/errors.js';
 import { type MessagesRequest, type StreamEvent, countTokensRequestSchema, messagesRequestSchema } from './anthropic/schema.js';
-import { encodeSseEvent } from './anthropic/sse.js';
-import { estimatePromptTokens } from './context/estimate.js';
+import { encodeSseEvent, encodeSseEvents } from './anthropic/sse.js';
 import { startDemoUpstream } from './demo-upstream.js';
 import { type BridgeLogger, type RequestLogEntry, createLogger } from './log.js';
 import { UpstreamSseDecoder } from './openai/sse-decoder.js';
-import type { ChatCompletionResponse } from './openai/types.js';
+import type { ChatCompletionRequest, ChatCompletionResponse } from './openai/types.js';
 import { convertConnectionError, convertUpstreamError } from './translate/errors.js';
 import { convertMessagesRequest } from './translate/request.js';
 import { assembleMessage, responseAsChunk } from './translate/response.js';
 import { StreamTranslator } from './translate/stream.js';
 import { Upstream } from './upstream.js';
+import { planOutputTokens } from './context/clamp.js';
+import { detectTruncation } from './context/ollama-truncation.js';
+import { REASONING_PLACEHOLDER } from './profile.js';
+import { BridgeMetrics } from './metrics.js';
+import { ReasoningCache } from './reasoning-cache.js';
+import { ResponseCache, replayEvents } from './response-cache.js';
+import { type Route, Router } from './router.js';
+import { UpstreamRuntime } from './runtime.js';
 
 export const BRIDGE_VERSION = '0.1.0';
 
@@ -93,15 +100,20 @@ function clientToken(req: http.IncomingMessage): string | undefined {
   return undefined;
 }
 
-const TIERS = ['opus', 'sonnet', 'haiku'] as const;
+const KNOWN_ROUTES = new Set(['/v1/messages', '/v1/messages/count_tokens', '/v1/chat/completions', '/v1/models', '/health', '/metrics', '/', '/api/hello']);
 
-/** The model id to send upstream for the name Claude Code asked for (full routing: issue 3). */
-async function resolveModel(asked: string, override: string | undefined, config: DsbConfig, upstream: Upstream): Promise<string> {
-  if (override) return override;
-  const mapped = config.models[asked] ?? TIERS.filter((t) => asked.includes(t)).map((t) => config.models[t]).find(Boolean);
-  if (mapped) return mapped;
-  if (config.models.default) return config.models.default;
-  return (await upstream.model()) ?? asked;
+/** Upstream statuses worth trying another replica for (before the first byte only). */
+const FAILOVER_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+interface PreparedRequest {
+  runtime: UpstreamRuntime;
+  model: string;
+  body: string;
+  converted: ReturnType<typeof convertMessagesRequest>;
+  promptTokens: number;
+  countMethod: string;
+  contextSize: number | undefined;
+  warnings: string[];
 }
 
 export async function startBridge(options: BridgeOptions): Promise<RunningBridge> {
@@ -116,19 +128,98 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   }
   const logger = options.logger ?? createLogger(server.logFormat);
   const demo = options.demo ? await startDemoUpstream({ host: '127.0.0.1', port: 0 }) : undefined;
-  const upstreamConfigs = demo ? [{ url: demo.url, kind: 'openai' as const }] : config.upstreams;
+  // The demo upstream behaves like llama-server (chat-template thinking switch, recorded chunk shapes).
+  const upstreamConfigs = demo ? [{ url: demo.url, kind: 'llama.cpp' as const, name: 'demo' }] : config.upstreams;
   const upstreams = upstreamConfigs.map((u) => new Upstream(u, server));
+  const runtimes = new Map(upstreams.map((u) => [u, new UpstreamRuntime(u)]));
+  const router = new Router(demo ? {} : config.models, upstreams);
+  const reasoningCache = new ReasoningCache();
+  const metrics = new BridgeMetrics();
+  const responseCache = server.cache.enabled
+    ? new ResponseCache({ maxEntries: server.cache.maxEntries, maxBytes: server.cache.maxBytes })
+    : undefined;
   const signingKey = randomBytes(32);
   const signThinking = (thinking: string) =>
     `dsb1.${createHmac('sha256', signingKey).update(thinking).digest('base64url')}`;
   const newId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64url')}`;
   const sockets = new Set<import('node:net').Socket>();
+  const loggedFallbacks = new Set<string>();
+  // With replicas, check them in the background so a dead one is skipped before a request fails on it.
+  const healthTimer =
+    upstreams.length > 1
+      ? setInterval(() => {
+          for (const u of upstreams) {
+            void u.getJson('/v1/models', 2_000).then((ok) => {
+              if (ok === undefined) router.markFailure(u);
+              else router.markSuccess(u);
+            });
+          }
+        }, server.healthCheckIntervalMs)
+      : undefined;
+  healthTimer?.unref();
 
-  const pickUpstream = (): Upstream => {
-    let best = upstreams[0]!;
-    for (const u of upstreams) if (u.outstanding < best.outstanding) best = u;
-    return best;
-  };
+  /** Model, conversion, token count and max_tokens for one upstream; throws `prompt is too long`. */
+  async function prepare(request: MessagesRequest, route: Route, upstream: Upstream, signal: AbortSignal): Promise<PreparedRequest> {
+    const runtime = runtimes.get(upstream)!;
+    const facts = await runtime.facts();
+    const model = route.model ?? (await upstream.model()) ?? facts.model ?? request.model;
+    if (route.source === 'default' && !loggedFallbacks.has(request.model)) {
+      loggedFallbacks.add(request.model);
+      logger.info(`model ${request.model} is not in the model map: using the default route`, { model });
+    }
+    const profile = runtime.profile();
+    const warnings: string[] = [];
+    let effective = request;
+    const thinkingOn = request.thinking?.type === 'enabled' || request.thinking?.type === 'adaptive';
+    const forced = request.tool_choice?.type === 'any' || request.tool_choice?.type === 'tool';
+    if (thinkingOn && forced && profile.forcedToolChoice !== 'keep') {
+      // DeepSeek in thinking mode rejects a forced tool_choice (design.md §4.6).
+      if (profile.forcedToolChoice === 'disable-thinking') {
+        effective = { ...request, thinking: { type: 'disabled' } };
+        warnings.push('forced tool_choice: thinking turned off for this request');
+      } else {
+        effective = { ...request, tool_choice: { type: 'auto' } };
+        warnings.push('forced tool_choice relaxed to auto (thinking mode)');
+      }
+    }
+    let placeholders = 0;
+    const converted = convertMessagesRequest(effective, {
+      model,
+      thinkingStyle: profile.thinkingStyle,
+      reasoningFor: (ids) => {
+        const hit = reasoningCache.recall(ids);
+        if (hit !== undefined || profile.reasoningReplay === 'off') return hit;
+        placeholders++;
+        return REASONING_PLACEHOLDER;
+      },
+    });
+    if (placeholders > 0) {
+      warnings.push(`reasoning of ${placeholders} tool-call turn(s) not in the cache: placeholder sent`);
+      logger.warn('reasoning cache miss: placeholder reasoning_content sent', { turns: placeholders, upstream: upstream.url });
+    }
+    const count = await runtime.count(converted.request, signal);
+    const outputCap = upstream.config.maxOutputTokens ?? facts.outputCap;
+    const plan = planOutputTokens({
+      requested: request.max_tokens,
+      promptTokens: count.tokens,
+      method: count.method,
+      contextSize: facts.contextSize,
+      outputCap,
+    });
+    if (!plan.ok) throw promptTooLongError(plan.promptTokens, plan.maximum);
+    converted.request.max_tokens = plan.maxTokens;
+    if (plan.clamped) warnings.push(`max_tokens ${request.max_tokens} → ${plan.maxTokens}`);
+    return {
+      runtime,
+      model,
+      body: JSON.stringify(converted.request),
+      converted,
+      promptTokens: count.tokens,
+      countMethod: count.method,
+      contextSize: facts.contextSize,
+      warnings: [...warnings, ...converted.warnings],
+    };
+  }
 
   async function handleMessages(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLogEntry, started: number): Promise<void> {
     const raw = await readBody(req, server.bodyLimitBytes);
@@ -145,59 +236,133 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const request: MessagesRequest = parsed.data;
     log.modelAsked = request.model;
     log.stream = request.stream === true;
-    const upstream = pickUpstream();
-    log.upstream = upstream.url;
     const override = req.headers['x-model-override'];
-    const model = await resolveModel(request.model, typeof override === 'string' ? override : undefined, config, upstream);
-    log.modelSent = model;
-    const maxTokens = upstream.config.maxOutputTokens ? Math.min(request.max_tokens, upstream.config.maxOutputTokens) : request.max_tokens;
-    const converted = convertMessagesRequest(request, {
-      model,
-      maxTokens,
-      thinkingStyle: upstream.config.kind === 'deepseek-api' ? 'deepseek-api' : upstream.config.kind === 'openai' && !demo ? 'none' : 'chat-template',
-    });
-    const inputTokens = estimatePromptTokens(converted.request);
-    log.inputTokens = inputTokens;
-    const warnings = [...converted.warnings];
-    const translator = new StreamTranslator({
-      messageId: newId('msg_'),
-      model: request.model,
-      inputTokens,
-      names: converted.names,
-      stopSequences: request.stop_sequences,
-      signThinking,
-      newToolId: () => newId('toolu_'),
-    });
-    const errorContext = { url: upstream.url, model, promptTokens: inputTokens, contextSize: upstream.config.contextSize };
+    const route = router.resolve(request.model, typeof override === 'string' && override ? override : undefined);
+
     const controller = new AbortController();
     const onClose = () => {
       if (!res.writableFinished) controller.abort();
     };
     res.on('close', onClose);
+
+    // Choose an upstream and send; on a connection failure or a retryable status, try the next
+    // replica of the route. Nothing has reached the client yet, so failover is invisible to it.
+    const tried = new Set<Upstream>();
+    let lastError: BridgeError | undefined;
+    let cacheKey: string | undefined;
+    let chosen: { upstream: Upstream; prepared: PreparedRequest; response: Awaited<ReturnType<Upstream['request']>> } | undefined;
+    try {
+      while (!chosen) {
+        const upstream = router.pick(route, tried);
+        if (!upstream) {
+          throw lastError ?? new BridgeError(503, 'overloaded_error', 'no upstream is configured for this model');
+        }
+        tried.add(upstream);
+        log.upstream = upstream.url;
+        const prepared = await prepare(request, route, upstream, controller.signal);
+        log.modelSent = prepared.model;
+        log.inputTokens = prepared.promptTokens;
+        if (responseCache && cacheKey === undefined && ResponseCache.cacheable(request)) {
+          // Streaming and non-streaming requests share entries: the answer is the same.
+          const { stream: _stream, stream_options: _options, ...identity } = prepared.converted.request;
+          cacheKey = ResponseCache.keyFor(prepared.model, JSON.stringify(identity));
+          const hit = responseCache.get(cacheKey);
+          if (hit) {
+            res.off('close', onClose);
+            const events = replayEvents(hit.events, newId('msg_'), request.model);
+            const headers = { 'x-dsb-cache': 'hit', 'x-dsb-overhead-ms': (performance.now() - started).toFixed(2) };
+            if (request.stream) {
+              res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
+              res.end(encodeSseEvents(events));
+            } else {
+              sendJson(res, 200, assembleMessage(events), headers);
+            }
+            log.status = 200;
+            log.warnings = ['served from the response cache'];
+            return;
+          }
+        }
+        const errorContext = { url: upstream.url, model: prepared.model, promptTokens: prepared.promptTokens, contextSize: prepared.contextSize };
+        upstream.outstanding++;
+        let response: Awaited<ReturnType<Upstream['request']>>;
+        try {
+          response = await upstream.request('POST', '/v1/chat/completions', prepared.body, {
+            signal: controller.signal,
+            accept: request.stream ? 'text/event-stream' : 'application/json',
+          });
+        } catch (err) {
+          upstream.outstanding--;
+          if (controller.signal.aborted) return;
+          router.markFailure(upstream);
+          lastError = convertConnectionError(err, errorContext);
+          continue;
+        }
+        if (response.status < 200 || response.status >= 300) {
+          upstream.outstanding--;
+          const text = await response.body.text().catch(() => '');
+          const error = convertUpstreamError(response.status, text, response.headers, errorContext);
+          if (error.message.startsWith('prompt is too long')) {
+            // The server's context may have changed (restarted with another -c): look again next time.
+            prepared.runtime.discovery.invalidate();
+            throw error;
+          }
+          if (FAILOVER_STATUSES.has(response.status)) {
+            router.markFailure(upstream);
+            lastError = error;
+            continue;
+          }
+          throw error;
+        }
+        router.markSuccess(upstream);
+        chosen = { upstream, prepared, response };
+      }
+    } catch (err) {
+      res.off('close', onClose);
+      throw err;
+    }
+
+    const { upstream, prepared, response: upstreamRes } = chosen;
+    const warnings = prepared.warnings;
     const overheadMs = performance.now() - started;
     log.overheadMs = overheadMs;
-    const extraHeaders: Record<string, string> = { 'x-dsb-overhead-ms': overheadMs.toFixed(2) };
+    const extraHeaders: Record<string, string> = { 'x-dsb-overhead-ms': overheadMs.toFixed(2), 'x-dsb-token-count': prepared.countMethod };
     if (warnings.length) extraHeaders['x-dsb-warnings'] = encodeURIComponent(warnings.join('; ')).slice(0, 2000);
+    const translator = new StreamTranslator({
+      messageId: newId('msg_'),
+      model: request.model,
+      inputTokens: prepared.promptTokens,
+      names: prepared.converted.names,
+      stopSequences: request.stop_sequences,
+      signThinking,
+      newToolId: () => newId('toolu_'),
+      salvage:
+        prepared.runtime.profile().salvageToolCalls && prepared.converted.request.tools
+          ? { toolNames: prepared.converted.request.tools.map((t) => t.function.name) }
+          : undefined,
+    });
+    const contentType = String(upstreamRes.headers['content-type'] ?? '');
+    const isSse = contentType.includes('text/event-stream');
 
-    upstream.outstanding++;
+    const finish = () => {
+      const outcome = translator.result;
+      if (!outcome) return;
+      log.outputTokens = outcome.usage.output_tokens;
+      log.inputTokens = outcome.usage.input_tokens + (outcome.usage.cache_read_input_tokens ?? 0);
+      warnings.push(...outcome.warnings);
+      if (outcome.thinking && outcome.toolUseIds.length > 0) reasoningCache.remember(outcome.toolUseIds, outcome.thinking);
+      const truncation = detectTruncation({
+        ourCount: { tokens: prepared.promptTokens, method: prepared.countMethod as 'upstream' | 'local' | 'estimate' },
+        upstreamPromptTokens: outcome.upstreamPromptTokens,
+        contextSize: prepared.contextSize,
+        kind: prepared.runtime.kind(),
+      });
+      if (truncation.truncated) {
+        prepared.runtime.truncationWarning = truncation.message;
+        logger.warn(truncation.message ?? 'upstream truncated the prompt', { upstream: upstream.url });
+      }
+    };
+
     try {
-      let upstreamRes: Awaited<ReturnType<Upstream['request']>>;
-      try {
-        upstreamRes = await upstream.request('POST', '/v1/chat/completions', JSON.stringify(converted.request), {
-          signal: controller.signal,
-          accept: request.stream ? 'text/event-stream' : 'application/json',
-        });
-      } catch (err) {
-        if (controller.signal.aborted) return;
-        throw convertConnectionError(err, errorContext);
-      }
-      if (upstreamRes.status < 200 || upstreamRes.status >= 300) {
-        const text = await upstreamRes.body.text().catch(() => '');
-        throw convertUpstreamError(upstreamRes.status, text, upstreamRes.headers, errorContext);
-      }
-      const contentType = String(upstreamRes.headers['content-type'] ?? '');
-      const isSse = contentType.includes('text/event-stream');
-
       if (!request.stream) {
         // Non-streaming: one JSON document (or, from servers that stream anyway, SSE to fold).
         let events: StreamEvent[];
@@ -219,14 +384,14 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
           }
           events = [...translator.start(), ...translator.push(responseAsChunk(body)), ...translator.end()];
         }
+        finish();
+        if (cacheKey && responseCache) responseCache.set(cacheKey, events);
         let message: ReturnType<typeof assembleMessage>;
         try {
           message = assembleMessage(events);
         } catch (err) {
           throw new BridgeError(502, 'api_error', (err as Error).message);
         }
-        log.outputTokens = message.usage.output_tokens;
-        log.inputTokens = message.usage.input_tokens + (message.usage.cache_read_input_tokens ?? 0);
         log.ttftMs = performance.now() - started;
         sendJson(res, 200, message, extraHeaders);
         log.status = 200;
@@ -244,27 +409,35 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       log.status = 200;
       let lastWrite = performance.now();
       let firstTokenAt: number | undefined;
+      const collected: StreamEvent[] | undefined = cacheKey ? [] : undefined;
+      metrics.streamOpened();
       const write = async (events: StreamEvent[]): Promise<void> => {
         if (events.length === 0 || res.destroyed) return;
+        collected?.push(...events);
         let frame = '';
         for (const e of events) {
           frame += encodeSseEvent(e);
           if (firstTokenAt === undefined && e.type === 'content_block_delta') firstTokenAt = performance.now();
         }
         lastWrite = performance.now();
-        if (!res.write(frame)) await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        });
+        if (!res.write(frame)) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.on('drain', done);
+            res.on('close', done);
+          });
+        }
       };
-      const pingTimer = setInterval(() => {
-        if (performance.now() - lastWrite >= server.pingIntervalMs) void write(translator.ping());
-      }, Math.max(50, Math.min(1000, server.pingIntervalMs / 2)));
+      const pingTimer = setInterval(
+        () => {
+          if (performance.now() - lastWrite >= server.pingIntervalMs) void write(translator.ping());
+        },
+        Math.max(50, Math.min(1000, server.pingIntervalMs / 2)),
+      );
       try {
         await write(translator.start());
         if (isSse) {
@@ -293,14 +466,11 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         }
       } finally {
         clearInterval(pingTimer);
+        metrics.streamClosed();
         if (!translator.isDone) controller.abort();
         res.end();
-        const outcome = translator.result;
-        if (outcome) {
-          log.outputTokens = outcome.usage.output_tokens;
-          log.inputTokens = outcome.usage.input_tokens + (outcome.usage.cache_read_input_tokens ?? 0);
-          warnings.push(...outcome.warnings);
-        }
+        finish();
+        if (collected && cacheKey && responseCache && translator.result?.stopReason) responseCache.set(cacheKey, collected);
         if (firstTokenAt !== undefined) {
           log.ttftMs = firstTokenAt - started;
           const genSeconds = (performance.now() - firstTokenAt) / 1000;
@@ -327,8 +497,20 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     if (!parsed.success) {
       throw new BridgeError(400, 'invalid_request_error', `invalid request: ${formatZodIssues(parsed.error).replace(/\n/g, '; ')}`);
     }
-    const converted = convertMessagesRequest({ ...parsed.data, max_tokens: parsed.data.max_tokens ?? 1 }, { model: parsed.data.model });
-    sendJson(res, 200, { input_tokens: estimatePromptTokens(converted.request) }, { 'x-dsb-token-count': 'estimate' });
+    const request = { ...parsed.data, max_tokens: parsed.data.max_tokens ?? 1 };
+    const override = req.headers['x-model-override'];
+    const route = router.resolve(request.model, typeof override === 'string' && override ? override : undefined);
+    const upstream = router.pick(route, new Set()) ?? upstreams[0]!;
+    const runtime = runtimes.get(upstream)!;
+    const facts = await runtime.facts();
+    const model = route.model ?? (await upstream.model()) ?? facts.model ?? request.model;
+    const converted = convertMessagesRequest(request, {
+      model,
+      thinkingStyle: runtime.profile().thinkingStyle,
+      reasoningFor: (ids) => reasoningCache.recall(ids),
+    });
+    const count = await runtime.count(converted.request, AbortSignal.timeout(10_000));
+    sendJson(res, 200, { input_tokens: count.tokens }, { 'x-dsb-token-count': count.method });
   }
 
   async function handleChatCompletions(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLogEntry): Promise<void> {
@@ -342,12 +524,30 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       log.status = 400;
       return;
     }
-    const upstream = pickUpstream();
+    const asked = typeof body.model === 'string' ? body.model : '';
+    const route = router.resolve(asked);
+    const upstream = router.pick(route, new Set()) ?? upstreams[0]!;
     log.upstream = upstream.url;
-    if (typeof body.model === 'string') {
-      log.modelAsked = body.model;
-      body.model = await resolveModel(body.model, undefined, config, upstream);
-      log.modelSent = body.model as string;
+    log.modelAsked = asked || undefined;
+    body.model = route.model ?? (await upstream.model()) ?? asked;
+    log.modelSent = body.model as string;
+    // Clamp max_tokens to what the upstream's context leaves (vLLM refuses prompt + max_tokens > max_model_len).
+    const requested = typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : body.max_tokens;
+    if (typeof requested === 'number' && Array.isArray(body.messages)) {
+      const runtime = runtimes.get(upstream)!;
+      const facts = await runtime.facts();
+      const count = await runtime.count(body as unknown as ChatCompletionRequest);
+      const plan = planOutputTokens({
+        requested,
+        promptTokens: count.tokens,
+        method: count.method,
+        contextSize: facts.contextSize,
+        outputCap: upstream.config.maxOutputTokens ?? facts.outputCap,
+      });
+      if (plan.ok && plan.clamped) {
+        if (typeof body.max_completion_tokens === 'number') body.max_completion_tokens = plan.maxTokens;
+        else body.max_tokens = plan.maxTokens;
+      }
     }
     const controller = new AbortController();
     res.on('close', () => {
@@ -382,15 +582,21 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   async function handleHealth(res: http.ServerResponse): Promise<void> {
     const states = await Promise.all(
       upstreams.map(async (u) => {
-        const models = await u.getJson('/v1/models', 1_500);
+        const runtime = runtimes.get(u)!;
+        const [models, facts] = await Promise.all([u.getJson('/v1/models', 1_500), runtime.facts()]);
+        const reachable = models !== undefined;
+        if (reachable) router.markSuccess(u);
         return {
           name: u.name,
           url: u.url,
-          kind: u.config.kind,
-          reachable: models !== undefined,
+          kind: runtime.kind() ?? u.config.kind,
+          reachable,
+          healthy: reachable && router.isHealthy(u),
           model: u.config.model ?? ((models as { data?: Array<{ id?: string }> } | undefined)?.data?.[0]?.id ?? null),
-          contextSize: u.config.contextSize ?? null,
+          contextSize: facts.contextSize ?? null,
+          contextSource: facts.contextSource,
           outstanding: u.outstanding,
+          warnings: runtime.truncationWarning ? [runtime.truncationWarning] : [],
         };
       }),
     );
@@ -399,6 +605,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       version: BRIDGE_VERSION,
       demo: Boolean(demo),
       upstreams: states,
+      reasoningCache: { entries: reasoningCache.size, hits: reasoningCache.hits, misses: reasoningCache.misses },
     });
   }
 
@@ -419,7 +626,9 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
     const log: RequestLogEntry = { method, path, status: 0, durationMs: 0 };
-    const quiet = path === '/health' || path === '/' || path === '/api/hello';
+    const quiet = path === '/health' || path === '/' || path === '/api/hello' || path === '/metrics';
+    const metricRoute = KNOWN_ROUTES.has(path) ? path : 'other';
+    metrics.requestStarted(metricRoute);
     try {
       if ((path === '/' || path === '/api/hello') && (method === 'HEAD' || method === 'GET')) {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -429,6 +638,14 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       }
       if (path === '/health' && method === 'GET') {
         await handleHealth(res);
+        log.status = 200;
+        return;
+      }
+      if (path === '/metrics' && method === 'GET') {
+        for (const u of upstreams) metrics.setUpstreamHealth(u.name, router.isHealthy(u), u.outstanding);
+        const rendered = await metrics.render();
+        res.writeHead(200, { 'content-type': rendered.contentType });
+        res.end(rendered.body);
         log.status = 200;
         return;
       }
@@ -479,6 +696,16 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       }
     } finally {
       log.durationMs = performance.now() - started;
+      metrics.requestFinished({
+        route: metricRoute,
+        status: log.status,
+        durationMs: log.durationMs,
+        ttftMs: log.ttftMs,
+        inputTokens: log.inputTokens,
+        outputTokens: log.outputTokens,
+        model: log.modelSent,
+        upstream: log.upstream,
+      });
       if (!quiet || log.status >= 400) logger.request(log);
     }
   });
@@ -509,6 +736,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     host: address.address,
     upstreams: upstreams.map((u) => u.url),
     async close() {
+      if (healthTimer) clearInterval(healthTimer);
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeIdleConnections();

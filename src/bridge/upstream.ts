@@ -70,7 +70,9 @@ export class Upstream {
   }
 
   /** GET a JSON document (discovery endpoints); undefined when unreachable or not 2xx. */
-  async getJson(path: string, timeoutMs = 3_000): Promise<unknown> {
+  async getJson(path: string, requestedTimeoutMs = 3_000): Promise<unknown> {
+    // AbortSignal.timeout takes whole milliseconds only.
+    const timeoutMs = Math.max(1, Math.ceil(requestedTimeoutMs));
     try {
       const res = await this.request('GET', path, undefined, {
         signal: AbortSignal.timeout(timeoutMs),

@@ -271,3 +271,43 @@ describe('auth (design.md §4.8)', () => {
     }
   });
 });
+
+describe('metrics and the response cache', () => {
+  it('serves Prometheus text at /metrics with request, token and upstream series', async () => {
+    await post(`${bridge.url}/v1/messages`, valid);
+    const res = await fetch(`${bridge.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/dsb_requests_total\{route="\/v1\/messages",status="200"\} [1-9]/);
+    expect(text).toMatch(/dsb_tokens_total\{direction="output"\} [1-9]/);
+    expect(text).toContain('dsb_time_to_first_token_seconds_bucket');
+    expect(text).toMatch(/dsb_upstream_up\{upstream="127\.0\.0\.1:\d+"\} 1/);
+  });
+
+  it('replays a byte-identical temperature-0 request from the cache, streaming and not, without calling the upstream', async () => {
+    const cached = await startBridge({
+      config: configSchema.parse({ server: { port: 0, cache: { enabled: true } }, upstreams: [{ url: upstream.url }] }),
+      logger: silentLogger,
+    });
+    try {
+      const body = { ...valid, temperature: 0, stream: true };
+      const calls = () => upstream.requests.filter((r) => r.path === '/v1/chat/completions').length;
+      const first = await post(`${cached.url}/v1/messages`, body);
+      const before = calls();
+      const second = await post(`${cached.url}/v1/messages`, body);
+      expect(calls()).toBe(before);
+      expect(second.headers.get('x-dsb-cache')).toBe('hit');
+      const strip = (t: string) => t.replace(/"id":"msg_[^"]+"/g, '');
+      expect(strip(second.text)).toBe(strip(first.text));
+      const plain = await post(`${cached.url}/v1/messages`, { ...body, stream: false });
+      expect(plain.headers.get('x-dsb-cache')).toBe('hit');
+      expect(plain.json).toMatchObject({ type: 'message', content: [{ type: 'text', text: '.' }] });
+      // Not cached: any other temperature.
+      await post(`${cached.url}/v1/messages`, { ...body, temperature: 0.7 });
+      expect(calls()).toBe(before + 1);
+    } finally {
+      await cached.close();
+    }
+  });
+});

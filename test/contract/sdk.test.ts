@@ -109,16 +109,39 @@ describe('@anthropic-ai/sdk against the bridge (llama-server upstream)', () => {
     expect(sent.messages.at(-2)).toMatchObject({ role: 'assistant', tool_calls: [{ id: tool.id, type: 'function' }] });
   });
 
-  it('rewrites llama.cpp context overflow to the wording Claude Code compacts on', async () => {
+  it('refuses a prompt over the context with the wording Claude Code compacts on, without calling the upstream', async () => {
     const big = 'word '.repeat(8000);
+    const before = upstream.requests.filter((r) => r.path === '/v1/chat/completions').length;
     const err = await client.messages
       .create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: big }] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toEqual({
-      type: 'error',
-      error: { type: 'invalid_request_error', message: 'prompt is too long: 18062 tokens > 8192 maximum' },
+    const body = (err as InstanceType<typeof Anthropic.BadRequestError>).error as { error: { type: string; message: string } };
+    expect(body.error.type).toBe('invalid_request_error');
+    expect(body.error.message).toMatch(/^prompt is too long: \d+ tokens > \d+ maximum$/);
+    expect(upstream.requests.filter((r) => r.path === '/v1/chat/completions').length).toBe(before);
+  });
+
+  it("rewrites an older llama-server's own overflow error (recorded body) the same way", async () => {
+    const legacy = await startFakeLlamaServer({ legacy: true });
+    const legacyBridge = await startBridge({
+      config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url: legacy.url, tokenCounting: 'estimate' }] }),
+      logger: silentLogger,
     });
+    try {
+      const c = new Anthropic({ baseURL: legacyBridge.url, apiKey: 'dsb', maxRetries: 0 });
+      const err = await c.messages
+        .create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'word '.repeat(8000) }] })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+      expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toEqual({
+        type: 'error',
+        error: { type: 'invalid_request_error', message: 'prompt is too long: 18062 tokens > 8192 maximum' },
+      });
+    } finally {
+      await legacyBridge.close();
+      await legacy.close();
+    }
   });
 
   it('accepts ?beta=true, unknown fields and unknown anthropic-beta values', async () => {

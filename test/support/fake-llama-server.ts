@@ -16,6 +16,18 @@ export interface RecordedRequest {
 
 export type FakeMode = 'normal' | 'garbage' | 'error-500' | 'cut-mid-stream' | 'hang';
 
+export interface FakeLlamaOptions {
+  /** The per-slot context it reports and enforces (recorded: 8192). */
+  nCtx?: number;
+  /** Its prompt token count for a chat request (default: about one token per three bytes of messages). */
+  promptTokens?: (body: Record<string, unknown>) => number;
+  /**
+   * An older build: no /v1/chat/completions/input_tokens, /apply-template, /tokenize or /props, so
+   * only the upstream itself knows when the prompt overflows (it answers the recorded body).
+   */
+  legacy?: boolean;
+}
+
 export interface FakeLlamaServer {
   url: string;
   requests: RecordedRequest[];
@@ -28,7 +40,12 @@ export interface FakeLlamaServer {
 /** Prompts larger than this many bytes get llama.cpp's real context-overflow answer. */
 const OVERFLOW_BYTES = 30_000;
 
-export async function startFakeLlamaServer(): Promise<FakeLlamaServer> {
+const defaultPromptTokens = (b: Record<string, unknown>) => Math.ceil(JSON.stringify(b.messages ?? []).length / 3);
+
+export async function startFakeLlamaServer(options: FakeLlamaOptions = {}): Promise<FakeLlamaServer> {
+  const nCtx = options.nCtx ?? 8192;
+  const promptTokens = options.promptTokens ?? defaultPromptTokens;
+  const withCtx = (name: string) => body(name).toString().replaceAll('"n_ctx":8192', `"n_ctx":${nCtx}`);
   const state: FakeLlamaServer = { url: '', requests: [], mode: 'normal', aborted: 0, close: async () => {} };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -48,11 +65,27 @@ export async function startFakeLlamaServer(): Promise<FakeLlamaServer> {
         res.end(data);
       };
       if (p === '/health') return send(200, body('01_health'));
-      if (p === '/props') return send(200, body('02_props'));
-      if (p === '/v1/models' || p === '/models') return send(200, body('03_v1_models'));
+      if (p === '/props' && !options.legacy) return send(200, withCtx('02_props'));
+      if (p === '/v1/models' || p === '/models') {
+        if (!options.legacy) return send(200, withCtx('03_v1_models'));
+        const models = JSON.parse(body('03_v1_models').toString()) as { data: Array<Record<string, unknown>> };
+        for (const m of models.data) delete m.meta; // older builds did not report n_ctx here
+        return send(200, JSON.stringify(models));
+      }
+      if (p === '/v1/chat/completions/input_tokens' && req.method === 'POST' && !options.legacy && json) {
+        return send(200, JSON.stringify({ input_tokens: promptTokens(json), object: 'response.input_tokens' }));
+      }
       if (p !== '/v1/chat/completions' || req.method !== 'POST') return send(404, body('26_unknown_route'));
       if (state.mode === 'error-500') return send(500, body('24_bad_json'));
-      if (raw.length > OVERFLOW_BYTES) return send(400, body('13_ctx_overflow'));
+      if (options.legacy) {
+        if (raw.length > OVERFLOW_BYTES) return send(400, body('13_ctx_overflow'));
+      } else if (json) {
+        const n = promptTokens(json);
+        if (n >= nCtx) {
+          // The real server's wording and shape (13_ctx_overflow), with this request's numbers.
+          return send(400, JSON.stringify({ error: { code: 400, message: `request (${n} tokens) exceeds the available context size (${nCtx} tokens), try increasing it`, type: 'exceed_context_size_error', n_prompt_tokens: n, n_ctx: nCtx } }));
+        }
+      }
       const stream = json?.stream === true;
       if (state.mode === 'garbage' && !stream) return send(200, '<html>502 Bad Gateway</html>', 'text/html');
       const tools = Array.isArray(json?.tools) && json.tool_choice === 'required';

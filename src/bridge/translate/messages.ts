@@ -156,29 +156,22 @@ export function convertMessages(request: MessagesRequest, options: ConvertMessag
   if (top) systemParts.push(top);
 
   // Fold `role: "system"` messages: before the first conversational message they join the system
-  // prompt; later ones become a <system-reminder> in the nearest user message (following, else
-  // preceding), because many chat templates reject a system message that is not first.
+  // prompt; later ones become a <system-reminder> at the end of the preceding user message, because
+  // many chat templates reject a system message that is not first. Preceding, not following: the
+  // conversation only grows at its end, so earlier messages stay byte-identical from one request
+  // to the next and the server's prefix cache keeps working (Claude Code sends its environment
+  // block as a system message right after the first user message).
   const turns: Array<{ role: 'user' | 'assistant'; blocks: Block[] }> = [];
-  const pending: string[] = [];
   for (const message of request.messages) {
     if (message.role === 'system') {
       const text = systemText(message.content as string | Block[]);
       if (!text) continue;
-      if (turns.length === 0) systemParts.push(text);
-      else pending.push(text);
+      const lastUser = turns.findLast((t) => t.role === 'user');
+      if (lastUser) lastUser.blocks = [...lastUser.blocks, systemReminder(text)];
+      else systemParts.push(text);
       continue;
     }
-    const blocks = asBlocks(message.content);
-    if (message.role === 'user' && pending.length > 0) {
-      turns.push({ role: 'user', blocks: [...pending.splice(0).map(systemReminder), ...blocks] });
-    } else {
-      turns.push({ role: message.role, blocks });
-    }
-  }
-  if (pending.length > 0) {
-    const lastUser = [...turns].reverse().find((t) => t.role === 'user');
-    if (lastUser) lastUser.blocks = [...lastUser.blocks, ...pending.map(systemReminder)];
-    else systemParts.push(...pending);
+    turns.push({ role: message.role, blocks: asBlocks(message.content) });
   }
 
   const messages: ChatMessage[] = [];

@@ -5,6 +5,7 @@ import type { StopReason, StreamEvent, Usage } from '../anthropic/schema.js';
 import type { ChatCompletionChunk, ChatToolCallDelta } from '../openai/types.js';
 import { convertFinishReason } from './finish-reason.js';
 import { repairToolArguments } from './json-repair.js';
+import { ToolCallSalvager } from './salvage.js';
 import type { ToolNameMap } from './tools.js';
 import { convertUsage } from './usage.js';
 
@@ -20,6 +21,8 @@ export interface StreamTranslatorOptions {
   signThinking: (thinking: string) => string;
   /** Makes an id for a tool call the upstream sent without one. */
   newToolId: () => string;
+  /** Opt-in: turn tool calls leaked as text markup into tool_use blocks (design.md §4.6). */
+  salvage?: { toolNames: string[] };
 }
 
 interface ToolCallState {
@@ -31,6 +34,12 @@ interface ToolCallState {
 export interface StreamOutcome {
   stopReason: StopReason | null;
   usage: Usage;
+  /** All reasoning text of the answer (kept to re-inject it on the next tool-call turn). */
+  thinking: string;
+  /** Ids of the tool_use blocks sent to the client. */
+  toolUseIds: string[];
+  /** The upstream's own prompt token count, when it reported usage. */
+  upstreamPromptTokens: number | undefined;
   /** Things the translator repaired or dropped, for the log. */
   warnings: string[];
 }
@@ -58,10 +67,15 @@ export class StreamTranslator {
   private usage: ChatCompletionChunk['usage'];
   private deltaCount = 0;
   private sawContent = false;
+  private thinkingText = '';
+  private readonly toolUseIds: string[] = [];
   readonly warnings: string[] = [];
   private outcome: StreamOutcome | undefined;
+  private readonly salvager: ToolCallSalvager | undefined;
 
-  constructor(private readonly options: StreamTranslatorOptions) {}
+  constructor(private readonly options: StreamTranslatorOptions) {
+    if (options.salvage) this.salvager = new ToolCallSalvager({ toolNames: options.salvage.toolNames });
+  }
 
   get isStarted(): boolean {
     return this.started;
@@ -157,6 +171,16 @@ export class StreamTranslator {
       return this.fail({ type: 'api_error', message: 'upstream closed the stream before it finished the answer' });
     }
     const events = this.start();
+    if (this.salvager) {
+      const rest = this.salvager.end();
+      if (rest.text) this.emitText(rest.text, events);
+      let key = this.tools.size === 0 ? 0 : Math.max(...this.tools.keys()) + 1;
+      for (const call of rest.calls) {
+        this.tools.set(key++, { id: undefined, name: call.name, args: call.arguments });
+        this.warnings.push(`tool call ${call.name} salvaged from text`);
+      }
+      if (rest.calls.length > 0 && this.finishReason !== 'length') this.finishReason = 'tool_calls';
+    }
     this.closeOpen(events);
     const toolUses = this.flushTools(events);
     const stop = convertFinishReason(this.finishReason, {
@@ -175,7 +199,7 @@ export class StreamTranslator {
     });
     events.push({ type: 'message_stop' });
     this.done = true;
-    this.outcome = { stopReason, usage, warnings: this.warnings };
+    this.outcome = this.makeOutcome(stopReason, usage);
     return events;
   }
 
@@ -186,12 +210,22 @@ export class StreamTranslator {
     this.closeOpen(events);
     events.push({ type: 'error', error: { type: failure.type, message: failure.message } });
     this.done = true;
-    this.outcome = {
-      stopReason: null,
-      usage: convertUsage(this.usage, { inputTokens: this.options.inputTokens, outputTokens: this.deltaCount }),
+    this.outcome = this.makeOutcome(
+      null,
+      convertUsage(this.usage, { inputTokens: this.options.inputTokens, outputTokens: this.deltaCount }),
+    );
+    return events;
+  }
+
+  private makeOutcome(stopReason: StopReason | null, usage: Usage): StreamOutcome {
+    return {
+      stopReason,
+      usage,
+      thinking: this.thinkingText,
+      toolUseIds: this.toolUseIds,
+      upstreamPromptTokens: this.usage?.prompt_tokens,
       warnings: this.warnings,
     };
-    return events;
   }
 
   private thinkingDelta(text: string, events: StreamEvent[]): void {
@@ -207,12 +241,18 @@ export class StreamTranslator {
       });
     }
     this.open.thinking += text;
+    this.thinkingText += text;
     events.push({ type: 'content_block_delta', index: this.open.index, delta: { type: 'thinking_delta', thinking: text } });
   }
 
   private textDelta(text: string, events: StreamEvent[]): void {
     this.sawContent = true;
     this.deltaCount++;
+    this.emitText(this.salvager ? this.salvager.push(text).text : text, events);
+  }
+
+  private emitText(text: string, events: StreamEvent[]): void {
+    if (text.length === 0) return;
     if (this.open?.kind !== 'text') {
       this.closeOpen(events);
       this.open = { kind: 'text', index: this.nextIndex++, thinking: '' };
@@ -288,11 +328,9 @@ export class StreamTranslator {
       }
       if (repaired.repaired) this.warnings.push(`tool call ${name} had cut-off arguments; repaired`);
       const index = this.nextIndex++;
-      events.push({
-        type: 'content_block_start',
-        index,
-        content_block: { type: 'tool_use', id: toClientToolId(call.id, this.options.newToolId), name, input: {} },
-      });
+      const id = toClientToolId(call.id, this.options.newToolId);
+      this.toolUseIds.push(id);
+      events.push({ type: 'content_block_start', index, content_block: { type: 'tool_use', id, name, input: {} } });
       events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: repaired.json } });
       events.push({ type: 'content_block_stop', index });
       emitted++;

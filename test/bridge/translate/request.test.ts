@@ -39,9 +39,22 @@ describe('convertMessagesRequest: system prompt', () => {
       ],
     }).request;
     expect(asBlocks.messages).toEqual(asString.messages);
-    // Only one system message, first; the late one becomes a reminder in the next user turn.
+    // No system message at all; the late one becomes a reminder at the end of the preceding user
+    // turn, so that turn reads the same in every later request (prefix cache).
     expect(asString.messages.filter((m) => m.role === 'system')).toHaveLength(0);
-    expect(asString.messages.at(-1)).toEqual({ role: 'user', content: '<system-reminder>\nnote A\n</system-reminder>\n\nsecond' });
+    expect(asString.messages[0]).toEqual({ role: 'user', content: 'first\n\n<system-reminder>\nnote A\n</system-reminder>' });
+    expect(asString.messages.at(-1)).toEqual({ role: 'user', content: 'second' });
+  });
+
+  it('keeps earlier messages byte-identical as the conversation grows', () => {
+    const turn1 = [
+      { role: 'user', content: 'first' },
+      { role: 'system', content: 'environment block' },
+    ];
+    const turn2 = [...turn1, { role: 'assistant', content: 'answer' }, { role: 'user', content: 'second' }];
+    const a = convert({ messages: turn1 }).request.messages;
+    const b = convert({ messages: turn2 }).request.messages;
+    expect(b.slice(0, a.length)).toEqual(a);
   });
 
   it('puts a system message before any turn into the system prompt, and a trailing one into the last user turn', () => {
@@ -68,8 +81,9 @@ describe('convertMessagesRequest: system prompt', () => {
         { role: 'user', content: 'next' },
       ],
     });
-    expect(request.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'user']);
+    expect(request.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'user', 'user']);
     expect(request.messages[2]).toEqual({ role: 'tool', tool_call_id: 'toolu_1', content: 'a.txt' });
+    expect(request.messages[3]).toEqual({ role: 'user', content: '<system-reminder>\nreminder\n</system-reminder>' });
   });
 });
 

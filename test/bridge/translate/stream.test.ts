@@ -189,3 +189,43 @@ describe('stream translator behaviour', () => {
     expect([m.stop_reason, m.stop_sequence]).toEqual(['stop_sequence', 'END']);
   });
 });
+
+describe('tool-call salvage (opt-in)', () => {
+  const salvaging = () =>
+    new StreamTranslator({
+      messageId: 'm',
+      model: 'x',
+      inputTokens: 1,
+      names: new ToolNameMap(),
+      signThinking: () => 's',
+      newToolId: () => 'toolu_salvaged',
+      salvage: { toolNames: ['get_weather'] },
+    });
+
+  it('turns a <tool_call> block leaked as text into a tool_use block, split anywhere', () => {
+    const text = 'Let me check.\n<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>';
+    for (let at = 1; at < text.length; at += 7) {
+      const t = salvaging();
+      const events = [
+        ...t.start(),
+        ...t.push({ choices: [{ index: 0, delta: { content: text.slice(0, at) } }] }),
+        ...t.push({ choices: [{ index: 0, delta: { content: text.slice(at) }, finish_reason: 'stop' }] }),
+        ...t.end(),
+      ];
+      const m = assembleMessage(events);
+      expect(m.content.at(-1)).toEqual({ type: 'tool_use', id: 'toolu_salvaged', name: 'get_weather', input: { city: 'Paris' } });
+      expect(m.stop_reason).toBe('tool_use');
+      expect(checkStreamInvariants(asSse(events))).toEqual([]);
+    }
+  });
+
+  it('leaves text alone when salvage is off', () => {
+    const t = testTranslator();
+    const events = [
+      ...t.start(),
+      ...t.push({ choices: [{ index: 0, delta: { content: '<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>' }, finish_reason: 'stop' }] }),
+      ...t.end(),
+    ];
+    expect(assembleMessage(events).content.map((b) => b.type)).toEqual(['text']);
+  });
+});

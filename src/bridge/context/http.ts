@@ -1,0 +1,57 @@
+// Small, time-boxed JSON calls to an upstream for discovery and token counting. They never throw:
+// a network error, a timeout or a body that is not JSON comes back as a result the caller can
+// reason about (404/501 mean "this server does not have that endpoint").
+import type { Upstream } from '../upstream.js';
+
+/** What discovery and counting need from an upstream: a real `Upstream`, or a test fake. */
+export type UpstreamLike = Pick<Upstream, 'getJson' | 'request' | 'config' | 'url'>;
+
+export type JsonResult =
+  | { ok: true; status: number; json: unknown }
+  /** `status` is 0 when no HTTP answer arrived (refused, reset, timed out, aborted). */
+  | { ok: false; status: number; json?: unknown; timedOut?: boolean; error?: string };
+
+/** Endpoint absent on this server (and will stay absent until it is replaced). */
+export function isUnsupportedStatus(status: number): boolean {
+  return status === 404 || status === 405 || status === 501;
+}
+
+/** POSTs a JSON body and reads a JSON answer within `timeoutMs` (or until `signal` aborts). */
+export async function postJson(
+  upstream: UpstreamLike,
+  path: string,
+  body: unknown,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<JsonResult> {
+  // AbortSignal.timeout and undici want whole milliseconds.
+  const ms = Math.max(1, Math.ceil(options.timeoutMs));
+  const timeout = AbortSignal.timeout(ms);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  try {
+    const res = await upstream.request('POST', path, JSON.stringify(body), {
+      signal,
+      headersTimeoutMs: ms,
+    });
+    const text = await res.body.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (res.status >= 200 && res.status < 300 && json !== undefined)
+      return { ok: true, status: res.status, json };
+    return { ok: false, status: res.status, json };
+  } catch (err) {
+    return { ok: false, status: 0, timedOut: timeout.aborted, error: (err as Error)?.message ?? String(err) };
+  }
+}
+
+/** A finite, positive integer token count, or undefined. */
+export function positiveInt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,197 @@
+// Prompt token counting, best method first (design.md §4.5):
+// 1. exact, by the upstream itself: llama.cpp `POST /v1/chat/completions/input_tokens` (the whole
+//    chat body → `{input_tokens}`), else llama.cpp `POST /apply-template` → `{prompt}` then
+//    `POST /tokenize` → `{tokens: [...]}`; vLLM `POST /tokenize` with `messages` → `{count}`
+//    (TokenizeChatRequest / TokenizeResponse in vllm/entrypoints/serve/tokenize/protocol.py);
+// 2. the local DeepSeek tokenizer (local-tokenizer.ts);
+// 3. the conservative estimate (estimate.ts).
+// Each result says which method produced it. An endpoint that answers 404/405/501 (or not in its
+// documented shape) is not tried again on this upstream; one that fails otherwise (timeout,
+// 5xx, unreachable) is skipped for a while. Every upstream call is time-boxed.
+import type { ChatCompletionRequest } from '../openai/types.js';
+import type { KnownUpstreamKind } from './discovery.js';
+import { estimatePromptTokens } from './estimate.js';
+import { isRecord, isUnsupportedStatus, type JsonResult, postJson, type UpstreamLike } from './http.js';
+import { countPromptLocally } from './local-tokenizer.js';
+
+export interface TokenCount {
+  tokens: number;
+  method: 'upstream' | 'local' | 'estimate';
+  /** Which endpoint or tokenizer counted, for logs and /health. */
+  detail?: string;
+}
+
+export interface TokenCounterOptions {
+  /** Use the local DeepSeek tokenizer when the upstream cannot count (default true). */
+  local?: boolean;
+  /** Ask the upstream to count (default true); false = local tokenizer, else estimate. */
+  upstream?: boolean;
+  /** Time allowed for one upstream counting method, all its calls together (default 2000 ms). */
+  timeoutMs?: number;
+  /** How long a method that failed (timeout, 5xx, unreachable) is skipped (default 30 s). */
+  retryAfterMs?: number;
+  now?: () => number;
+}
+
+type UpstreamMethod = 'llama-input-tokens' | 'llama-template' | 'vllm-tokenize';
+
+const METHODS_BY_KIND: Partial<Record<KnownUpstreamKind, UpstreamMethod[]>> = {
+  'llama.cpp': ['llama-input-tokens', 'llama-template'],
+  vllm: ['vllm-tokenize'],
+};
+
+const METHOD_DETAIL: Record<UpstreamMethod, string> = {
+  'llama-input-tokens': 'llama.cpp /v1/chat/completions/input_tokens',
+  'llama-template': 'llama.cpp /apply-template + /tokenize',
+  'vllm-tokenize': 'vLLM /tokenize',
+};
+
+type Attempt =
+  | { outcome: 'counted'; tokens: number }
+  /** The endpoint does not exist here (or answers in another shape): never try it again. */
+  | { outcome: 'unsupported' }
+  /** Transient (timeout, 5xx, unreachable): skip it for a while. */
+  | { outcome: 'failed' }
+  /** This request was refused (other 4xx): fall back for this request only. */
+  | { outcome: 'refused' };
+
+const nonNegativeInt = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
+
+function classify(res: JsonResult): Attempt | undefined {
+  if (res.ok) return undefined;
+  if (isUnsupportedStatus(res.status)) return { outcome: 'unsupported' };
+  if (res.status === 0 || res.status >= 500 || res.status === 429) return { outcome: 'failed' };
+  return { outcome: 'refused' };
+}
+
+/** The chat body without streaming options: what a counting endpoint parses like a completion. */
+function countingBody(request: ChatCompletionRequest): Record<string, unknown> {
+  const { stream: _stream, stream_options: _options, ...rest } = request;
+  return rest;
+}
+
+export class TokenCounter {
+  private readonly unsupported = new Set<UpstreamMethod>();
+  private readonly skipUntil = new Map<UpstreamMethod, number>();
+  private readonly timeoutMs: number;
+  private readonly retryAfterMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly upstream: UpstreamLike,
+    private readonly kind: () => KnownUpstreamKind | undefined,
+    private readonly options: TokenCounterOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 2_000;
+    this.retryAfterMs = options.retryAfterMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Upstream methods this counter will still try (for /health and tests). */
+  usableMethods(): string[] {
+    return this.methods()
+      .filter((m) => !this.unsupported.has(m))
+      .map((m) => METHOD_DETAIL[m]);
+  }
+
+  /** The prompt's token count by the best method available; never throws. */
+  async count(request: ChatCompletionRequest, signal?: AbortSignal): Promise<TokenCount> {
+    try {
+      if (this.options.upstream !== false) {
+        for (const method of this.methods()) {
+          if (signal?.aborted) break;
+          if (this.unsupported.has(method) || (this.skipUntil.get(method) ?? 0) > this.now()) continue;
+          const attempt = await this.attempt(method, request, signal);
+          if (attempt.outcome === 'counted') {
+            return { tokens: attempt.tokens, method: 'upstream', detail: METHOD_DETAIL[method] };
+          }
+          if (attempt.outcome === 'unsupported') this.unsupported.add(method);
+          else if (attempt.outcome === 'failed' && !signal?.aborted) {
+            this.skipUntil.set(method, this.now() + this.retryAfterMs);
+          }
+        }
+      }
+      if (this.options.local !== false && !signal?.aborted) {
+        const tokens = await countPromptLocally(request, signal);
+        if (tokens !== undefined) return { tokens, method: 'local', detail: 'DeepSeek V3 tokenizer (local)' };
+      }
+    } catch {
+      // fall through to the estimate
+    }
+    return {
+      tokens: estimatePromptTokens(request),
+      method: 'estimate',
+      detail: 'estimate (~3 characters per token)',
+    };
+  }
+
+  private methods(): UpstreamMethod[] {
+    const configured = this.upstream.config.kind;
+    const kind = this.kind() ?? (configured !== 'auto' ? configured : undefined);
+    return (kind && METHODS_BY_KIND[kind]) || [];
+  }
+
+  private async attempt(
+    method: UpstreamMethod,
+    request: ChatCompletionRequest,
+    signal?: AbortSignal,
+  ): Promise<Attempt> {
+    const deadline = performance.now() + this.timeoutMs;
+    const left = () => Math.max(1, deadline - performance.now());
+    switch (method) {
+      case 'llama-input-tokens': {
+        const res = await postJson(
+          this.upstream,
+          '/v1/chat/completions/input_tokens',
+          countingBody(request),
+          {
+            timeoutMs: left(),
+            signal,
+          },
+        );
+        const failure = classify(res);
+        if (failure) return failure;
+        const tokens = isRecord(res.json) ? nonNegativeInt(res.json.input_tokens) : undefined;
+        return tokens === undefined ? { outcome: 'unsupported' } : { outcome: 'counted', tokens };
+      }
+      case 'llama-template': {
+        const rendered = await postJson(this.upstream, '/apply-template', countingBody(request), {
+          timeoutMs: left(),
+          signal,
+        });
+        const failure = classify(rendered);
+        if (failure) return failure;
+        const prompt = isRecord(rendered.json) ? rendered.json.prompt : undefined;
+        if (typeof prompt !== 'string') return { outcome: 'unsupported' };
+        // As llama-server tokenizes a chat prompt: special tokens added and parsed.
+        const tokenized = await postJson(
+          this.upstream,
+          '/tokenize',
+          { content: prompt, add_special: true, parse_special: true },
+          { timeoutMs: left(), signal },
+        );
+        const failed = classify(tokenized);
+        if (failed) return failed;
+        const tokens = isRecord(tokenized.json) ? tokenized.json.tokens : undefined;
+        return Array.isArray(tokens)
+          ? { outcome: 'counted', tokens: tokens.length }
+          : { outcome: 'unsupported' };
+      }
+      case 'vllm-tokenize': {
+        const body: Record<string, unknown> = {
+          model: request.model,
+          messages: request.messages,
+          add_generation_prompt: true,
+        };
+        if (request.tools && request.tools.length > 0) body.tools = request.tools;
+        if (request.chat_template_kwargs) body.chat_template_kwargs = request.chat_template_kwargs;
+        const res = await postJson(this.upstream, '/tokenize', body, { timeoutMs: left(), signal });
+        const failure = classify(res);
+        if (failure) return failure;
+        const tokens = isRecord(res.json) ? nonNegativeInt(res.json.count) : undefined;
+        return tokens === undefined ? { outcome: 'unsupported' } : { outcome: 'counted', tokens };
+      }
+    }
+  }
+}

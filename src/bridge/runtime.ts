@@ -1,0 +1,53 @@
+// What the bridge knows and keeps about one upstream at run time: its discovered facts (kind,
+// context size), its token counter, and its profile. Discovery is cached and refreshed after an
+// overflow error (design.md §4.5).
+import type { ChatCompletionRequest } from './openai/types.js';
+import { type KnownKind, type UpstreamProfile, upstreamProfile } from './profile.js';
+import type { Upstream } from './upstream.js';
+import { ContextDiscovery, type UpstreamFacts } from './context/discovery.js';
+import { loadLocalTokenizer } from './context/local-tokenizer.js';
+import { type TokenCount, TokenCounter } from './context/tokens.js';
+
+export class UpstreamRuntime {
+  readonly discovery: ContextDiscovery;
+  private readonly counter: TokenCounter;
+  /** Set when the upstream answered with far fewer prompt tokens than sent (Ollama truncates silently). */
+  truncationWarning: string | undefined;
+
+  constructor(readonly upstream: Upstream) {
+    this.discovery = new ContextDiscovery(upstream);
+    const tokenCounting = upstream.config.tokenCounting ?? 'auto';
+    this.counter = new TokenCounter(upstream, () => this.kind(), {
+      upstream: tokenCounting === 'auto',
+      local: tokenCounting !== 'estimate',
+    });
+    this.tokenCounting = tokenCounting;
+  }
+
+  private readonly tokenCounting: 'auto' | 'local' | 'estimate';
+  private preloaded = false;
+
+  async facts(): Promise<UpstreamFacts> {
+    const facts = await this.discovery.get();
+    if (!this.preloaded && this.tokenCounting !== 'estimate' && !(facts.kind === 'llama.cpp' || facts.kind === 'vllm')) {
+      // This upstream cannot count for us: load the local tokenizer now, not on the first request.
+      this.preloaded = true;
+      void loadLocalTokenizer();
+    }
+    return facts;
+  }
+
+  kind(): KnownKind | undefined {
+    const configured = this.upstream.config.kind;
+    if (configured !== 'auto') return configured;
+    return this.discovery.peek()?.kind;
+  }
+
+  profile(): UpstreamProfile {
+    return upstreamProfile(this.upstream.config, this.kind());
+  }
+
+  async count(request: ChatCompletionRequest, signal?: AbortSignal): Promise<TokenCount> {
+    return this.counter.count(request, signal);
+  }
+}

@@ -1,0 +1,184 @@
+// Does Claude Code point at the bridge, everywhere it reads its settings? Compares ANTHROPIC_BASE_URL
+// from the shell, ~/.claude/settings.json, the project's settings and VS Code's
+// claudeCode.environmentVariables; flags conflicting auth variables and Bedrock/Vertex/Foundry switches
+// that bypass ANTHROPIC_BASE_URL entirely.
+import {
+  claudeEnvSources,
+  definitionsOf,
+  type EnvSource,
+  effectiveValue,
+  sourceLabel,
+  updateClaudeUserEnv,
+} from './claude-env.js';
+import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
+import { urlParts } from './util.js';
+
+const TRUTHY = /^(1|true|yes|on)$/i;
+
+/** Same scheme, host and port; the bridge is addressed without a path. */
+export function sameBaseUrl(a: string, b: string): boolean {
+  const pa = urlParts(a);
+  const pb = urlParts(b);
+  if (!pa || !pb) return false;
+  const host = (h: string) => (h === 'localhost' ? '127.0.0.1' : h);
+  return pa.protocol === pb.protocol && host(pa.host) === host(pb.host) && pa.port === pb.port;
+}
+
+function pointFix(ctx: CheckContext, extra: Record<string, string | undefined> = {}): Fix {
+  const token = ctx.config.server.authToken;
+  const changes: Record<string, string | undefined> = { ANTHROPIC_BASE_URL: ctx.bridgeUrl, ...extra };
+  return {
+    description: `point Claude Code at the bridge in ~/.claude/settings.json "env" (read by the CLI and the VS Code extension): ANTHROPIC_BASE_URL=${ctx.bridgeUrl}${token ? ' and ANTHROPIC_AUTH_TOKEN' : ''}; \`dsb init\` writes the full set`,
+    commands: [
+      'dsb doctor client-config --fix',
+      'dsb init   # writes every setting (models, timeouts, VS Code)',
+    ],
+    apply: (c, options) => updateClaudeUserEnv(c, changes, options),
+  };
+}
+
+export const clientConfigCheck: Check = {
+  id: 'client-config',
+  title: 'Claude Code settings',
+  required: true,
+  description:
+    'ANTHROPIC_BASE_URL from the shell, ~/.claude/settings.json, project and VS Code settings agree and point to the bridge; no conflicting auth or Bedrock/Vertex switches.',
+  async run(ctx): Promise<CheckOutcome> {
+    const sources = await claudeEnvSources(ctx);
+    const details: string[] = [];
+    const problems: Array<{ level: 'fail' | 'warn'; text: string }> = [];
+    for (const s of sources)
+      if (s.parseError)
+        problems.push({ level: 'fail', text: `${sourceLabel(s)} is not valid JSON: ${s.parseError}` });
+
+    const baseDefs = definitionsOf(sources, 'ANTHROPIC_BASE_URL');
+    for (const d of baseDefs)
+      details.push(`ANTHROPIC_BASE_URL=${d.value || '(empty)'} in ${sourceLabel(d.source)}`);
+    const effective = effectiveValue(sources, 'ANTHROPIC_BASE_URL');
+    const data: Record<string, unknown> = {
+      bridgeUrl: ctx.bridgeUrl,
+      baseUrl: effective?.value ?? null,
+      baseUrlSource: effective?.source.name ?? null,
+      sources: sources.map((s) => ({ name: s.name, file: s.file ?? null, keys: Object.keys(s.env) })),
+    };
+
+    let fix: Fix | undefined;
+    const authToken = effectiveValue(sources, 'ANTHROPIC_AUTH_TOKEN');
+    const apiKey = effectiveValue(sources, 'ANTHROPIC_API_KEY');
+    const bridgeToken = ctx.config.server.authToken;
+    const extra: Record<string, string | undefined> = {};
+    if (!authToken && !apiKey?.value) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken ?? 'dsb';
+    if (bridgeToken && authToken?.value !== bridgeToken) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken;
+
+    if (!effective?.value) {
+      const vscodeOnly = baseDefs.filter((d) => d.source.kind === 'vscode');
+      problems.push({
+        level: 'fail',
+        text: vscodeOnly.length
+          ? 'ANTHROPIC_BASE_URL is set only in VS Code settings: the claude CLI still talks to api.anthropic.com'
+          : 'ANTHROPIC_BASE_URL is not set: Claude Code talks to api.anthropic.com, not to the bridge',
+      });
+      fix = pointFix(ctx, extra);
+    } else {
+      if (!sameBaseUrl(effective.value, ctx.bridgeUrl)) {
+        problems.push({
+          level: 'fail',
+          text: `ANTHROPIC_BASE_URL=${effective.value} (${effective.source.name}) is not the bridge (${ctx.bridgeUrl})`,
+        });
+        fix = pointFix(ctx, extra);
+      }
+      if (/\/v1\/?$/.test(effective.value)) {
+        problems.push({
+          level: 'fail',
+          text: 'ANTHROPIC_BASE_URL ends in /v1: Claude Code appends /v1/messages itself (…/v1/v1/messages is a 404)',
+        });
+        fix = pointFix(ctx, extra);
+      }
+      const disagreeing = baseDefs.filter((d) => d.value && !sameBaseUrl(d.value, effective.value));
+      if (disagreeing.length) {
+        problems.push({
+          level: 'warn',
+          text: `ANTHROPIC_BASE_URL differs between ${[effective.source, ...disagreeing.map((d) => d.source)].map((s: EnvSource) => s.name).join(', ')}: the CLI and VS Code may talk to different servers`,
+        });
+        fix ??= pointFix(ctx, extra);
+      }
+      const onlyShell = baseDefs.length > 0 && baseDefs.every((d) => d.source.kind === 'process');
+      if (onlyShell) {
+        problems.push({
+          level: 'warn',
+          text: 'ANTHROPIC_BASE_URL is set only in this shell: VS Code started from the dock/start menu and other terminals do not see it',
+        });
+        fix ??= pointFix(ctx, extra);
+      }
+    }
+
+    for (const name of ['CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'CLAUDE_CODE_USE_FOUNDRY']) {
+      const v = effectiveValue(sources, name);
+      if (v && TRUTHY.test(v.value)) {
+        problems.push({
+          level: 'fail',
+          text: `${name}=${v.value} (${v.source.name}): Claude Code then ignores ANTHROPIC_BASE_URL`,
+        });
+        fix = {
+          description: `unset ${name} (shell profile and settings files)`,
+          commands: [ctx.system.platform === 'win32' ? `Remove-Item Env:${name}` : `unset ${name}`],
+          apply:
+            v.source.kind === 'claude-user'
+              ? (c, options) => updateClaudeUserEnv(c, { [name]: undefined }, options)
+              : undefined,
+        };
+      }
+    }
+
+    if (apiKey?.value && authToken?.value) {
+      problems.push({
+        level: 'warn',
+        text: `both ANTHROPIC_API_KEY (${apiKey.source.name}) and ANTHROPIC_AUTH_TOKEN (${authToken.source.name}) are set: Claude Code asks which to use and may send the wrong one`,
+      });
+      fix ??= {
+        description: 'keep ANTHROPIC_AUTH_TOKEN for the bridge and set ANTHROPIC_API_KEY to an empty string',
+        commands: ['dsb doctor client-config --fix'],
+        apply: (c, options) => updateClaudeUserEnv(c, { ANTHROPIC_API_KEY: '' }, options),
+      };
+    } else if (apiKey?.value?.startsWith('sk-ant-')) {
+      problems.push({
+        level: 'warn',
+        text: `a real Anthropic key is set in ANTHROPIC_API_KEY (${apiKey.source.name}): it would be sent to the bridge`,
+      });
+      fix ??= {
+        description: 'use ANTHROPIC_AUTH_TOKEN for the bridge and set ANTHROPIC_API_KEY to an empty string',
+        commands: ['dsb doctor client-config --fix'],
+        apply: (c, options) =>
+          updateClaudeUserEnv(
+            c,
+            { ANTHROPIC_API_KEY: '', ANTHROPIC_AUTH_TOKEN: bridgeToken ?? 'dsb' },
+            options,
+          ),
+      };
+    } else if (!authToken && !apiKey?.value) {
+      problems.push({
+        level: 'warn',
+        text: 'neither ANTHROPIC_AUTH_TOKEN nor ANTHROPIC_API_KEY is set: Claude Code asks you to log in to Anthropic',
+      });
+      fix ??= pointFix(ctx, extra);
+    }
+    if (bridgeToken && authToken && authToken.value !== bridgeToken) {
+      problems.push({
+        level: 'fail',
+        text: "ANTHROPIC_AUTH_TOKEN does not match the bridge's auth token (server.authToken / DSB_AUTH_TOKEN): every request gets 401",
+      });
+      fix = pointFix(ctx, extra);
+    }
+
+    for (const p of problems) details.push(`${p.level === 'fail' ? '✗' : '!'} ${p.text}`);
+    const failed = problems.filter((p) => p.level === 'fail');
+    if (failed.length) return { status: 'fail', summary: failed[0]!.text, details, data, fix };
+    if (problems.length) return { status: 'warn', summary: problems[0]!.text, details, data, fix };
+    return {
+      status: 'pass',
+      summary: `ANTHROPIC_BASE_URL=${effective!.value} (${effective!.source.name})`,
+      details,
+      data,
+    };
+  },
+};

@@ -1,0 +1,236 @@
+// Is the upstream's real per-request context big enough for Claude Code? Its first request alone is
+// 12K–20K tokens and sessions grow fast: 64K is the practical minimum. Also checks that
+// CLAUDE_CODE_MAX_CONTEXT_TOKENS tells Claude Code the real window (it drives compaction), Ollama's
+// small default window, and llama.cpp's `-np` splitting the context between slots.
+import { claudeEnvSources, effectiveValue, sourceLabel, updateClaudeUserEnv } from './claude-env.js';
+import { launchAddress, launchCommand, RECOMMENDED_CONTEXT, shellOf } from './fix-commands.js';
+import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
+import { describeUpstream, discoverUpstream, type UpstreamInfo } from './upstream-info.js';
+import { startServerFix, unreachableOutcome } from './upstream-openai.js';
+import { formatTokens } from './util.js';
+
+/** Below this, a Claude Code session cannot even start reliably. */
+export const MIN_CONTEXT = 32_768;
+/** Below this, sessions hit the limit within a few turns. */
+export const RECOMMENDED_MIN_CONTEXT = 64_000;
+
+/** Context windows of the DeepSeek API's models (no endpoint reports them). */
+const DEEPSEEK_API_CONTEXT: Record<string, number> = {
+  'deepseek-v4-pro': 1_048_576,
+  'deepseek-v4-flash': 1_048_576,
+  'deepseek-chat': 131_072,
+  'deepseek-reasoner': 131_072,
+};
+
+interface ContextFinding {
+  perRequest?: number;
+  trained?: number;
+  source: string;
+  slots?: number;
+  note?: string;
+}
+
+function findContext(ctx: CheckContext, info: UpstreamInfo): ContextFinding {
+  switch (info.kind) {
+    case 'llama.cpp':
+      return {
+        perRequest: info.llama?.nCtx,
+        trained: info.llama?.nCtxTrain,
+        slots: info.llama?.totalSlots,
+        source: 'llama.cpp GET /props default_generation_settings.n_ctx (per slot)',
+      };
+    case 'vllm':
+    case 'sglang':
+      return { perRequest: info.maxModelLen, source: '/v1/models max_model_len' };
+    case 'ollama':
+      return {
+        perRequest: info.ollama?.loadedContext ?? info.ollama?.numCtxParameter,
+        trained: info.ollama?.trainedContext,
+        source: info.ollama?.loadedContext
+          ? 'Ollama GET /api/ps context_length of the loaded model'
+          : info.ollama?.numCtxParameter
+            ? "the model's Modelfile PARAMETER num_ctx"
+            : 'Ollama (no model loaded yet)',
+        note: info.ollama?.loaded
+          ? undefined
+          : 'Ollama picks the window when it loads the model: OLLAMA_CONTEXT_LENGTH, else a default of 4K to 256K depending on VRAM.',
+      };
+    case 'deepseek-api':
+      return {
+        perRequest: info.model ? DEEPSEEK_API_CONTEXT[info.model] : undefined,
+        source: 'the DeepSeek API model table',
+      };
+    default:
+      return {
+        perRequest: ctx.config.upstreams[0]?.contextSize,
+        source: 'upstreams[0].contextSize in the dsb config',
+      };
+  }
+}
+
+function contextFix(ctx: CheckContext, info: UpstreamInfo, finding: ContextFinding): Fix {
+  const shell = shellOf(ctx);
+  const address = launchAddress(ctx);
+  switch (info.kind) {
+    case 'llama.cpp': {
+      const slots = finding.slots ?? 1;
+      return {
+        description:
+          slots > 1
+            ? `restart llama-server with -np 1 (or -c ${RECOMMENDED_CONTEXT * slots} to keep ${slots} slots): -c is split between the ${slots} slots`
+            : `restart llama-server with -c ${RECOMMENDED_CONTEXT} (a context Claude Code can work in)`,
+        commands: [launchCommand({ kind: 'llama.cpp', ...address, model: info.llama?.modelPath }, shell)],
+      };
+    }
+    case 'vllm':
+      return {
+        description: `restart vLLM with --max-model-len ${RECOMMENDED_CONTEXT} (or more, if memory allows)`,
+        commands: [launchCommand({ kind: 'vllm', ...address, model: info.model }, shell)],
+      };
+    case 'sglang':
+      return {
+        description: `restart SGLang with --context-length ${RECOMMENDED_CONTEXT}`,
+        commands: [launchCommand({ kind: 'sglang', ...address, model: info.model }, shell)],
+      };
+    case 'ollama':
+      return {
+        description: `restart Ollama with OLLAMA_CONTEXT_LENGTH=${RECOMMENDED_CONTEXT} (or put PARAMETER num_ctx ${RECOMMENDED_CONTEXT} in the model's Modelfile); Ollama truncates silently instead of failing`,
+        commands: [launchCommand({ kind: 'ollama', ...address }, shell)],
+      };
+    default:
+      return {
+        description: `serve the model with at least a ${formatTokens(RECOMMENDED_CONTEXT)}-token context, and tell dsb the real size`,
+        commands: [`set "contextSize": ${RECOMMENDED_CONTEXT} in upstreams[0] of dsb.config.json`],
+      };
+  }
+}
+
+export const upstreamContextCheck: Check = {
+  id: 'upstream-context',
+  title: 'Upstream context window',
+  required: true,
+  description:
+    "The upstream's real per-request context against what Claude Code needs (64K practical minimum), and CLAUDE_CODE_MAX_CONTEXT_TOKENS.",
+  dependsOn: ['upstream-openai'],
+  async run(ctx): Promise<CheckOutcome> {
+    const info = await discoverUpstream(ctx);
+    if (!info.reachable) return unreachableOutcome(ctx, info, 'Reading the context size');
+    const finding = findContext(ctx, info);
+    const override = ctx.config.upstreams[0]?.contextSize;
+    const details: string[] = [];
+    const data: Record<string, unknown> = {
+      kind: info.kind,
+      perRequest: finding.perRequest ?? null,
+      trained: finding.trained ?? null,
+      slots: finding.slots ?? null,
+      source: finding.source,
+      configContextSize: override ?? null,
+    };
+    if (finding.perRequest)
+      details.push(`per-request context: ${formatTokens(finding.perRequest)} (from ${finding.source})`);
+    if (finding.trained) details.push(`the model was trained for ${formatTokens(finding.trained)}`);
+    if (finding.slots && finding.slots > 1 && finding.perRequest) {
+      details.push(
+        `-np ${finding.slots}: llama-server splits -c between ${finding.slots} slots; each request gets ${formatTokens(finding.perRequest)}`,
+      );
+    }
+    if (finding.note) details.push(finding.note);
+
+    // The model itself cannot hold a Claude Code session (e.g. deepseek-coder v1: 16K).
+    if (finding.trained && finding.trained < MIN_CONTEXT) {
+      return {
+        status: 'fail',
+        summary: `${info.model ?? 'the model'} was trained for only ${formatTokens(finding.trained)} tokens: too small for Claude Code`,
+        details: [
+          ...details,
+          "Claude Code's first request alone is 12K–20K tokens; raising -c beyond the trained length degrades the model.",
+        ],
+        data,
+        fix: {
+          description:
+            'use a model with a long context (DeepSeek V3/V4 or a current coder model with ≥ 64K), e.g. a Q4_K_M GGUF',
+          commands: [
+            launchCommand(
+              { kind: 'llama.cpp', ...launchAddress(ctx), model: 'DeepSeek-MODEL-Q4_K_M.gguf' },
+              shellOf(ctx),
+            ),
+          ],
+        },
+      };
+    }
+
+    const window = finding.perRequest;
+    if (!window) {
+      return {
+        status: 'warn',
+        summary: `could not read the context window of ${describeUpstream(info)}`,
+        details,
+        data,
+        fix:
+          info.kind === 'ollama'
+            ? contextFix(ctx, info, finding)
+            : {
+                description: `tell dsb the upstream's real context so the bridge can clamp max_tokens and Claude Code can compact in time`,
+                commands: [`set "contextSize": N in upstreams[0] of dsb.config.json`],
+              },
+      };
+    }
+    if (override && override > window) {
+      details.push(
+        `upstreams[0].contextSize = ${override} is larger than what the server really has (${window})`,
+      );
+    }
+
+    let status: CheckOutcome['status'] = 'pass';
+    let summary = `${formatTokens(window)} tokens per request`;
+    let fix: Fix | undefined;
+    if (window < MIN_CONTEXT) {
+      status = 'fail';
+      summary = `${formatTokens(window)} tokens per request: Claude Code needs ${formatTokens(RECOMMENDED_CONTEXT)} (its first request alone is 12K–20K)`;
+      fix = contextFix(ctx, info, finding);
+    } else if (window < RECOMMENDED_MIN_CONTEXT) {
+      status = 'warn';
+      summary = `${formatTokens(window)} tokens per request: sessions will hit the limit within a few turns (64K recommended)`;
+      fix = contextFix(ctx, info, finding);
+    }
+
+    // CLAUDE_CODE_MAX_CONTEXT_TOKENS drives Claude Code's compaction; without it, it assumes 1M tokens.
+    const sources = await claudeEnvSources(ctx);
+    const maxTokens = effectiveValue(sources, 'CLAUDE_CODE_MAX_CONTEXT_TOKENS');
+    const setMaxTokens: Fix = {
+      description: `tell Claude Code the real window (it compacts the conversation only when it knows it; for other model names it assumes 1M tokens): CLAUDE_CODE_MAX_CONTEXT_TOKENS=${window} in ~/.claude/settings.json "env"`,
+      commands: [
+        `dsb doctor upstream-context --fix   # or add "CLAUDE_CODE_MAX_CONTEXT_TOKENS": "${window}" to "env" in ~/.claude/settings.json`,
+      ],
+      apply: (c, options) =>
+        updateClaudeUserEnv(c, { CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(window) }, options),
+    };
+    data.claudeMaxContextTokens = maxTokens ? Number(maxTokens.value) : null;
+    if (!maxTokens) {
+      details.push(
+        'CLAUDE_CODE_MAX_CONTEXT_TOKENS is not set: Claude Code will not compact before the upstream overflows',
+      );
+      if (status === 'pass') {
+        status = 'warn';
+        summary = `${formatTokens(window)} tokens per request, but Claude Code is not told so (CLAUDE_CODE_MAX_CONTEXT_TOKENS unset)`;
+        fix = setMaxTokens;
+      }
+    } else {
+      const told = Number(maxTokens.value);
+      details.push(`CLAUDE_CODE_MAX_CONTEXT_TOKENS=${maxTokens.value} (${sourceLabel(maxTokens.source)})`);
+      if (!Number.isFinite(told) || told > window) {
+        details.push(
+          `CLAUDE_CODE_MAX_CONTEXT_TOKENS is larger than the real window (${window}): requests will overflow before Claude Code compacts`,
+        );
+        if (status === 'pass') {
+          status = 'warn';
+          summary = `${formatTokens(window)} tokens per request, but Claude Code is told ${maxTokens.value}`;
+          fix = setMaxTokens;
+        }
+      }
+    }
+    if (status === 'fail' || status === 'warn')
+      return { status, summary, details, data, fix: fix ?? startServerFix(ctx, info) };
+    return { status, summary, details, data };
+  },
+};

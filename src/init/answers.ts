@@ -1,0 +1,220 @@
+// Turns flags (+ what the machine and the upstream say) into complete InitAnswers. Every question
+// goes through an Asker: the interactive one (questions.ts) prompts, the non-interactive one takes
+// the default and fails with a usage error when there is none.
+import { BACKENDS, type Backend } from '../config/schema.js';
+import {
+  DEEPSEEK_API_CONTEXT,
+  DEEPSEEK_API_MODELS,
+  defaultUpstreamUrl,
+  FALLBACK_CONTEXT,
+  isLocalBackend,
+} from '../launch/backends.js';
+import { type ContextProbeResult, probeUpstreamContext } from '../launch/context-probe.js';
+import type { SystemContext } from '../system/context.js';
+import type { Scope } from './paths.js';
+import { vscodeTargets } from './paths.js';
+import { defaultMaxOutputTokens } from './plan.js';
+import type { InitAnswers } from './types.js';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface InitFlags {
+  backend?: Backend;
+  upstream?: string;
+  model?: string;
+  apiKey?: string;
+  ctxSize?: number;
+  maxOutputTokens?: number;
+  gpus?: number;
+  port?: number;
+  scope?: Scope;
+  vscode?: boolean;
+  firewall?: boolean;
+}
+
+export interface Asker {
+  backend(def: Backend): Promise<Backend>;
+  upstream(backend: Backend, def: string | undefined): Promise<string>;
+  model(backend: Backend, def: string | undefined): Promise<string | undefined>;
+  apiKey(backend: Backend, def: string | undefined): Promise<string | undefined>;
+  ctxSize(def: number, source: string): Promise<number>;
+  gpus(def: number): Promise<number>;
+  port(def: number): Promise<number>;
+  scope(def: Scope): Promise<Scope>;
+  vscode(def: boolean): Promise<boolean>;
+  firewall(def: boolean): Promise<boolean>;
+}
+
+/** The --yes asker: every default is taken; a question without one is a usage error. */
+export const defaultsAsker: Asker = {
+  backend: async (d) => d,
+  upstream: async (backend, d) => {
+    if (!d) throw new UsageError(`--upstream URL is required for backend ${backend}`);
+    return d;
+  },
+  model: async (backend, d) => {
+    if (!d && isLocalBackend(backend)) {
+      const what =
+        backend === 'llama.cpp'
+          ? 'the GGUF file'
+          : backend === 'ollama'
+            ? 'the Ollama model tag'
+            : 'the model id or path';
+      throw new UsageError(
+        `--model is required for ${backend} (${what}); it could not be read from a running server either`,
+      );
+    }
+    return d;
+  },
+  apiKey: async (_b, d) => d,
+  ctxSize: async (d) => d,
+  gpus: async (d) => d,
+  port: async (d) => d,
+  scope: async (d) => d,
+  vscode: async (d) => d,
+  firewall: async (d) => d,
+};
+
+export function validateUrl(url: string): string | true {
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http:// or https:// URL';
+    return true;
+  } catch {
+    return 'not a URL (example: http://127.0.0.1:8080)';
+  }
+}
+
+/** `localhost` may resolve to ::1 first while servers listen on 127.0.0.1 (design.md §6). */
+export function normalizeUpstream(url: string): { url: string; note?: string } {
+  const trimmed = url.trim().replace(/\/+$/, '').replace(/\/v1$/, '');
+  const u = new URL(trimmed);
+  if (u.hostname === 'localhost') {
+    u.hostname = '127.0.0.1';
+    const fixed = u.toString().replace(/\/$/, '');
+    return { url: fixed, note: `upstream ${trimmed}: using ${fixed} (localhost may resolve to ::1 first)` };
+  }
+  return { url: trimmed };
+}
+
+export async function detectGpus(ctx: SystemContext): Promise<number> {
+  const res = await ctx.exec('nvidia-smi', ['-L'], { timeoutMs: 5000 });
+  if (res.exitCode !== 0) return 0;
+  return res.stdout.split('\n').filter((l) => /^GPU \d+/.test(l.trim())).length;
+}
+
+export interface ResolveResult {
+  answers: InitAnswers;
+  probe?: ContextProbeResult;
+  notes: string[];
+}
+
+export async function resolveAnswers(
+  ctx: SystemContext,
+  flags: InitFlags,
+  ask: Asker,
+): Promise<ResolveResult> {
+  const notes: string[] = [];
+  const backend = flags.backend ?? (await ask.backend('llama.cpp'));
+  if (!BACKENDS.includes(backend)) throw new UsageError(`unknown backend ${backend}`);
+
+  let upstreamUrl = flags.upstream ?? (await ask.upstream(backend, defaultUpstreamUrl(backend)));
+  const valid = validateUrl(upstreamUrl);
+  if (valid !== true) throw new UsageError(`--upstream ${upstreamUrl}: ${valid}`);
+  const normalized = normalizeUpstream(upstreamUrl);
+  upstreamUrl = normalized.url;
+  if (normalized.note) notes.push(normalized.note);
+
+  // Ask the upstream what it serves (short timeout: it is often not started yet).
+  let probe: ContextProbeResult | undefined;
+  if (backend !== 'deepseek-api') {
+    probe = await probeUpstreamContext(ctx, upstreamUrl, backend === 'openai' ? 'auto' : backend, {
+      timeoutMs: 1500,
+      model: flags.model,
+    });
+  }
+  const modelDefault = probe?.model ?? (backend === 'deepseek-api' ? DEEPSEEK_API_MODELS[0] : undefined);
+  const model = flags.model ?? (await ask.model(backend, modelDefault));
+  if (backend === 'ollama' && !flags.model && model && probe?.reachable && !probe.ctxSize) {
+    const again = await probeUpstreamContext(ctx, upstreamUrl, backend, { timeoutMs: 1500, model });
+    if (again.ctxSize) probe = again;
+  }
+
+  let apiKey: string | undefined = flags.apiKey;
+  if (apiKey === undefined && (backend === 'deepseek-api' || backend === 'openai')) {
+    apiKey = await ask.apiKey(
+      backend,
+      backend === 'deepseek-api' ? ctx.env.DEEPSEEK_API_KEY || undefined : undefined,
+    );
+  }
+  if (apiKey === '') apiKey = undefined;
+
+  let ctxDefault: number;
+  let ctxSource: string;
+  if (probe?.ctxSize) {
+    ctxDefault = probe.ctxSize;
+    ctxSource = `reported by the upstream (${probe.source})`;
+  } else if (backend === 'deepseek-api') {
+    ctxDefault = DEEPSEEK_API_CONTEXT;
+    ctxSource = 'DeepSeek V4 context window';
+  } else {
+    ctxDefault = FALLBACK_CONTEXT;
+    ctxSource = probe?.reachable
+      ? `default ${FALLBACK_CONTEXT}: the upstream did not report its context`
+      : `default ${FALLBACK_CONTEXT}: the upstream at ${upstreamUrl} did not answer (not started yet?)`;
+  }
+  let ctxSize: number;
+  if (flags.ctxSize !== undefined) {
+    ctxSize = flags.ctxSize;
+    ctxSource = '--ctx-size';
+    if (probe?.ctxSize && probe.ctxSize < ctxSize) {
+      notes.push(
+        `the running upstream serves ${probe.ctxSize} tokens per request, less than --ctx-size ${ctxSize}: restart it with the new size (dsb launch)`,
+      );
+    }
+  } else {
+    ctxSize = await ask.ctxSize(ctxDefault, ctxSource);
+    if (ctxSize !== ctxDefault) ctxSource = 'answered';
+  }
+  if (!Number.isInteger(ctxSize) || ctxSize <= 0)
+    throw new UsageError(`--ctx-size ${ctxSize}: expected a positive integer`);
+
+  const usesGpus = backend === 'llama.cpp' || backend === 'vllm' || backend === 'sglang';
+  const gpus = flags.gpus ?? (usesGpus ? await ask.gpus(await detectGpus(ctx)) : 0);
+  const bridgePort = flags.port ?? (await ask.port(3000));
+  if (!Number.isInteger(bridgePort) || bridgePort < 1 || bridgePort > 65535) {
+    throw new UsageError(`--port ${bridgePort}: expected 1-65535`);
+  }
+  const scope = flags.scope ?? (await ask.scope('user'));
+
+  const pathFacts = { platform: ctx.platform, env: ctx.env, homedir: ctx.homedir, cwd: ctx.cwd };
+  let vscodeFound = false;
+  for (const t of vscodeTargets(pathFacts)) if ((await ctx.stat(t.userDir))?.isDirectory) vscodeFound = true;
+  const vscode = flags.vscode ?? (await ask.vscode(vscodeFound));
+  const wsl = ctx.platform === 'linux' && /microsoft/i.test(ctx.osRelease);
+  const firewall = flags.firewall ?? (await ask.firewall(ctx.platform === 'win32' || wsl));
+
+  return {
+    answers: {
+      backend,
+      upstreamUrl,
+      model: model?.trim() || undefined,
+      apiKey,
+      ctxSize,
+      ctxSource,
+      maxOutputTokens: flags.maxOutputTokens ?? defaultMaxOutputTokens(ctxSize),
+      gpus,
+      bridgePort,
+      scope,
+      vscode,
+      firewall,
+    },
+    probe,
+    notes,
+  };
+}

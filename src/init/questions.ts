@@ -1,0 +1,97 @@
+// The interactive wizard: prompts only (@inquirer/prompts). Defaults and validation come from
+// answers.ts, so `--yes` and the wizard agree on every value.
+import { confirm, input, number, password, select } from '@inquirer/prompts';
+import { BACKENDS, type Backend } from '../config/schema.js';
+import { BACKEND_TITLES, DEEPSEEK_API_MODELS } from '../launch/backends.js';
+import { type Asker, validateUrl } from './answers.js';
+import type { Scope } from './paths.js';
+
+const MODEL_HINT: Record<Backend, string> = {
+  'llama.cpp': 'Path to the GGUF file',
+  vllm: 'Model (Hugging Face id or local path)',
+  ollama: 'Ollama model tag (dsb creates a copy with the right context)',
+  sglang: 'Model (Hugging Face id or local path)',
+  'deepseek-api': 'DeepSeek API model',
+  openai: 'Model id (empty: the first one the server lists)',
+};
+
+export function interactiveAsker(): Asker {
+  return {
+    backend: (def) =>
+      select<Backend>({
+        message: 'Which backend serves the model?',
+        choices: BACKENDS.map((b) => ({ value: b, name: BACKEND_TITLES[b] })),
+        default: def,
+      }),
+    upstream: (backend, def) =>
+      input({
+        message: backend === 'deepseek-api' ? 'DeepSeek API base URL' : 'Model server URL (without /v1)',
+        default: def,
+        required: true,
+        validate: validateUrl,
+      }),
+    model: async (backend, def) => {
+      if (backend === 'deepseek-api') {
+        return select<string>({
+          message: MODEL_HINT[backend],
+          choices: DEEPSEEK_API_MODELS.map((m) => ({ value: m, name: m })),
+          default: def,
+        });
+      }
+      const required = backend !== 'openai';
+      const answer = await input({ message: MODEL_HINT[backend], default: def, required });
+      return answer.trim() || undefined;
+    },
+    apiKey: async (backend, def) => {
+      if (def) {
+        const use = await confirm({ message: 'Use the API key from DEEPSEEK_API_KEY?', default: true });
+        if (use) return def;
+      }
+      const key = await password({
+        message: `${backend === 'deepseek-api' ? 'DeepSeek' : 'Upstream'} API key (stored in dsb's config only, mode 0600; empty for none)`,
+        mask: '*',
+      });
+      return key.trim() || undefined;
+    },
+    ctxSize: async (def, source) =>
+      (await number({
+        message: `Context size in tokens (default: ${source})`,
+        default: def,
+        min: 1,
+        required: true,
+      })) ?? def,
+    gpus: async (def) =>
+      (await number({
+        message: 'How many GPUs to use (0: CPU only)',
+        default: def,
+        min: 0,
+        required: true,
+      })) ?? def,
+    port: async (def) =>
+      (await number({
+        message: 'Bridge port on 127.0.0.1',
+        default: def,
+        min: 1,
+        max: 65535,
+        required: true,
+      })) ?? def,
+    scope: (def) =>
+      select<Scope>({
+        message: "Where should Claude Code's settings go?",
+        choices: [
+          { value: 'user', name: 'user (~/.claude/settings.json: every project)' },
+          { value: 'project', name: 'project (.claude/settings.json here)' },
+        ],
+        default: def,
+      }),
+    vscode: (def) => confirm({ message: 'Configure the Claude Code extension in VS Code?', default: def }),
+    firewall: (def) =>
+      confirm({ message: 'Write firewall rules for the bridge port (loopback/private only)?', default: def }),
+  };
+}
+
+export const confirmApply = (changes: number) =>
+  confirm({ message: `Apply these ${changes} change${changes === 1 ? '' : 's'}?`, default: true });
+
+export const confirmFirewall = (summary: string) =>
+  confirm({ message: `Apply the firewall rule now (${summary})?`, default: false });

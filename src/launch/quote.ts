@@ -1,0 +1,77 @@
+// Quoting of generated commands for POSIX sh and PowerShell, so that model paths with spaces, quotes
+// or `$` reach the server's argv intact (tested through a real shell with an argv-printing stand-in).
+
+export type ShellKind = 'sh' | 'powershell';
+
+const SH_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** One word for POSIX sh: bare when only safe characters, else single-quoted (`'` as `'\''`). */
+export function quoteSh(word: string): string {
+  if (SH_SAFE.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+// Commas (array operator), `@` (splatting), `$`, backticks, quotes, parentheses and braces all mean
+// something to PowerShell; `--%` stops its parsing altogether.
+const PS_SAFE = /^[A-Za-z0-9_./:\\=+-]+$/;
+
+/** One word for PowerShell: bare when only safe characters, else a verbatim single-quoted string. */
+export function quotePowerShell(word: string): string {
+  if (PS_SAFE.test(word) && word !== '--%') return word;
+  return psString(word);
+}
+
+/** A verbatim PowerShell string literal (always quoted: for expressions such as `$env:X = ...`). */
+export function psString(value: string): string {
+  // PowerShell also treats the typographic single quotes as quote characters: double them all.
+  return `'${value.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'`;
+}
+
+export function quoteFor(shell: ShellKind, word: string): string {
+  return shell === 'sh' ? quoteSh(word) : quotePowerShell(word);
+}
+
+export interface CommandLine {
+  /** Environment variables set for this command only. */
+  env?: Record<string, string>;
+  program: string;
+  args: string[];
+}
+
+export interface RenderOptions {
+  /** Break long commands after each option, with the shell's line continuation. */
+  multiline?: boolean;
+}
+
+/**
+ * Groups the arguments for a multi-line rendering: leading positionals (`serve MODEL`) stay with the
+ * program, then each option with its value on a line of its own.
+ */
+function groupArgs(args: string[]): { head: string[]; groups: string[][] } {
+  let i = 0;
+  while (i < args.length && !args[i]!.startsWith('-')) i++;
+  const groups: string[][] = [];
+  for (const arg of args.slice(i)) {
+    const last = groups[groups.length - 1];
+    if (last && last.length === 1 && last[0]!.startsWith('-') && !arg.startsWith('-')) last.push(arg);
+    else groups.push([arg]);
+  }
+  return { head: args.slice(0, i), groups };
+}
+
+/** The command as the user would type it in `shell`. */
+export function renderCommand(cmd: CommandLine, shell: ShellKind, options: RenderOptions = {}): string {
+  const q = (w: string) => quoteFor(shell, w);
+  const env = Object.entries(cmd.env ?? {});
+  let program = q(cmd.program);
+  if (shell === 'powershell' && program !== cmd.program) program = `& ${program}`;
+  const { head, groups } = groupArgs(cmd.args);
+  const sep = options.multiline ? (shell === 'sh' ? ' \\\n  ' : ' `\n  ') : ' ';
+  const line = [[program, ...head.map(q)].join(' '), ...groups.map((g) => g.map(q).join(' '))].join(sep);
+  if (shell === 'sh') {
+    const prefix = env.map(([k, v]) => `${k}=${quoteSh(v)}`).join(' ');
+    return prefix ? `${prefix} ${line}` : line;
+  }
+  const assignments = env.map(([k, v]) => `$env:${k} = ${psString(v)}`);
+  return [...assignments, line].join(options.multiline ? '\n' : '; ');
+}

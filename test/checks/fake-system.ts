@@ -1,0 +1,221 @@
+// A SystemContext that replays recorded command outputs, files and HTTP answers: the doctor checks are
+// tested as if on Windows, WSL1, WSL2 (NAT, mirrored), Linux and macOS without touching this machine.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCheckContext } from '../../src/checks/runner.js';
+import type { CheckContext } from '../../src/checks/types.js';
+import { configSchema, type DsbConfigInput } from '../../src/config/schema.js';
+import type { DnsAddress, ExecResult, HttpResponse, SystemContext } from '../../src/system/context.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const FIXTURES = path.join(here, '..', 'fixtures');
+
+export function fixture(name: string): string {
+  return readFileSync(path.join(FIXTURES, 'doctor', name), 'utf8');
+}
+
+/** A recorded llama-server response body from test/fixtures/llama-server. */
+export function llamaFixture(name: string): string {
+  return readFileSync(path.join(FIXTURES, 'llama-server', `${name}.body`), 'utf8');
+}
+
+export type CommandReply = { stdout?: string; stderr?: string; exitCode?: number } | 'notfound';
+export type HttpReply =
+  | { status?: number; body: string | object; headers?: Record<string, string> }
+  | 'refused'
+  | 'timeout'
+  | ((body: string | undefined) => {
+      status?: number;
+      body: string | object;
+      headers?: Record<string, string>;
+    });
+
+export interface FakeSystemOptions {
+  platform?: NodeJS.Platform;
+  osRelease?: string;
+  env?: Record<string, string>;
+  homedir?: string;
+  cwd?: string;
+  files?: Record<string, string | Buffer>;
+  /** Keyed by "file arg1 arg2…" (exact) or by "file" (any arguments). Unknown commands are not found. */
+  commands?: Record<string, CommandReply>;
+  /** Keyed by "METHOD url". Unknown URLs refuse the connection. */
+  http?: Record<string, HttpReply>;
+  dns?: Record<string, DnsAddress[]>;
+  /** "host:port" → connect succeeds. Default false. */
+  tcp?: Record<string, boolean>;
+  /** "host:port" → free. Default true. */
+  portFree?: Record<string, boolean>;
+  memory?: { total: number; free: number };
+  nodeVersion?: string;
+}
+
+export interface FakeSystem extends SystemContext {
+  calls: { exec: string[]; http: string[] };
+  written: Record<string, string>;
+  files: Map<string, string | Buffer>;
+}
+
+function refused(): Error {
+  return Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+}
+
+export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
+  const files = new Map(Object.entries(o.files ?? {}));
+  const calls = { exec: [] as string[], http: [] as string[] };
+  const written: Record<string, string> = {};
+  let clock = 1_760_000_000_000;
+  const sys: FakeSystem = {
+    platform: o.platform ?? 'linux',
+    arch: 'x64',
+    env: o.env ?? {},
+    homedir:
+      o.homedir ??
+      (o.platform === 'win32' ? 'C:\\Users\\dev' : o.platform === 'darwin' ? '/Users/dev' : '/home/dev'),
+    cwd: o.cwd ?? (o.platform === 'win32' ? 'C:\\work\\app' : '/work/app'),
+    osRelease:
+      o.osRelease ??
+      (o.platform === 'darwin' ? '24.6.0' : o.platform === 'win32' ? '10.0.22631' : '6.8.0-49-generic'),
+    nodeVersion: o.nodeVersion ?? 'v24.11.0',
+    memory: () => o.memory ?? { total: 64 * 1024 ** 3, free: 48 * 1024 ** 3 },
+    calls,
+    written,
+    files,
+    async exec(file, args): Promise<ExecResult> {
+      const key = [file, ...args].join(' ');
+      calls.exec.push(key);
+      const reply = o.commands?.[key] ?? o.commands?.[file];
+      if (!reply || reply === 'notfound')
+        return { exitCode: null, stdout: '', stderr: '', notFound: true, timedOut: false };
+      return {
+        exitCode: reply.exitCode ?? 0,
+        stdout: reply.stdout ?? '',
+        stderr: reply.stderr ?? '',
+        notFound: false,
+        timedOut: false,
+      };
+    },
+    async readFile(file) {
+      const v = files.get(file);
+      return v === undefined ? undefined : v.toString();
+    },
+    async readBytes(file, offset, length) {
+      const v = files.get(file);
+      if (v === undefined) return undefined;
+      const buf = Buffer.isBuffer(v) ? v : Buffer.from(v);
+      return buf.subarray(offset, offset + length);
+    },
+    async stat(file) {
+      const v = files.get(file);
+      if (v !== undefined)
+        return { size: Buffer.byteLength(v), isFile: true, isDirectory: false, mtimeMs: 0 };
+      const prefix =
+        file.endsWith('/') || file.endsWith('\\') ? file : `${file}${o.platform === 'win32' ? '\\' : '/'}`;
+      if ([...files.keys()].some((k) => k.startsWith(prefix)))
+        return { size: 0, isFile: false, isDirectory: true, mtimeMs: 0 };
+      return undefined;
+    },
+    async writeFileAtomic(file, content) {
+      written[file] = content;
+      files.set(file, content);
+    },
+    async copyFile(from, to) {
+      const v = files.get(from);
+      if (v === undefined) throw new Error(`ENOENT ${from}`);
+      files.set(to, v);
+      written[to] = v.toString();
+    },
+    async http(url, options = {}): Promise<HttpResponse> {
+      const key = `${options.method ?? 'GET'} ${url}`;
+      calls.http.push(key);
+      const reply = o.http?.[key];
+      if (!reply || reply === 'refused') throw refused();
+      if (reply === 'timeout')
+        throw Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' });
+      const r = typeof reply === 'function' ? reply(options.body) : reply;
+      return {
+        status: r.status ?? 200,
+        headers: { 'content-type': 'application/json', ...r.headers },
+        body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body),
+      };
+    },
+    async dnsLookup(host) {
+      return o.dns?.[host] ?? (host === 'localhost' ? [{ address: '127.0.0.1', family: 4 }] : []);
+    },
+    async tcpConnect(host, port) {
+      return o.tcp?.[`${host}:${port}`] ?? false;
+    },
+    async portFree(host, port) {
+      return o.portFree?.[`${host}:${port}`] ?? true;
+    },
+    isTTY: false,
+    now: () => (clock += 5),
+  };
+  return sys;
+}
+
+export function fakeContext(
+  system: SystemContext,
+  options: { config?: DsbConfigInput; upstreamUrl?: string; bridgeUrl?: string; modelFile?: string } = {},
+): CheckContext {
+  return createCheckContext({
+    system,
+    config: configSchema.parse(options.config ?? {}),
+    upstreamUrl: options.upstreamUrl ?? 'http://127.0.0.1:8080',
+    bridgeUrl: options.bridgeUrl ?? 'http://127.0.0.1:3000',
+    modelFile: options.modelFile,
+  });
+}
+
+/** HTTP answers of a llama-server at `base`, replayed from the recorded fixtures. */
+export function llamaServerHttp(
+  base = 'http://127.0.0.1:8080',
+  overrides: Record<string, HttpReply> = {},
+): Record<string, HttpReply> {
+  const llamaHeaders = { server: 'llama.cpp' };
+  return {
+    [`GET ${base}/health`]: { body: llamaFixture('01_health'), headers: llamaHeaders },
+    [`GET ${base}/props`]: { body: llamaFixture('02_props'), headers: llamaHeaders },
+    [`GET ${base}/v1/models`]: { body: llamaFixture('03_v1_models'), headers: llamaHeaders },
+    [`GET ${base}/api/version`]: {
+      status: 404,
+      body: llamaFixture('26_unknown_route'),
+      headers: llamaHeaders,
+    },
+    [`GET ${base}/version`]: { status: 404, body: llamaFixture('26_unknown_route'), headers: llamaHeaders },
+    [`GET ${base}/get_model_info`]: {
+      status: 404,
+      body: llamaFixture('26_unknown_route'),
+      headers: llamaHeaders,
+    },
+    [`POST ${base}/v1/chat/completions`]: (body) => {
+      const req = JSON.parse(body ?? '{}') as { tools?: unknown; tool_choice?: unknown };
+      return {
+        body: llamaFixture(req.tools && req.tool_choice ? '10_tools_required' : '05_chat_greedy'),
+        headers: llamaHeaders,
+      };
+    },
+    ...overrides,
+  };
+}
+
+/** llama-server's /props and /v1/models with the context size (and slots) replaced, as `-c N -np S` would. */
+export function llamaWithContext(
+  nCtx: number,
+  slots = 1,
+  base = 'http://127.0.0.1:8080',
+  more: Record<string, HttpReply> = {},
+): Record<string, HttpReply> {
+  const props = JSON.parse(llamaFixture('02_props'));
+  props.default_generation_settings.n_ctx = nCtx;
+  props.total_slots = slots;
+  const models = JSON.parse(llamaFixture('03_v1_models'));
+  models.data[0].meta.n_ctx = nCtx * slots;
+  models.data[0].meta.n_ctx_train = 163840;
+  return llamaServerHttp(base, {
+    [`GET ${base}/props`]: { body: props, headers: { server: 'llama.cpp' } },
+    [`GET ${base}/v1/models`]: { body: models, headers: { server: 'llama.cpp' } },
+    ...more,
+  });
+}

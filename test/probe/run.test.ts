@@ -1,0 +1,330 @@
+// The probe end to end against fake bridges on loopback: a correct one passes every scenario; each
+// deliberately broken one fails, naming the invariant and the event index.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  chatCompletionsUrl,
+  longestSilence,
+  type ProbeOptions,
+  readHealthBody,
+  runProbe,
+  unknownScenarioIds,
+} from '../../src/probe/run.js';
+import { SCENARIOS } from '../../src/probe/scenarios.js';
+import type { ScenarioResult } from '../../src/probe/types.js';
+import { type BridgeDefect, type FakeBridge, startFakeBridge } from '../support/broken-bridges.js';
+
+const base = (url: string): ProbeOptions => ({
+  url,
+  model: 'claude-sonnet-4-5',
+  maxTokens: 32_000,
+  timeoutMs: 10_000,
+});
+const byId = (scenarios: ScenarioResult[], id: string) => {
+  const found = scenarios.find((s) => s.id === id);
+  if (!found) throw new Error(`no scenario ${id}`);
+  return found;
+};
+
+let bridges: FakeBridge[] = [];
+const start = async (...args: Parameters<typeof startFakeBridge>) => {
+  const b = await startFakeBridge(...args);
+  bridges.push(b);
+  return b;
+};
+afterEach(async () => {
+  await Promise.all(bridges.map((b) => b.close()));
+  bridges = [];
+});
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dsb-probe-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('runProbe against a correct fake bridge', () => {
+  it('passes every built-in scenario', async () => {
+    const bridge = await start();
+    const report = await runProbe({ ...base(bridge.url), token: 'sekret-token' });
+    expect(report.scenarios.map((s) => [s.id, s.status, s.problems, s.violations])).toEqual(
+      SCENARIOS.map((s) => [s.id, 'pass', [], []]),
+    );
+    expect(report.ok).toBe(true);
+    expect(report.tally).toEqual({ pass: SCENARIOS.length, warn: 0, fail: 0, skip: 0 });
+    // The tool round trips really sent the tool results back (2 requests each).
+    expect(byId(report.scenarios, 'tool-call').steps.map((s) => s.stopReason)).toEqual([
+      'tool_use',
+      'end_turn',
+    ]);
+    expect(byId(report.scenarios, 'parallel-tools').summary).toMatch(/2 tool_result\(s\)/);
+    // Metrics come from real timings and usage.
+    const m = byId(report.scenarios, 'text-stream').metrics;
+    expect(m?.ttftMs).toBeGreaterThan(0);
+    expect(m?.inputTokens).toBeGreaterThan(0);
+    expect(m?.outputTokens).toBe(12);
+  });
+
+  it('sends what Claude Code sends', async () => {
+    const bridge = await start();
+    await runProbe({ ...base(bridge.url), token: 'sekret-token', scenarioIds: ['text-stream', 'tool-call'] });
+    const first = bridge.requests[0];
+    expect(first?.url).toBe('/v1/messages?beta=true');
+    expect(first?.headers['anthropic-version']).toBe('2023-06-01');
+    expect(first?.headers['anthropic-beta']).toContain('claude-code-20250219');
+    expect(first?.headers.authorization).toBe('Bearer sekret-token');
+    expect(first?.body).toMatchObject({ model: 'claude-sonnet-4-5', max_tokens: 32_000, stream: true });
+    expect(first?.body.system).toHaveLength(3);
+    const toolCall = bridge.requests[1]?.body;
+    expect(toolCall?.tool_choice).toEqual({ type: 'tool', name: 'Read' });
+    const tools = (toolCall?.tools ?? []) as Array<{ input_schema: Record<string, unknown> }>;
+    expect(tools[0]?.input_schema.$schema).toBeDefined();
+    // The round trip echoes the assistant turn and answers each tool_use id with a tool_result.
+    const roundTrip = bridge.requests[2]?.body.messages as Array<{
+      role: string;
+      content: Array<Record<string, unknown>>;
+    }>;
+    expect(roundTrip.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(roundTrip[2]?.content[0]).toMatchObject({ type: 'tool_result', tool_use_id: 'toolu_fake0' });
+  });
+
+  it('measures inter-token latency when tokens come apart in time', async () => {
+    const bridge = await start({ frameDelayMs: 15 });
+    const report = await runProbe({ ...base(bridge.url), scenarioIds: ['text-stream'] });
+    const m = report.scenarios[0]?.metrics;
+    expect(m?.itlP50Ms).toBeGreaterThanOrEqual(10);
+    expect(m?.outputTokensPerSec).toBeGreaterThan(0);
+    expect(m?.totalMs).toBeGreaterThanOrEqual(m?.ttftMs ?? Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('runProbe against deliberately broken bridges: one defect each', () => {
+  const failing = async (defect: BridgeDefect, scenario: string) => {
+    const bridge = await start({ defect });
+    const report = await runProbe({ ...base(bridge.url), scenarioIds: [scenario] });
+    expect(report.ok).toBe(false);
+    const result = byId(report.scenarios, scenario);
+    expect(result.status).toBe('fail');
+    return result;
+  };
+
+  it('missing event: lines → event-line-matches-type from event #0', async () => {
+    const r = await failing('no-event-lines', 'text-stream');
+    expect(r.violations[0]).toMatchObject({ invariant: 'event-line-matches-type', index: 0 });
+    expect(r.violations.every((v) => v.invariant === 'event-line-matches-type')).toBe(true);
+    expect(r.summary).toMatch(/^event-line-matches-type at event #0: /);
+  });
+
+  it('a block never stopped → block-start-stop-paired at the message_delta', async () => {
+    const r = await failing('unclosed-block', 'text-stream');
+    // message_start, ping, content_block_start, 6 text deltas, then message_delta at #9.
+    expect(r.violations).toEqual([
+      expect.objectContaining({ invariant: 'block-start-stop-paired', index: 9 }),
+    ]);
+  });
+
+  it('invalid tool JSON → tool-input-valid-json at the tool block stop', async () => {
+    const r = await failing('invalid-tool-json', 'tool-call');
+    // message_start, ping, tool_use start, 7 input_json_delta fragments, content_block_stop at #10.
+    expect(r.violations).toEqual([
+      expect.objectContaining({ invariant: 'tool-input-valid-json', index: 10 }),
+    ]);
+    expect(r.problems).toContain('tool Read input is not a JSON object');
+  });
+
+  it('a wrong stop_reason → stop-reason-tool-use at the message_delta', async () => {
+    const r = await failing('wrong-stop-reason', 'tool-call');
+    // message_start, ping, tool_use start, 7 fragments, content_block_stop, then message_delta at #11.
+    expect(r.violations).toEqual([expect.objectContaining({ invariant: 'stop-reason-tool-use', index: 11 })]);
+    expect(r.problems).toContain('stop_reason "end_turn", expected "tool_use"');
+  });
+
+  it('no message_stop → message-stop-last at the last event', async () => {
+    const r = await failing('no-message-stop', 'text-stream');
+    expect(r.violations).toEqual([expect.objectContaining({ invariant: 'message-stop-last', index: 10 })]);
+  });
+
+  it('an oversized prompt that is not refused → the overflow scenario fails, honestly', async () => {
+    const r = await failing('no-overflow-refusal', 'overflow');
+    expect(r.problems[0]).toMatch(/did not refuse .*HTTP 200.*prompt is too long: N tokens > M maximum/);
+  });
+
+  it('an accepted oversized prompt is not waited for: the probe stops reading its stream', async () => {
+    const bridge = await start({ defect: 'no-overflow-refusal', extraPings: 5000, frameDelayMs: 1 });
+    const began = performance.now();
+    const report = await runProbe({ ...base(bridge.url), scenarioIds: ['overflow'] });
+    expect(performance.now() - began).toBeLessThan(3000);
+    expect(report.scenarios[0]?.problems[0]).toMatch(/did not refuse .*HTTP 200/);
+  });
+});
+
+describe('--long-context', () => {
+  const file = (name: string, lines: number) => {
+    const path = join(dir, name);
+    const body = Array.from({ length: lines }, (_, i) => `def view_${i}(request):  # handles page ${i}`).join(
+      '\n',
+    );
+    writeFileSync(path, `${body}\n`);
+    return path;
+  };
+
+  it('reports a 500-line file that fits, with its token count against the context', async () => {
+    const bridge = await start({ contextSize: 100_000 });
+    const path = file('big_file.py', 500);
+    const report = await runProbe({
+      ...base(bridge.url),
+      longContext: { path, content: (await import('node:fs')).readFileSync(path, 'utf8') },
+    });
+    const lc = report.longContext;
+    expect(lc).toMatchObject({
+      status: 'pass',
+      outcome: 'fit',
+      lines: 500,
+      contextSize: 100_000,
+      contextSource: 'bridge GET /health',
+    });
+    expect(lc?.promptTokens).toBeGreaterThan(5000);
+    expect(lc?.promptTokens).toBeLessThan(100_000);
+    expect(report.scenarios.map((s) => s.id)).toEqual(['health']);
+    expect(report.ok).toBe(true);
+    // The question the guide asks, after the file.
+    const sent = bridge.requests[0]?.body.messages as Array<{ content: Array<{ text: string }> }>;
+    expect(sent[0]?.content[1]?.text).toBe('Explain what this code does in 3 bullet points.');
+  });
+
+  it('reports a file larger than the context as refused with "prompt is too long": expected, not a failure', async () => {
+    const bridge = await start({ contextSize: 16_384 });
+    const path = file('huge.py', 4000);
+    const { readFileSync } = await import('node:fs');
+    const report = await runProbe({
+      ...base(bridge.url),
+      longContext: { path, content: readFileSync(path, 'utf8') },
+    });
+    const lc = report.longContext;
+    expect(lc?.outcome).toBe('refused');
+    expect(lc?.status).toBe('pass');
+    expect(lc?.refusal).toMatch(/^prompt is too long: \d+ tokens > 16384 maximum$/);
+    expect(lc?.promptTokens).toBeGreaterThan(16_384);
+    expect(report.ok).toBe(true);
+  });
+
+  it('says so when the context size is unknown, and when prompt + max_tokens needs clamping', async () => {
+    const hidden = await start({ hideContextSize: true });
+    const path = file('small.py', 20);
+    const content = (await import('node:fs')).readFileSync(path, 'utf8');
+    const unknown = (await runProbe({ ...base(hidden.url), longContext: { path, content } })).longContext;
+    expect(unknown).toMatchObject({ outcome: 'fit', status: 'warn' });
+    expect(unknown?.contextSize).toBeUndefined();
+    expect(unknown?.warnings[0]).toMatch(/context size is unknown/);
+
+    const tight = await start({ contextSize: 20_000 });
+    const clamped = (await runProbe({ ...base(tight.url), longContext: { path, content } })).longContext;
+    expect(clamped?.outcome).toBe('clamped');
+    expect(clamped?.summary).toMatch(/prompt \+ max_tokens 32000 > context/);
+  });
+});
+
+describe('--load and --compare-direct', () => {
+  it('prints the latency table, and what the bridge adds over its upstream', async () => {
+    const bridge = await start();
+    const report = await runProbe({
+      ...base(bridge.url),
+      load: { requests: 20, concurrency: 4 },
+      compareDirect: true,
+    });
+    const load = report.load;
+    expect(load?.status).toBe('pass');
+    expect(load?.bridge.stats).toMatchObject({ requests: 20, failures: 0, failureRate: 0 });
+    expect(load?.bridge.stats.latencyMs.p50).toBeGreaterThan(0);
+    expect(load?.bridge.stats.requestsPerSec).toBeGreaterThan(0);
+    expect(load?.direct?.url).toBe(`${bridge.url}/v1/chat/completions`);
+    expect(load?.direct?.stats).toMatchObject({ requests: 20, failures: 0 });
+    expect(typeof load?.addedLatencyMs?.p50).toBe('number');
+    expect(bridge.requests).toHaveLength(20);
+  });
+
+  it('--upstream names the upstream to compare against', async () => {
+    const bridge = await start();
+    const other = await start();
+    const report = await runProbe({
+      ...base(bridge.url),
+      load: { requests: 6, concurrency: 2 },
+      compareDirect: true,
+      upstream: { url: `${other.url}/v1` },
+    });
+    expect(report.load?.direct?.url).toBe(`${other.url}/v1/chat/completions`);
+    expect(other.chatRequests).toBe(6);
+    expect(bridge.chatRequests).toBe(0);
+  });
+
+  it('counts broken streams as failures and fails the run', async () => {
+    const bridge = await start({ defect: 'no-message-stop' });
+    const report = await runProbe({ ...base(bridge.url), load: { requests: 8, concurrency: 4 } });
+    expect(report.load?.bridge.stats.failures).toBe(8);
+    expect(report.load?.bridge.errors[0]).toMatchObject({
+      count: 8,
+      message: expect.stringMatching(/^message-stop-last/),
+    });
+    expect(report.load?.status).toBe('fail');
+    expect(report.ok).toBe(false);
+  });
+
+  it('explains when there is no upstream URL to compare against', async () => {
+    const report = await runProbe({
+      ...base('http://127.0.0.1:9'),
+      load: { requests: 2, concurrency: 1 },
+      compareDirect: true,
+      scenarioIds: ['health'],
+    });
+    expect(report.load?.problems).toContain(
+      '--compare-direct: no upstream URL: pass --upstream URL (GET /health does not report one)',
+    );
+  });
+});
+
+describe('errors a user meets', () => {
+  it('a bridge that is not running fails every scenario with a clear message, without hanging', async () => {
+    const report = await runProbe({ ...base('http://127.0.0.1:9'), scenarioIds: ['health', 'text-stream'] });
+    expect(report.ok).toBe(false);
+    expect(byId(report.scenarios, 'health').problems[0]).toMatch(/connection refused.*dsb serve/);
+    expect(byId(report.scenarios, 'text-stream').problems[0]).toMatch(
+      /cannot connect to http:\/\/127\.0\.0\.1:9: connection refused/,
+    );
+  });
+
+  it('finds the longest silence of a stream (pings are due every 10-15 s)', () => {
+    expect(longestSilence([0, 5, 20_005, 20_010])).toEqual({ ms: 20_000, after: 1 });
+    expect(longestSilence([3])).toBeUndefined();
+  });
+
+  it('builds the upstream chat completions URL with or without /v1', () => {
+    expect(chatCompletionsUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080/v1/chat/completions');
+    expect(chatCompletionsUrl('https://api.deepseek.com/v1/')).toBe(
+      'https://api.deepseek.com/v1/chat/completions',
+    );
+  });
+
+  it('knows its scenario ids', () => {
+    expect(unknownScenarioIds(['health', 'nope'])).toEqual(['nope']);
+  });
+
+  it('reads /health defensively', () => {
+    expect(
+      readHealthBody({
+        upstreams: [{ url: 'http://u:1', model: 'm', contextSize: 8192, reachable: false, name: 'u' }],
+      }),
+    ).toEqual({
+      upstreamUrl: 'http://u:1',
+      upstreamModel: 'm',
+      contextSize: 8192,
+      unhealthy: ['u'],
+    });
+    expect(readHealthBody({ upstreams: [{ url: 'http://u:1', contextSize: null }] })).toEqual({
+      upstreamUrl: 'http://u:1',
+      unhealthy: [],
+    });
+    expect(readHealthBody('OK')).toEqual({ unhealthy: [] });
+  });
+});
