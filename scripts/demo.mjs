@@ -43,8 +43,19 @@ const res = await fetch(`${url}/v1/messages?beta=true`, {
 });
 const text = await res.text();
 for (const frame of text.trim().split('\n\n')) {
-  const data = JSON.parse(frame.split('\n').find((l) => l.startsWith('data: ')).slice(6));
-  const detail = data.delta?.text ?? data.delta?.thinking ?? (data.delta?.signature ? "(signature)" : undefined) ?? data.delta?.stop_reason ?? data.content_block?.type ?? '';
+  const data = JSON.parse(
+    frame
+      .split('\n')
+      .find((l) => l.startsWith('data: '))
+      .slice(6),
+  );
+  const detail =
+    data.delta?.text ??
+    data.delta?.thinking ??
+    (data.delta?.signature ? '(signature)' : undefined) ??
+    data.delta?.stop_reason ??
+    data.content_block?.type ??
+    '';
   console.log(`  ${data.type.padEnd(20)} ${JSON.stringify(detail)}`);
 }
 

@@ -48,7 +48,10 @@ function sampleValue(schema: Record<string, unknown> | undefined, key: string): 
 
 /** Arguments that satisfy the tool's required properties, deterministically. */
 function sampleArguments(tool: ChatTool): string {
-  const params = tool.function.parameters as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  const params = tool.function.parameters as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
   const props = params.properties ?? {};
   const required = params.required ?? Object.keys(props).slice(0, 1);
   const args: Record<string, unknown> = {};
@@ -68,12 +71,18 @@ function planAnswer(req: ChatCompletionRequest): Plan {
   const messages = req.messages ?? [];
   const last = messages.at(-1);
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
-  const userText = textOf(lastUser).replace(/<system-reminder>[\s\S]*?<\/system-reminder>/g, '').trim();
+  const userText = textOf(lastUser)
+    .replace(/<system-reminder>[\s\S]*?<\/system-reminder>/g, '')
+    .trim();
   const thinking = (req.chat_template_kwargs as { thinking?: unknown } | undefined)?.thinking === true;
-  const reasoning = thinking ? `The user wrote ${userText.split(/\s+/).filter(Boolean).length} words. I will answer briefly.` : undefined;
+  const reasoning = thinking
+    ? `The user wrote ${userText.split(/\s+/).filter(Boolean).length} words. I will answer briefly.`
+    : undefined;
   const tools = req.tools ?? [];
   if (last?.role === 'tool') {
-    const results = messages.slice(messages.findLastIndex((m) => m.role === 'assistant') + 1).filter((m) => m.role === 'tool');
+    const results = messages
+      .slice(messages.findLastIndex((m) => m.role === 'assistant') + 1)
+      .filter((m) => m.role === 'tool');
     const summary = results.map((m) => textOf(m).slice(0, 120)).join(' | ');
     return { reasoning, text: `The tool returned: ${summary}`, calls: [] };
   }
@@ -83,7 +92,10 @@ function planAnswer(req: ChatCompletionRequest): Plan {
     const mentioned = tools.filter((t) => lower.includes(t.function.name.toLowerCase()));
     const chosen = mentioned.length > 0 ? mentioned : forced ? tools.slice(0, 1) : [];
     const parallel = req.parallel_tool_calls !== false;
-    const calls = (parallel ? chosen : chosen.slice(0, 1)).map((t) => ({ name: t.function.name, arguments: sampleArguments(t) }));
+    const calls = (parallel ? chosen : chosen.slice(0, 1)).map((t) => ({
+      name: t.function.name,
+      arguments: sampleArguments(t),
+    }));
     if (calls.length > 0) return { reasoning, text: 'Calling a tool.', calls };
   }
   const echo = userText.length > 200 ? `${userText.slice(0, 200)}…` : userText;
@@ -115,18 +127,33 @@ export function createDemoUpstreamHandler(): http.RequestListener {
     const path = (req.url ?? '/').split('?')[0];
     const json = (status: number, body: unknown) => {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
       res.end(text);
     };
     if (req.method === 'GET' && path === '/health') return json(200, { status: 'ok' });
     if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
       return json(200, {
         object: 'list',
-        data: [{ id: DEMO_MODEL, object: 'model', created: 0, owned_by: 'dsb', meta: { n_ctx: DEMO_CONTEXT, n_ctx_train: DEMO_CONTEXT, ftype: 'demo' } }],
+        data: [
+          {
+            id: DEMO_MODEL,
+            object: 'model',
+            created: 0,
+            owned_by: 'dsb',
+            meta: { n_ctx: DEMO_CONTEXT, n_ctx_train: DEMO_CONTEXT, ftype: 'demo' },
+          },
+        ],
       });
     }
     if (req.method === 'GET' && path === '/props') {
-      return json(200, { default_generation_settings: { n_ctx: DEMO_CONTEXT }, total_slots: 1, model_alias: DEMO_MODEL });
+      return json(200, {
+        default_generation_settings: { n_ctx: DEMO_CONTEXT },
+        total_slots: 1,
+        model_alias: DEMO_MODEL,
+      });
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
       return json(404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
@@ -139,7 +166,9 @@ export function createDemoUpstreamHandler(): http.RequestListener {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         if (!Array.isArray(body.messages)) throw new Error("'messages' is required");
       } catch (err) {
-        return json(400, { error: { code: 400, message: (err as Error).message, type: 'invalid_request_error' } });
+        return json(400, {
+          error: { code: 400, message: (err as Error).message, type: 'invalid_request_error' },
+        });
       }
       const promptTokens = estimatePromptTokens(body);
       if (promptTokens >= DEMO_CONTEXT) return json(400, overflowBody(promptTokens));
@@ -155,7 +184,11 @@ export function createDemoUpstreamHandler(): http.RequestListener {
         finish = 'length';
       }
       const completionTokens = reasoningPieces.length + textPieces.length + plan.calls.length * 8;
-      const usage = { completion_tokens: completionTokens, prompt_tokens: promptTokens, total_tokens: promptTokens + completionTokens };
+      const usage = {
+        completion_tokens: completionTokens,
+        prompt_tokens: promptTokens,
+        total_tokens: promptTokens + completionTokens,
+      };
       const callIds = plan.calls.map((_, i) => `call_demo${counter}_${i}`);
       if (!body.stream) {
         const message: Record<string, unknown> = { role: 'assistant', content: textPieces.join('') || null };
@@ -163,20 +196,56 @@ export function createDemoUpstreamHandler(): http.RequestListener {
         if (plan.calls.length > 0) {
           message.tool_calls = plan.calls.map((c, i) => ({ id: callIds[i], type: 'function', function: c }));
         }
-        return json(200, { id, object: 'chat.completion', created, model: DEMO_MODEL, choices: [{ index: 0, message, finish_reason: finish }], usage });
+        return json(200, {
+          id,
+          object: 'chat.completion',
+          created,
+          model: DEMO_MODEL,
+          choices: [{ index: 0, message, finish_reason: finish }],
+          usage,
+        });
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      let out = chunk(id, created, { choices: [{ index: 0, delta: { role: 'assistant', content: null }, finish_reason: null }] });
-      for (const p of reasoningPieces) out += chunk(id, created, { choices: [{ index: 0, delta: { reasoning_content: p }, finish_reason: null }] });
-      for (const p of textPieces) out += chunk(id, created, { choices: [{ index: 0, delta: { content: p }, finish_reason: null }] });
+      let out = chunk(id, created, {
+        choices: [{ index: 0, delta: { role: 'assistant', content: null }, finish_reason: null }],
+      });
+      for (const p of reasoningPieces)
+        out += chunk(id, created, {
+          choices: [{ index: 0, delta: { reasoning_content: p }, finish_reason: null }],
+        });
+      for (const p of textPieces)
+        out += chunk(id, created, { choices: [{ index: 0, delta: { content: p }, finish_reason: null }] });
       plan.calls.forEach((call, i) => {
         // Like llama-server: the first delta carries id, name and `{`, then raw argument fragments.
         out += chunk(id, created, {
-          choices: [{ index: 0, delta: { tool_calls: [{ index: i, id: callIds[i], type: 'function', function: { name: call.name, arguments: call.arguments.slice(0, 1) } }] }, finish_reason: null }],
+          choices: [
+            {
+              index: 0,
+              delta: {
+                tool_calls: [
+                  {
+                    index: i,
+                    id: callIds[i],
+                    type: 'function',
+                    function: { name: call.name, arguments: call.arguments.slice(0, 1) },
+                  },
+                ],
+              },
+              finish_reason: null,
+            },
+          ],
         });
         for (let at = 1; at < call.arguments.length; at += 8) {
           out += chunk(id, created, {
-            choices: [{ index: 0, delta: { tool_calls: [{ index: i, function: { arguments: call.arguments.slice(at, at + 8) } }] }, finish_reason: null }],
+            choices: [
+              {
+                index: 0,
+                delta: {
+                  tool_calls: [{ index: i, function: { arguments: call.arguments.slice(at, at + 8) } }],
+                },
+                finish_reason: null,
+              },
+            ],
           });
         }
       });
@@ -188,7 +257,9 @@ export function createDemoUpstreamHandler(): http.RequestListener {
   };
 }
 
-export async function startDemoUpstream(options: { host?: string; port?: number } = {}): Promise<DemoUpstream> {
+export async function startDemoUpstream(
+  options: { host?: string; port?: number } = {},
+): Promise<DemoUpstream> {
   const server = http.createServer(createDemoUpstreamHandler());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

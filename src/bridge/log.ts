@@ -35,9 +35,12 @@ export function createLogger(
 ): BridgeLogger {
   if (format === 'json') {
     return {
-      request: (e) => write(JSON.stringify({ time: now().toISOString(), level: 'info', msg: 'request', ...e })),
-      info: (msg, fields) => write(JSON.stringify({ time: now().toISOString(), level: 'info', msg, ...fields })),
-      warn: (msg, fields) => write(JSON.stringify({ time: now().toISOString(), level: 'warn', msg, ...fields })),
+      request: (e) =>
+        write(JSON.stringify({ time: now().toISOString(), level: 'info', msg: 'request', ...e })),
+      info: (msg, fields) =>
+        write(JSON.stringify({ time: now().toISOString(), level: 'info', msg, ...fields })),
+      warn: (msg, fields) =>
+        write(JSON.stringify({ time: now().toISOString(), level: 'warn', msg, ...fields })),
     };
   }
   const kv = (fields?: Record<string, unknown>) =>
@@ -50,7 +53,10 @@ export function createLogger(
   return {
     request(e) {
       const parts = [`${e.method} ${e.path}`, String(e.status)];
-      if (e.modelAsked) parts.push(`model=${e.modelAsked}${e.modelSent && e.modelSent !== e.modelAsked ? `→${e.modelSent}` : ''}`);
+      if (e.modelAsked)
+        parts.push(
+          `model=${e.modelAsked}${e.modelSent && e.modelSent !== e.modelAsked ? `→${e.modelSent}` : ''}`,
+        );
       if (e.upstream) parts.push(`upstream=${e.upstream}`);
       if (e.stream !== undefined) parts.push(e.stream ? 'stream' : 'no-stream');
       if (e.ttftMs !== undefined) parts.push(`ttft=${Math.round(e.ttftMs)}ms`);

@@ -29,7 +29,11 @@ export class Router {
       if (typeof entry === 'object' && entry.upstreams) {
         for (const name of entry.upstreams) {
           if (!upstreams.some((u) => u.name === name)) {
-            throw new BridgeError(500, 'api_error', `models: upstream "${name}" is not among the configured upstreams (${upstreams.map((u) => u.name).join(', ')})`);
+            throw new BridgeError(
+              500,
+              'api_error',
+              `models: upstream "${name}" is not among the configured upstreams (${upstreams.map((u) => u.name).join(', ')})`,
+            );
           }
         }
       }
@@ -38,7 +42,9 @@ export class Router {
 
   private toRoute(entry: ModelRoute, source: Route['source']): Route {
     if (typeof entry === 'string') return { model: entry, upstreams: this.upstreams, source };
-    const upstreams = entry.upstreams ? this.upstreams.filter((u) => entry.upstreams!.includes(u.name)) : this.upstreams;
+    const upstreams = entry.upstreams
+      ? this.upstreams.filter((u) => entry.upstreams!.includes(u.name))
+      : this.upstreams;
     return { model: entry.model, upstreams, source };
   }
 
@@ -46,7 +52,9 @@ export class Router {
   resolve(asked: string, override?: string): Route {
     if (override) {
       const entry = this.models[override];
-      return entry ? this.toRoute(entry, 'override') : { model: override, upstreams: this.upstreams, source: 'override' };
+      return entry
+        ? this.toRoute(entry, 'override')
+        : { model: override, upstreams: this.upstreams, source: 'override' };
     }
     const exact = this.models[asked];
     if (exact) return this.toRoute(exact, 'exact');
@@ -57,7 +65,8 @@ export class Router {
     }
     const fallback = this.models.default;
     if (fallback) return this.toRoute(fallback, 'default');
-    if (Object.keys(this.models).length === 0) return { model: undefined, upstreams: this.upstreams, source: 'passthrough' };
+    if (Object.keys(this.models).length === 0)
+      return { model: undefined, upstreams: this.upstreams, source: 'passthrough' };
     throw new BridgeError(
       404,
       'not_found_error',

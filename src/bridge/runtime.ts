@@ -1,12 +1,13 @@
 // What the bridge knows and keeps about one upstream at run time: its discovered facts (kind,
 // context size), its token counter, and its profile. Discovery is cached and refreshed after an
 // overflow error (design.md §4.5).
-import type { ChatCompletionRequest } from './openai/types.js';
-import { type KnownKind, type UpstreamProfile, upstreamProfile } from './profile.js';
-import type { Upstream } from './upstream.js';
+
 import { ContextDiscovery, type UpstreamFacts } from './context/discovery.js';
 import { loadLocalTokenizer } from './context/local-tokenizer.js';
 import { type TokenCount, TokenCounter } from './context/tokens.js';
+import type { ChatCompletionRequest } from './openai/types.js';
+import { type KnownKind, type UpstreamProfile, upstreamProfile } from './profile.js';
+import type { Upstream } from './upstream.js';
 
 export class UpstreamRuntime {
   readonly discovery: ContextDiscovery;
@@ -29,7 +30,11 @@ export class UpstreamRuntime {
 
   async facts(): Promise<UpstreamFacts> {
     const facts = await this.discovery.get();
-    if (!this.preloaded && this.tokenCounting !== 'estimate' && !(facts.kind === 'llama.cpp' || facts.kind === 'vllm')) {
+    if (
+      !this.preloaded &&
+      this.tokenCounting !== 'estimate' &&
+      !(facts.kind === 'llama.cpp' || facts.kind === 'vllm')
+    ) {
       // This upstream cannot count for us: load the local tokenizer now, not on the first request.
       this.preloaded = true;
       void loadLocalTokenizer();

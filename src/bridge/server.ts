@@ -1,31 +1,36 @@
 // The bridge's HTTP side (design.md §4.1, §4.4, §4.8): node:http, routes, body limits,
 // back-pressure, client disconnects, pings. Translation itself is pure and lives in translate/.
-import { createHmac, randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { formatZodIssues } from '../config/load.js';
 import type { DsbConfig } from '../config/schema.js';
 import { isLoopbackHost } from '../config/schema.js';
-import { formatZodIssues } from '../config/load.js';
 import { BridgeError, errorBody, promptTooLongError } from './anthropic/errors.js';
-import { type MessagesRequest, type StreamEvent, countTokensRequestSchema, messagesRequestSchema } from './anthropic/schema.js';
+import {
+  countTokensRequestSchema,
+  type MessagesRequest,
+  messagesRequestSchema,
+  type StreamEvent,
+} from './anthropic/schema.js';
 import { encodeSseEvent, encodeSseEvents } from './anthropic/sse.js';
+import { planOutputTokens } from './context/clamp.js';
+import { detectTruncation } from './context/ollama-truncation.js';
 import { startDemoUpstream } from './demo-upstream.js';
-import { type BridgeLogger, type RequestLogEntry, createLogger } from './log.js';
+import { type BridgeLogger, createLogger, type RequestLogEntry } from './log.js';
+import { BridgeMetrics } from './metrics.js';
 import { UpstreamSseDecoder } from './openai/sse-decoder.js';
 import type { ChatCompletionRequest, ChatCompletionResponse } from './openai/types.js';
+import { REASONING_PLACEHOLDER } from './profile.js';
+import { ReasoningCache } from './reasoning-cache.js';
+import { ResponseCache, replayEvents } from './response-cache.js';
+import { type Route, Router } from './router.js';
+import { UpstreamRuntime } from './runtime.js';
 import { convertConnectionError, convertUpstreamError } from './translate/errors.js';
 import { convertMessagesRequest } from './translate/request.js';
 import { assembleMessage, responseAsChunk } from './translate/response.js';
 import { StreamTranslator } from './translate/stream.js';
 import { Upstream } from './upstream.js';
-import { planOutputTokens } from './context/clamp.js';
-import { detectTruncation } from './context/ollama-truncation.js';
-import { REASONING_PLACEHOLDER } from './profile.js';
-import { BridgeMetrics } from './metrics.js';
-import { ReasoningCache } from './reasoning-cache.js';
-import { ResponseCache, replayEvents } from './response-cache.js';
-import { type Route, Router } from './router.js';
-import { UpstreamRuntime } from './runtime.js';
 
 export const BRIDGE_VERSION = '0.1.0';
 
@@ -73,7 +78,12 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
   res.writeHead(status, { ...CORS_AND_JSON, 'content-length': Buffer.byteLength(text), ...headers });
@@ -100,7 +110,16 @@ function clientToken(req: http.IncomingMessage): string | undefined {
   return undefined;
 }
 
-const KNOWN_ROUTES = new Set(['/v1/messages', '/v1/messages/count_tokens', '/v1/chat/completions', '/v1/models', '/health', '/metrics', '/', '/api/hello']);
+const KNOWN_ROUTES = new Set([
+  '/v1/messages',
+  '/v1/messages/count_tokens',
+  '/v1/chat/completions',
+  '/v1/models',
+  '/health',
+  '/metrics',
+  '/',
+  '/api/hello',
+]);
 
 /** Upstream statuses worth trying another replica for (before the first byte only). */
 const FAILOVER_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -129,7 +148,9 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   const logger = options.logger ?? createLogger(server.logFormat);
   const demo = options.demo ? await startDemoUpstream({ host: '127.0.0.1', port: 0 }) : undefined;
   // The demo upstream behaves like llama-server (chat-template thinking switch, recorded chunk shapes).
-  const upstreamConfigs = demo ? [{ url: demo.url, kind: 'llama.cpp' as const, name: 'demo' }] : config.upstreams;
+  const upstreamConfigs = demo
+    ? [{ url: demo.url, kind: 'llama.cpp' as const, name: 'demo' }]
+    : config.upstreams;
   const upstreams = upstreamConfigs.map((u) => new Upstream(u, server));
   const runtimes = new Map(upstreams.map((u) => [u, new UpstreamRuntime(u)]));
   const router = new Router(demo ? {} : config.models, upstreams);
@@ -159,7 +180,12 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   healthTimer?.unref();
 
   /** Model, conversion, token count and max_tokens for one upstream; throws `prompt is too long`. */
-  async function prepare(request: MessagesRequest, route: Route, upstream: Upstream, signal: AbortSignal): Promise<PreparedRequest> {
+  async function prepare(
+    request: MessagesRequest,
+    route: Route,
+    upstream: Upstream,
+    signal: AbortSignal,
+  ): Promise<PreparedRequest> {
     const runtime = runtimes.get(upstream)!;
     const facts = await runtime.facts();
     const model = route.model ?? (await upstream.model()) ?? facts.model ?? request.model;
@@ -195,7 +221,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     });
     if (placeholders > 0) {
       warnings.push(`reasoning of ${placeholders} tool-call turn(s) not in the cache: placeholder sent`);
-      logger.warn('reasoning cache miss: placeholder reasoning_content sent', { turns: placeholders, upstream: upstream.url });
+      logger.warn('reasoning cache miss: placeholder reasoning_content sent', {
+        turns: placeholders,
+        upstream: upstream.url,
+      });
     }
     const count = await runtime.count(converted.request, signal);
     const outputCap = upstream.config.maxOutputTokens ?? facts.outputCap;
@@ -221,23 +250,39 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     };
   }
 
-  async function handleMessages(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLogEntry, started: number): Promise<void> {
+  async function handleMessages(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    log: RequestLogEntry,
+    started: number,
+  ): Promise<void> {
     const raw = await readBody(req, server.bodyLimitBytes);
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));
     } catch (err) {
-      throw new BridgeError(400, 'invalid_request_error', `request body is not valid JSON: ${(err as Error).message}`);
+      throw new BridgeError(
+        400,
+        'invalid_request_error',
+        `request body is not valid JSON: ${(err as Error).message}`,
+      );
     }
     const parsed = messagesRequestSchema.safeParse(json);
     if (!parsed.success) {
-      throw new BridgeError(400, 'invalid_request_error', `invalid request: ${formatZodIssues(parsed.error).replace(/\n/g, '; ')}`);
+      throw new BridgeError(
+        400,
+        'invalid_request_error',
+        `invalid request: ${formatZodIssues(parsed.error).replace(/\n/g, '; ')}`,
+      );
     }
     const request: MessagesRequest = parsed.data;
     log.modelAsked = request.model;
     log.stream = request.stream === true;
     const override = req.headers['x-model-override'];
-    const route = router.resolve(request.model, typeof override === 'string' && override ? override : undefined);
+    const route = router.resolve(
+      request.model,
+      typeof override === 'string' && override ? override : undefined,
+    );
 
     const controller = new AbortController();
     const onClose = () => {
@@ -250,12 +295,16 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const tried = new Set<Upstream>();
     let lastError: BridgeError | undefined;
     let cacheKey: string | undefined;
-    let chosen: { upstream: Upstream; prepared: PreparedRequest; response: Awaited<ReturnType<Upstream['request']>> } | undefined;
+    let chosen:
+      | { upstream: Upstream; prepared: PreparedRequest; response: Awaited<ReturnType<Upstream['request']>> }
+      | undefined;
     try {
       while (!chosen) {
         const upstream = router.pick(route, tried);
         if (!upstream) {
-          throw lastError ?? new BridgeError(503, 'overloaded_error', 'no upstream is configured for this model');
+          throw (
+            lastError ?? new BridgeError(503, 'overloaded_error', 'no upstream is configured for this model')
+          );
         }
         tried.add(upstream);
         log.upstream = upstream.url;
@@ -270,9 +319,16 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
           if (hit) {
             res.off('close', onClose);
             const events = replayEvents(hit.events, newId('msg_'), request.model);
-            const headers = { 'x-dsb-cache': 'hit', 'x-dsb-overhead-ms': (performance.now() - started).toFixed(2) };
+            const headers = {
+              'x-dsb-cache': 'hit',
+              'x-dsb-overhead-ms': (performance.now() - started).toFixed(2),
+            };
             if (request.stream) {
-              res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
+              res.writeHead(200, {
+                'content-type': 'text/event-stream; charset=utf-8',
+                'cache-control': 'no-cache',
+                ...headers,
+              });
               res.end(encodeSseEvents(events));
             } else {
               sendJson(res, 200, assembleMessage(events), headers);
@@ -282,7 +338,12 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
             return;
           }
         }
-        const errorContext = { url: upstream.url, model: prepared.model, promptTokens: prepared.promptTokens, contextSize: prepared.contextSize };
+        const errorContext = {
+          url: upstream.url,
+          model: prepared.model,
+          promptTokens: prepared.promptTokens,
+          contextSize: prepared.contextSize,
+        };
         upstream.outstanding++;
         let response: Awaited<ReturnType<Upstream['request']>>;
         try {
@@ -325,8 +386,12 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const warnings = prepared.warnings;
     const overheadMs = performance.now() - started;
     log.overheadMs = overheadMs;
-    const extraHeaders: Record<string, string> = { 'x-dsb-overhead-ms': overheadMs.toFixed(2), 'x-dsb-token-count': prepared.countMethod };
-    if (warnings.length) extraHeaders['x-dsb-warnings'] = encodeURIComponent(warnings.join('; ')).slice(0, 2000);
+    const extraHeaders: Record<string, string> = {
+      'x-dsb-overhead-ms': overheadMs.toFixed(2),
+      'x-dsb-token-count': prepared.countMethod,
+    };
+    if (warnings.length)
+      extraHeaders['x-dsb-warnings'] = encodeURIComponent(warnings.join('; ')).slice(0, 2000);
     const translator = new StreamTranslator({
       messageId: newId('msg_'),
       model: request.model,
@@ -349,9 +414,13 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       log.outputTokens = outcome.usage.output_tokens;
       log.inputTokens = outcome.usage.input_tokens + (outcome.usage.cache_read_input_tokens ?? 0);
       warnings.push(...outcome.warnings);
-      if (outcome.thinking && outcome.toolUseIds.length > 0) reasoningCache.remember(outcome.toolUseIds, outcome.thinking);
+      if (outcome.thinking && outcome.toolUseIds.length > 0)
+        reasoningCache.remember(outcome.toolUseIds, outcome.thinking);
       const truncation = detectTruncation({
-        ourCount: { tokens: prepared.promptTokens, method: prepared.countMethod as 'upstream' | 'local' | 'estimate' },
+        ourCount: {
+          tokens: prepared.promptTokens,
+          method: prepared.countMethod as 'upstream' | 'local' | 'estimate',
+        },
         upstreamPromptTokens: outcome.upstreamPromptTokens,
         contextSize: prepared.contextSize,
         kind: prepared.runtime.kind(),
@@ -380,7 +449,11 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
           try {
             body = JSON.parse(text) as ChatCompletionResponse;
           } catch {
-            throw new BridgeError(502, 'api_error', `upstream ${upstream.url} sent a response that is not JSON: ${text.slice(0, 200)}`);
+            throw new BridgeError(
+              502,
+              'api_error',
+              `upstream ${upstream.url} sent a response that is not JSON: ${text.slice(0, 200)}`,
+            );
           }
           events = [...translator.start(), ...translator.push(responseAsChunk(body)), ...translator.end()];
         }
@@ -417,7 +490,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         let frame = '';
         for (const e of events) {
           frame += encodeSseEvent(e);
-          if (firstTokenAt === undefined && e.type === 'content_block_delta') firstTokenAt = performance.now();
+          if (firstTokenAt === undefined && e.type === 'content_block_delta')
+            firstTokenAt = performance.now();
         }
         lastWrite = performance.now();
         if (!res.write(frame)) {
@@ -452,8 +526,16 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
           } catch (err) {
             if (controller.signal.aborted) return;
             const code = (err as { code?: string }).code;
-            const reason = code === 'UND_ERR_BODY_TIMEOUT' ? `no data for ${server.idleTimeoutMs} ms` : (err as Error).message;
-            await write(translator.fail({ type: 'api_error', message: `upstream ${upstream.url} stream failed: ${reason}` }));
+            const reason =
+              code === 'UND_ERR_BODY_TIMEOUT'
+                ? `no data for ${server.idleTimeoutMs} ms`
+                : (err as Error).message;
+            await write(
+              translator.fail({
+                type: 'api_error',
+                message: `upstream ${upstream.url} stream failed: ${reason}`,
+              }),
+            );
           }
         } else {
           const text = await upstreamRes.body.text();
@@ -461,7 +543,12 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
             await write(translator.push(responseAsChunk(JSON.parse(text) as ChatCompletionResponse)));
             await write(translator.end());
           } catch {
-            await write(translator.fail({ type: 'api_error', message: `upstream ${upstream.url} sent a response that is not JSON` }));
+            await write(
+              translator.fail({
+                type: 'api_error',
+                message: `upstream ${upstream.url} sent a response that is not JSON`,
+              }),
+            );
           }
         }
       } finally {
@@ -470,7 +557,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         if (!translator.isDone) controller.abort();
         res.end();
         finish();
-        if (collected && cacheKey && responseCache && translator.result?.stopReason) responseCache.set(cacheKey, collected);
+        if (collected && cacheKey && responseCache && translator.result?.stopReason)
+          responseCache.set(cacheKey, collected);
         if (firstTokenAt !== undefined) {
           log.ttftMs = firstTokenAt - started;
           const genSeconds = (performance.now() - firstTokenAt) / 1000;
@@ -491,15 +579,26 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     try {
       json = JSON.parse(raw.toString('utf8'));
     } catch (err) {
-      throw new BridgeError(400, 'invalid_request_error', `request body is not valid JSON: ${(err as Error).message}`);
+      throw new BridgeError(
+        400,
+        'invalid_request_error',
+        `request body is not valid JSON: ${(err as Error).message}`,
+      );
     }
     const parsed = countTokensRequestSchema.safeParse(json);
     if (!parsed.success) {
-      throw new BridgeError(400, 'invalid_request_error', `invalid request: ${formatZodIssues(parsed.error).replace(/\n/g, '; ')}`);
+      throw new BridgeError(
+        400,
+        'invalid_request_error',
+        `invalid request: ${formatZodIssues(parsed.error).replace(/\n/g, '; ')}`,
+      );
     }
     const request = { ...parsed.data, max_tokens: parsed.data.max_tokens ?? 1 };
     const override = req.headers['x-model-override'];
-    const route = router.resolve(request.model, typeof override === 'string' && override ? override : undefined);
+    const route = router.resolve(
+      request.model,
+      typeof override === 'string' && override ? override : undefined,
+    );
     const upstream = router.pick(route, new Set()) ?? upstreams[0]!;
     const runtime = runtimes.get(upstream)!;
     const facts = await runtime.facts();
@@ -513,14 +612,24 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     sendJson(res, 200, { input_tokens: count.tokens }, { 'x-dsb-token-count': count.method });
   }
 
-  async function handleChatCompletions(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLogEntry): Promise<void> {
+  async function handleChatCompletions(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    log: RequestLogEntry,
+  ): Promise<void> {
     const raw = await readBody(req, server.bodyLimitBytes);
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(raw.toString('utf8'));
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('expected a JSON object');
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new Error('expected a JSON object');
     } catch (err) {
-      sendJson(res, 400, { error: { message: `request body is not valid JSON: ${(err as Error).message}`, type: 'invalid_request_error' } });
+      sendJson(res, 400, {
+        error: {
+          message: `request body is not valid JSON: ${(err as Error).message}`,
+          type: 'invalid_request_error',
+        },
+      });
       log.status = 400;
       return;
     }
@@ -532,7 +641,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     body.model = route.model ?? (await upstream.model()) ?? asked;
     log.modelSent = body.model as string;
     // Clamp max_tokens to what the upstream's context leaves (vLLM refuses prompt + max_tokens > max_model_len).
-    const requested = typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : body.max_tokens;
+    const requested =
+      typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : body.max_tokens;
     if (typeof requested === 'number' && Array.isArray(body.messages)) {
       const runtime = runtimes.get(upstream)!;
       const facts = await runtime.facts();
@@ -555,7 +665,9 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     });
     upstream.outstanding++;
     try {
-      const up = await upstream.request('POST', '/v1/chat/completions', JSON.stringify(body), { signal: controller.signal });
+      const up = await upstream.request('POST', '/v1/chat/completions', JSON.stringify(body), {
+        signal: controller.signal,
+      });
       const headers: Record<string, string> = {};
       for (const name of ['content-type', 'retry-after']) {
         const v = up.headers[name];
@@ -592,7 +704,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
           kind: runtime.kind() ?? u.config.kind,
           reachable,
           healthy: reachable && router.isHealthy(u),
-          model: u.config.model ?? ((models as { data?: Array<{ id?: string }> } | undefined)?.data?.[0]?.id ?? null),
+          model:
+            u.config.model ??
+            (models as { data?: Array<{ id?: string }> } | undefined)?.data?.[0]?.id ??
+            null,
           contextSize: facts.contextSize ?? null,
           contextSource: facts.contextSource,
           outstanding: u.outstanding,
@@ -605,7 +720,11 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       version: BRIDGE_VERSION,
       demo: Boolean(demo),
       upstreams: states,
-      reasoningCache: { entries: reasoningCache.size, hits: reasoningCache.hits, misses: reasoningCache.misses },
+      reasoningCache: {
+        entries: reasoningCache.size,
+        hits: reasoningCache.hits,
+        misses: reasoningCache.misses,
+      },
     });
   }
 
@@ -617,7 +736,12 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     }
     const created = new Date(0).toISOString();
     const data = [...ids].map((id) => ({ type: 'model', id, display_name: id, created_at: created }));
-    sendJson(res, 200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+    sendJson(res, 200, {
+      data,
+      has_more: false,
+      first_id: data[0]?.id ?? null,
+      last_id: data.at(-1)?.id ?? null,
+    });
   }
 
   const httpServer = http.createServer(async (req, res) => {
@@ -650,9 +774,14 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         return;
       }
       if (server.authToken && !tokenMatches(clientToken(req), server.authToken)) {
-        throw new BridgeError(401, 'authentication_error', 'missing or wrong auth token: send it as x-api-key or Authorization: Bearer (ANTHROPIC_AUTH_TOKEN in Claude Code)', {
-          'x-should-retry': 'false',
-        });
+        throw new BridgeError(
+          401,
+          'authentication_error',
+          'missing or wrong auth token: send it as x-api-key or Authorization: Bearer (ANTHROPIC_AUTH_TOKEN in Claude Code)',
+          {
+            'x-should-retry': 'false',
+          },
+        );
       }
       const route = `${method} ${path}`;
       switch (route) {
@@ -671,17 +800,30 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
           log.status = 200;
           return;
         default: {
-          const known = ['/v1/messages', '/v1/messages/count_tokens', '/v1/chat/completions', '/v1/models'].includes(path);
+          const known = [
+            '/v1/messages',
+            '/v1/messages/count_tokens',
+            '/v1/chat/completions',
+            '/v1/models',
+          ].includes(path);
           throw known
             ? new BridgeError(405, 'invalid_request_error', `method ${method} is not allowed on ${path}`)
-            : new BridgeError(404, 'not_found_error', `no route ${method} ${path}: dsb serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, GET /v1/models, GET /health`);
+            : new BridgeError(
+                404,
+                'not_found_error',
+                `no route ${method} ${path}: dsb serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, GET /v1/models, GET /health`,
+              );
         }
       }
     } catch (err) {
       let error: BridgeError;
       if (err instanceof BridgeError) error = err;
       else if (err instanceof BodyTooLargeError) {
-        error = new BridgeError(413, 'request_too_large', `request body is larger than the limit of ${server.bodyLimitBytes} bytes`);
+        error = new BridgeError(
+          413,
+          'request_too_large',
+          `request body is larger than the limit of ${server.bodyLimitBytes} bytes`,
+        );
         res.setHeader('connection', 'close');
       } else {
         error = new BridgeError(500, 'api_error', `internal bridge error: ${(err as Error).message}`);

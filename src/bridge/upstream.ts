@@ -1,7 +1,8 @@
 // One OpenAI-compatible upstream: a keep-alive undici Pool, its model id, and request helpers.
 // All network I/O of the bridge towards model servers goes through here.
-import { Pool } from 'undici';
+
 import type { Dispatcher } from 'undici';
+import { Pool } from 'undici';
 import type { ServerConfig, UpstreamConfig } from '../config/schema.js';
 
 export interface UpstreamResponse {
@@ -28,7 +29,10 @@ export class Upstream {
   /** Requests in flight: for least-outstanding-requests routing and /health. */
   outstanding = 0;
 
-  constructor(config: UpstreamConfig, private readonly server: Pick<ServerConfig, 'idleTimeoutMs' | 'headersTimeoutMs'>) {
+  constructor(
+    config: UpstreamConfig,
+    private readonly server: Pick<ServerConfig, 'idleTimeoutMs' | 'headersTimeoutMs'>,
+  ) {
     this.config = config;
     const { origin, prefix } = splitUpstreamUrl(config.url);
     this.url = origin + prefix;

@@ -1,13 +1,15 @@
 import { Command, Flags } from '@oclif/core';
-import { ConfigError, loadConfig } from '../config/load.js';
 import { BridgeError } from '../bridge/anthropic/errors.js';
 import { createLogger } from '../bridge/log.js';
 import { startBridge } from '../bridge/server.js';
+import { ConfigError, loadConfig } from '../config/load.js';
 
 export default class Serve extends Command {
-  static override summary = 'Run the bridge: Anthropic Messages API for Claude Code, OpenAI chat completions upstream.';
+  static override summary =
+    'Run the bridge: Anthropic Messages API for Claude Code, OpenAI chat completions upstream.';
 
-  static override description = `Claude Code talks to the bridge as if it were Anthropic's API; the bridge translates every
+  static override description =
+    `Claude Code talks to the bridge as if it were Anthropic's API; the bridge translates every
 request to OpenAI /v1/chat/completions for llama-server, vLLM, Ollama, SGLang or the DeepSeek API,
 and streams the answer back (text, tool calls, thinking, images).
 
@@ -16,19 +18,46 @@ Settings come from flags, then DSB_* environment variables, then ./dsb.config.js
 Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).`;
 
   static override examples = [
-    { description: 'Try it without a model: a built-in demo upstream answers', command: '<%= config.bin %> serve --demo' },
-    { description: 'Bridge to llama-server on its usual port', command: '<%= config.bin %> serve --upstream http://127.0.0.1:8080' },
-    { description: 'Two vLLM replicas, JSON logs', command: '<%= config.bin %> serve --upstream http://10.0.0.5:8000 --upstream http://10.0.0.6:8000 --log-format json' },
+    {
+      description: 'Try it without a model: a built-in demo upstream answers',
+      command: '<%= config.bin %> serve --demo',
+    },
+    {
+      description: 'Bridge to llama-server on its usual port',
+      command: '<%= config.bin %> serve --upstream http://127.0.0.1:8080',
+    },
+    {
+      description: 'Two vLLM replicas, JSON logs',
+      command:
+        '<%= config.bin %> serve --upstream http://10.0.0.5:8000 --upstream http://10.0.0.6:8000 --log-format json',
+    },
   ];
 
   static override flags = {
-    port: Flags.integer({ char: 'p', summary: 'Port to listen on (0 picks a free one).', min: 0, max: 65535 }),
+    port: Flags.integer({
+      char: 'p',
+      summary: 'Port to listen on (0 picks a free one).',
+      min: 0,
+      max: 65535,
+    }),
     host: Flags.string({ summary: 'Address to bind; anything but loopback needs DSB_AUTH_TOKEN.' }),
-    upstream: Flags.string({ char: 'u', summary: 'OpenAI-compatible upstream base URL (repeatable).', multiple: true }),
-    model: Flags.string({ summary: 'Model id to send upstream (default: the first one the upstream lists).' }),
-    config: Flags.string({ char: 'c', summary: 'Config file to use instead of the user and project config.' }),
+    upstream: Flags.string({
+      char: 'u',
+      summary: 'OpenAI-compatible upstream base URL (repeatable).',
+      multiple: true,
+    }),
+    model: Flags.string({
+      summary: 'Model id to send upstream (default: the first one the upstream lists).',
+    }),
+    config: Flags.string({
+      char: 'c',
+      summary: 'Config file to use instead of the user and project config.',
+    }),
     'log-format': Flags.option({ options: ['text', 'json'] as const, summary: 'Request log format.' })(),
-    demo: Flags.boolean({ summary: 'Use the built-in deterministic demo upstream (no model needed).', default: false }),
+    demo: Flags.boolean({
+      summary: 'Use the built-in deterministic demo upstream (no model needed).',
+      default: false,
+    }),
   };
 
   async run(): Promise<void> {
@@ -40,7 +69,8 @@ Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).`;
       if (flags.host !== undefined) server.host = flags.host;
       if (flags['log-format'] !== undefined) server.logFormat = flags['log-format'];
       const overrides: Record<string, unknown> = { server };
-      if (flags.upstream?.length) overrides.upstreams = flags.upstream.map((url) => ({ url, model: flags.model }));
+      if (flags.upstream?.length)
+        overrides.upstreams = flags.upstream.map((url) => ({ url, model: flags.model }));
       loaded = loadConfig({ configFile: flags.config, overrides });
       if (flags.model && !flags.upstream?.length) {
         loaded.config.upstreams = loaded.config.upstreams.map((u) => ({ ...u, model: flags.model }));
@@ -58,13 +88,21 @@ Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).`;
       if (err instanceof BridgeError) this.error(err.message, { exit: 2 });
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') {
-        this.error(`port ${config.server.port} on ${config.server.host} is already in use: stop what listens there or pass --port`, { exit: 1 });
+        this.error(
+          `port ${config.server.port} on ${config.server.host} is already in use: stop what listens there or pass --port`,
+          { exit: 1 },
+        );
       }
       throw err;
     }
-    logger.info(`dsb bridge listening on ${bridge.url}`, { upstreams: bridge.upstreams.join(','), demo: flags.demo || undefined });
+    logger.info(`dsb bridge listening on ${bridge.url}`, {
+      upstreams: bridge.upstreams.join(','),
+      demo: flags.demo || undefined,
+    });
     if (config.server.logFormat === 'text') {
-      this.logToStderr(`Point Claude Code at it:  ANTHROPIC_BASE_URL=${bridge.url} ANTHROPIC_AUTH_TOKEN=dsb claude`);
+      this.logToStderr(
+        `Point Claude Code at it:  ANTHROPIC_BASE_URL=${bridge.url} ANTHROPIC_AUTH_TOKEN=dsb claude`,
+      );
     }
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { projectConfigFile, userConfigFile } from './paths.js';
-import { type DsbConfig, type DsbConfigInput, configSchema } from './schema.js';
+import { configSchema, type DsbConfig, type DsbConfigInput } from './schema.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -75,7 +75,11 @@ export const serverSchema = z.object({
     .object({
       enabled: z.boolean().default(false),
       maxEntries: z.number().int().positive().default(256),
-      maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
+      maxBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(64 * 1024 * 1024),
     })
     .default({ enabled: false, maxEntries: 256, maxBytes: 64 * 1024 * 1024 }),
 });
@@ -115,7 +119,10 @@ export type ModelRoute = z.infer<typeof modelRouteSchema>;
 
 export const configSchema = z.object({
   server: serverSchema.default(serverSchema.parse({})),
-  upstreams: z.array(upstreamSchema).min(1).default([{ url: 'http://127.0.0.1:8080', kind: 'auto' }]),
+  upstreams: z
+    .array(upstreamSchema)
+    .min(1)
+    .default([{ url: 'http://127.0.0.1:8080', kind: 'auto' }]),
   /**
    * Claude Code model names mapped to upstream models (design.md §4.7). Keys: exact names, the
    * tiers `opus` / `sonnet` / `haiku` (matched when the name contains them), `subagent`, and

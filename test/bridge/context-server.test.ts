@@ -15,13 +15,20 @@ afterEach(async () => {
 });
 
 async function bridgeTo(url: string, extra: Record<string, unknown> = {}): Promise<RunningBridge> {
-  const bridge = await startBridge({ config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url, ...extra }] }), logger: silentLogger });
+  const bridge = await startBridge({
+    config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url, ...extra }] }),
+    logger: silentLogger,
+  });
   closers.push(() => bridge.close());
   return bridge;
 }
 
 const post = (bridge: RunningBridge, path: string, body: Record<string, unknown>) =>
-  fetch(`${bridge.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${bridge.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 const completion = (promptTokens: number) => ({
   id: 'chatcmpl-1',
@@ -36,14 +43,29 @@ describe('llama.cpp upstream (exact counts through /v1/chat/completions/input_to
     const upstream = await startFakeLlamaServer({ nCtx: 8192, promptTokens: () => 1000 });
     closers.push(() => upstream.close());
     const bridge = await bridgeTo(upstream.url);
-    const res = await post(bridge, '/v1/messages', { model: 'claude-opus-4-5', max_tokens: 128000, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const res = await post(bridge, '/v1/messages', {
+      model: 'claude-opus-4-5',
+      max_tokens: 128000,
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(res.headers.get('x-dsb-token-count')).toBe('upstream');
     expect(Number(res.headers.get('x-dsb-overhead-ms'))).toBeGreaterThanOrEqual(0);
     const text = await res.text();
-    const start = JSON.parse(text.split('\n').find((l) => l.startsWith('data: {"type":"message_start"'))!.slice(6));
+    const start = JSON.parse(
+      text
+        .split('\n')
+        .find((l) => l.startsWith('data: {"type":"message_start"'))!
+        .slice(6),
+    );
     expect(start.message.usage.input_tokens).toBe(1000);
     const sent = upstream.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)!.body!;
-    const expected = planOutputTokens({ requested: 128000, promptTokens: 1000, method: 'upstream', contextSize: 8192 });
+    const expected = planOutputTokens({
+      requested: 128000,
+      promptTokens: 1000,
+      method: 'upstream',
+      contextSize: 8192,
+    });
     expect(expected.ok && expected.maxTokens).toBe(sent.max_tokens);
     expect(sent.max_tokens as number).toBeLessThanOrEqual(8192 - 1000);
   });
@@ -52,7 +74,10 @@ describe('llama.cpp upstream (exact counts through /v1/chat/completions/input_to
     const upstream = await startFakeLlamaServer({ promptTokens: () => 4321 });
     closers.push(() => upstream.close());
     const bridge = await bridgeTo(upstream.url);
-    const res = await post(bridge, '/v1/messages/count_tokens', { model: 'x', messages: [{ role: 'user', content: 'hi' }] });
+    const res = await post(bridge, '/v1/messages/count_tokens', {
+      model: 'x',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(await res.json()).toEqual({ input_tokens: 4321 });
     expect(res.headers.get('x-dsb-token-count')).toBe('upstream');
   });
@@ -61,7 +86,12 @@ describe('llama.cpp upstream (exact counts through /v1/chat/completions/input_to
     const upstream = await startFakeLlamaServer({ nCtx: 8192, promptTokens: () => 9000 });
     closers.push(() => upstream.close());
     const bridge = await bridgeTo(upstream.url);
-    const res = await post(bridge, '/v1/messages', { model: 'x', max_tokens: 32000, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const res = await post(bridge, '/v1/messages', {
+      model: 'x',
+      max_tokens: 32000,
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { type: string; message: string } };
     expect(body.error.type).toBe('invalid_request_error');
@@ -78,7 +108,11 @@ describe('vLLM upstream', () => {
     });
     closers.push(() => vllm.close());
     const bridge = await bridgeTo(vllm.url);
-    const res = await post(bridge, '/v1/messages', { model: 'claude-opus-4-5', max_tokens: 128000, messages: [{ role: 'user', content: 'hi' }] });
+    const res = await post(bridge, '/v1/messages', {
+      model: 'claude-opus-4-5',
+      max_tokens: 128000,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(res.status).toBe(200);
     const sent = vllm.bodies.get('POST /v1/chat/completions')!.at(-1)!;
     expect(sent.model).toBe('deepseek-ai/DeepSeek-V3.2');
@@ -102,11 +136,21 @@ describe('vLLM upstream', () => {
     });
     closers.push(() => vllm.close());
     const bridge = await bridgeTo(vllm.url);
-    const res = await post(bridge, '/v1/messages', { model: 'x', max_tokens: 8192, messages: [{ role: 'user', content: 'hi' }] });
+    const res = await post(bridge, '/v1/messages', {
+      model: 'x',
+      max_tokens: 8192,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('prompt is too long: 131329 tokens > 131072 maximum');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      'prompt is too long: 131329 tokens > 131072 maximum',
+    );
     const before = vllm.hitCount('GET /v1/models');
-    await post(bridge, '/v1/messages', { model: 'x', max_tokens: 8192, messages: [{ role: 'user', content: 'hi' }] });
+    await post(bridge, '/v1/messages', {
+      model: 'x',
+      max_tokens: 8192,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(vllm.hitCount('GET /v1/models')).toBeGreaterThan(before);
   });
 });
@@ -119,9 +163,15 @@ describe('Ollama upstream', () => {
     closers.push(() => ollama.close());
     const bridge = await bridgeTo(ollama.url, { model: 'deepseek-r1:8b' });
     const long = 'The quick brown fox jumps over the lazy dog. '.repeat(2000);
-    const res = await post(bridge, '/v1/messages', { model: 'x', max_tokens: 1024, messages: [{ role: 'user', content: long }] });
+    const res = await post(bridge, '/v1/messages', {
+      model: 'x',
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: long }],
+    });
     expect(res.status).toBe(200);
-    const health = (await (await fetch(`${bridge.url}/health`)).json()) as { upstreams: Array<{ kind: string; warnings: string[] }> };
+    const health = (await (await fetch(`${bridge.url}/health`)).json()) as {
+      upstreams: Array<{ kind: string; warnings: string[] }>;
+    };
     expect(health.upstreams[0]!.kind).toBe('ollama');
     expect(health.upstreams[0]!.warnings.join(' ')).toMatch(/num_ctx|OLLAMA_CONTEXT_LENGTH/);
   });

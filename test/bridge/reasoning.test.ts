@@ -5,24 +5,39 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { type ScriptedUpstream, type ScriptedTurn, startScriptedUpstream } from '../support/scripted-upstream.js';
+import {
+  type ScriptedTurn,
+  type ScriptedUpstream,
+  startScriptedUpstream,
+} from '../support/scripted-upstream.js';
 
 const REASONING = 'The user wants a file, so I will call Write with the path.';
 const writeTool = {
   name: 'Write',
   description: 'Write a file',
-  input_schema: { type: 'object', properties: { file_path: { type: 'string' }, content: { type: 'string' } }, required: ['file_path', 'content'] },
+  input_schema: {
+    type: 'object',
+    properties: { file_path: { type: 'string' }, content: { type: 'string' } },
+    required: ['file_path', 'content'],
+  },
 };
 
 /** Like DeepSeek's API: a tool-call turn sent back without reasoning_content is refused. */
 function deepseekLike(turns: ScriptedTurn[]) {
   return (request: { body: { messages: Array<Record<string, unknown>> } }, index: number): ScriptedTurn => {
-    const missing = request.body.messages.findIndex((m) => m.role === 'assistant' && m.tool_calls && !m.reasoning_content);
+    const missing = request.body.messages.findIndex(
+      (m) => m.role === 'assistant' && m.tool_calls && !m.reasoning_content,
+    );
     if (missing >= 0) {
       return {
         error: {
           status: 400,
-          body: { error: { message: `Missing \`reasoning_content\` field in the assistant message at message index ${missing}`, type: 'invalid_request_error' } },
+          body: {
+            error: {
+              message: `Missing \`reasoning_content\` field in the assistant message at message index ${missing}`,
+              type: 'invalid_request_error',
+            },
+          },
         },
       };
     }
@@ -37,13 +52,27 @@ let apiBridge: RunningBridge;
 beforeAll(async () => {
   upstream = await startScriptedUpstream({
     script: deepseekLike([
-      { reasoning: REASONING, toolCalls: [{ name: 'Write', arguments: { file_path: '/tmp/x.txt', content: 'hi' }, id: 'callabc123' }] },
+      {
+        reasoning: REASONING,
+        toolCalls: [
+          { name: 'Write', arguments: { file_path: '/tmp/x.txt', content: 'hi' }, id: 'callabc123' },
+        ],
+      },
       { text: 'Done.' },
     ]) as never,
   });
-  bridge = await startBridge({ config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url: upstream.url, kind: 'llama.cpp' }] }), logger: silentLogger });
+  bridge = await startBridge({
+    config: configSchema.parse({
+      server: { port: 0 },
+      upstreams: [{ url: upstream.url, kind: 'llama.cpp' }],
+    }),
+    logger: silentLogger,
+  });
   apiBridge = await startBridge({
-    config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url: upstream.url, kind: 'deepseek-api', model: 'deepseek-v4-pro' }] }),
+    config: configSchema.parse({
+      server: { port: 0 },
+      upstreams: [{ url: upstream.url, kind: 'deepseek-api', model: 'deepseek-v4-pro' }],
+    }),
     logger: silentLogger,
   });
 });
@@ -59,14 +88,24 @@ async function messages(target: RunningBridge, body: Record<string, unknown>) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, tools: [writeTool], ...body }),
   });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> & { content: Array<Record<string, unknown>> } };
+  return {
+    status: res.status,
+    json: (await res.json()) as Record<string, unknown> & { content: Array<Record<string, unknown>> },
+  };
 }
 
 describe('reasoning replay', () => {
   it('turns reasoning_content into a signed thinking block, and re-injects it when the client drops it', async () => {
-    const first = await messages(bridge, { thinking: { type: 'enabled', budget_tokens: 1000 }, messages: [{ role: 'user', content: 'write x.txt' }] });
+    const first = await messages(bridge, {
+      thinking: { type: 'enabled', budget_tokens: 1000 },
+      messages: [{ role: 'user', content: 'write x.txt' }],
+    });
     expect(first.status).toBe(200);
-    expect(first.json.content[0]).toMatchObject({ type: 'thinking', thinking: REASONING, signature: expect.stringMatching(/^dsb1\./) });
+    expect(first.json.content[0]).toMatchObject({
+      type: 'thinking',
+      thinking: REASONING,
+      signature: expect.stringMatching(/^dsb1\./),
+    });
     const toolUse = first.json.content.find((b) => b.type === 'tool_use')!;
     expect(toolUse.id).toBe('toolu_callabc123');
     // Claude Code sends the turn back without its thinking block (e.g. after its own context edits).
@@ -80,7 +119,10 @@ describe('reasoning replay', () => {
     });
     expect(second.status).toBe(200);
     const sent = upstream.chatRequests().at(-1)!.body.messages;
-    expect(sent.find((m) => m.role === 'assistant')).toMatchObject({ reasoning_content: REASONING, tool_calls: [{ id: 'toolu_callabc123' }] });
+    expect(sent.find((m) => m.role === 'assistant')).toMatchObject({
+      reasoning_content: REASONING,
+      tool_calls: [{ id: 'toolu_callabc123' }],
+    });
   });
 
   it('sends a placeholder on a cache miss to an upstream that requires reasoning (deepseek-api), and nothing to others', async () => {
@@ -88,7 +130,17 @@ describe('reasoning replay', () => {
       thinking: { type: 'enabled', budget_tokens: 1000 },
       messages: [
         { role: 'user', content: 'write y.txt' },
-        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_unknown1', name: 'Write', input: { file_path: '/y', content: 'y' } }] },
+        {
+          role: 'assistant',
+          content: [
+            {
+              type: 'tool_use',
+              id: 'toolu_unknown1',
+              name: 'Write',
+              input: { file_path: '/y', content: 'y' },
+            },
+          ],
+        },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_unknown1', content: 'ok' }] },
       ],
     };
@@ -105,11 +157,19 @@ describe('reasoning replay', () => {
   });
 
   it('turns thinking off for a forced tool_choice on deepseek-api, and keeps it elsewhere', async () => {
-    await messages(apiBridge, { thinking: { type: 'enabled', budget_tokens: 1000 }, tool_choice: { type: 'any' }, messages: [{ role: 'user', content: 'go' }] });
+    await messages(apiBridge, {
+      thinking: { type: 'enabled', budget_tokens: 1000 },
+      tool_choice: { type: 'any' },
+      messages: [{ role: 'user', content: 'go' }],
+    });
     const api = upstream.chatRequests().at(-1)!.body;
     expect(api.thinking).toEqual({ type: 'disabled' });
     expect(api.tool_choice).toBe('required');
-    await messages(bridge, { thinking: { type: 'enabled', budget_tokens: 1000 }, tool_choice: { type: 'any' }, messages: [{ role: 'user', content: 'go' }] });
+    await messages(bridge, {
+      thinking: { type: 'enabled', budget_tokens: 1000 },
+      tool_choice: { type: 'any' },
+      messages: [{ role: 'user', content: 'go' }],
+    });
     const local = upstream.chatRequests().at(-1)!.body;
     expect(local.chat_template_kwargs).toEqual({ thinking: true });
     expect(local.tool_choice).toBe('required');

@@ -4,7 +4,8 @@ import { Upstream } from '../../src/bridge/upstream.js';
 import { upstreamSchema } from '../../src/config/schema.js';
 
 const timeouts = { idleTimeoutMs: 1000, headersTimeoutMs: 1000 };
-const up = (name: string) => new Upstream(upstreamSchema.parse({ name, url: `http://127.0.0.1:1/${name}` }), timeouts);
+const up = (name: string) =>
+  new Upstream(upstreamSchema.parse({ name, url: `http://127.0.0.1:1/${name}` }), timeouts);
 
 describe('Router.resolve', () => {
   const a = up('a');
@@ -25,19 +26,33 @@ describe('Router.resolve', () => {
     const opus = router.resolve('claude-opus-4-5-20251101');
     expect(opus).toMatchObject({ model: 'deepseek-v4-pro', source: 'tier' });
     expect(opus.upstreams.map((u) => u.name)).toEqual(['a']);
-    expect(router.resolve('claude-3-5-haiku-latest')).toMatchObject({ model: 'deepseek-v4-flash', source: 'tier' });
+    expect(router.resolve('claude-3-5-haiku-latest')).toMatchObject({
+      model: 'deepseek-v4-flash',
+      source: 'tier',
+    });
     expect(router.resolve('subagent')).toMatchObject({ model: 'sub-model' });
     expect(router.resolve('something-else')).toMatchObject({ model: 'deepseek-v4-flash', source: 'default' });
   });
 
   it('lets X-Model-Override pick a model (through the map when it is a key)', () => {
-    expect(router.resolve('claude-opus-4-5', 'haiku')).toMatchObject({ model: 'deepseek-v4-flash', source: 'override' });
-    expect(router.resolve('claude-opus-4-5', 'qwen3-coder')).toMatchObject({ model: 'qwen3-coder', source: 'override' });
+    expect(router.resolve('claude-opus-4-5', 'haiku')).toMatchObject({
+      model: 'deepseek-v4-flash',
+      source: 'override',
+    });
+    expect(router.resolve('claude-opus-4-5', 'qwen3-coder')).toMatchObject({
+      model: 'qwen3-coder',
+      source: 'override',
+    });
   });
 
   it('passes names through to the upstream default when there is no map, and 404s only when nothing maps', () => {
-    expect(new Router({}, [a]).resolve('claude-sonnet-4-5')).toMatchObject({ model: undefined, source: 'passthrough' });
-    expect(() => new Router({ opus: 'x' }, [a]).resolve('claude-sonnet-4-5')).toThrow(/not in dsb's model map/);
+    expect(new Router({}, [a]).resolve('claude-sonnet-4-5')).toMatchObject({
+      model: undefined,
+      source: 'passthrough',
+    });
+    expect(() => new Router({ opus: 'x' }, [a]).resolve('claude-sonnet-4-5')).toThrow(
+      /not in dsb's model map/,
+    );
     try {
       new Router({ opus: 'x' }, [a]).resolve('claude-sonnet-4-5');
     } catch (err) {

@@ -21,7 +21,10 @@ const ask = (bridge: RunningBridge, body: Record<string, unknown>, headers: Reco
     body: JSON.stringify({ max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], ...body }),
   });
 const bridgeWith = async (config: Record<string, unknown>) => {
-  const bridge = await startBridge({ config: configSchema.parse({ server: { port: 0 }, ...config }), logger: silentLogger });
+  const bridge = await startBridge({
+    config: configSchema.parse({ server: { port: 0 }, ...config }),
+    logger: silentLogger,
+  });
   opened.push(bridge);
   return bridge;
 };
@@ -47,7 +50,11 @@ describe('model map', () => {
         { name: 'big', url: a.url },
         { name: 'small', url: b.url },
       ],
-      models: { opus: { model: 'deepseek-v4-pro', upstreams: ['big'] }, haiku: { model: 'deepseek-v4-flash', upstreams: ['small'] }, default: { model: 'deepseek-v4-flash', upstreams: ['small'] } },
+      models: {
+        opus: { model: 'deepseek-v4-pro', upstreams: ['big'] },
+        haiku: { model: 'deepseek-v4-flash', upstreams: ['small'] },
+        default: { model: 'deepseek-v4-flash', upstreams: ['small'] },
+      },
     });
     expect((await ask(bridge, { model: 'claude-opus-4-5' })).status).toBe(200);
     expect(chatRequests(a).at(-1)!.body?.model).toBe('deepseek-v4-pro');
@@ -55,7 +62,11 @@ describe('model map', () => {
     expect((await ask(bridge, { model: 'claude-3-5-haiku-latest' })).status).toBe(200);
     expect((await ask(bridge, { model: 'some-other-name' })).status).toBe(200);
     expect(chatRequests(a).length).toBe(beforeA);
-    expect(chatRequests(b).slice(-2).map((r) => r.body?.model)).toEqual(['deepseek-v4-flash', 'deepseek-v4-flash']);
+    expect(
+      chatRequests(b)
+        .slice(-2)
+        .map((r) => r.body?.model),
+    ).toEqual(['deepseek-v4-flash', 'deepseek-v4-flash']);
   });
 
   it('answers 404 not_found_error only when nothing maps', async () => {
@@ -67,14 +78,21 @@ describe('model map', () => {
 
   it('lets X-Model-Override pick the model per request', async () => {
     const bridge = await bridgeWith({ upstreams: [{ url: a.url }] });
-    expect((await ask(bridge, { model: 'claude-sonnet-4-5' }, { 'x-model-override': 'qwen3-coder' })).status).toBe(200);
+    expect(
+      (await ask(bridge, { model: 'claude-sonnet-4-5' }, { 'x-model-override': 'qwen3-coder' })).status,
+    ).toBe(200);
     expect(chatRequests(a).at(-1)!.body?.model).toBe('qwen3-coder');
   });
 });
 
 describe('failover between replicas', () => {
   it('fails over when one replica refuses the connection, then keeps away from it', async () => {
-    const bridge = await bridgeWith({ upstreams: [{ name: 'dead', url: deadUrl, model: 'm' }, { name: 'live', url: a.url, model: 'm' }] });
+    const bridge = await bridgeWith({
+      upstreams: [
+        { name: 'dead', url: deadUrl, model: 'm' },
+        { name: 'live', url: a.url, model: 'm' },
+      ],
+    });
     const before = chatRequests(a).length;
     const res = await ask(bridge, { model: 'x', stream: true });
     expect(res.status).toBe(200);
@@ -84,7 +102,12 @@ describe('failover between replicas', () => {
   });
 
   it('fails over on a 5xx before the first byte', async () => {
-    const bridge = await bridgeWith({ upstreams: [{ url: a.url, model: 'm' }, { url: b.url, model: 'm' }] });
+    const bridge = await bridgeWith({
+      upstreams: [
+        { url: a.url, model: 'm' },
+        { url: b.url, model: 'm' },
+      ],
+    });
     a.mode = 'error-500';
     try {
       const beforeB = chatRequests(b).length;
@@ -97,7 +120,12 @@ describe('failover between replicas', () => {
   });
 
   it('does not fail over after the first byte: the client gets an error event, the other replica nothing', async () => {
-    const bridge = await bridgeWith({ upstreams: [{ url: a.url, model: 'm' }, { url: b.url, model: 'm' }] });
+    const bridge = await bridgeWith({
+      upstreams: [
+        { url: a.url, model: 'm' },
+        { url: b.url, model: 'm' },
+      ],
+    });
     a.mode = 'cut-mid-stream';
     b.mode = 'cut-mid-stream';
     try {

@@ -28,7 +28,12 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   } catch {
     json = undefined;
   }
-  return { status: res.status, headers: res.headers, text, json: json as { type?: string; error?: { type: string; message: string } } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    json: json as { type?: string; error?: { type: string; message: string } },
+  };
 }
 
 const expectStillServing = async () => {
@@ -40,7 +45,10 @@ const expectStillServing = async () => {
 beforeAll(async () => {
   upstream = await startFakeLlamaServer();
   bridge = await startBridge({
-    config: configSchema.parse({ server: { port: 0, pingIntervalMs: 100, bodyLimitBytes: 32 * 1024 * 1024 }, upstreams: [{ url: upstream.url }] }),
+    config: configSchema.parse({
+      server: { port: 0, pingIntervalMs: 100, bodyLimitBytes: 32 * 1024 * 1024 },
+      upstreams: [{ url: upstream.url }],
+    }),
     logger: capture,
   });
 });
@@ -57,29 +65,51 @@ describe('routes', () => {
     expect((await fetch(`${bridge.url}/`, { method: 'HEAD' })).status).toBe(200);
     expect((await fetch(`${bridge.url}/api/hello`, { method: 'HEAD' })).status).toBe(200);
     expect((await fetch(`${bridge.url}/api/hello`)).status).toBe(200);
-    const health = (await (await fetch(`${bridge.url}/health`)).json()) as { status: string; upstreams: Array<Record<string, unknown>> };
+    const health = (await (await fetch(`${bridge.url}/health`)).json()) as {
+      status: string;
+      upstreams: Array<Record<string, unknown>>;
+    };
     expect(health.status).toBe('ok');
-    expect(health.upstreams[0]).toMatchObject({ url: upstream.url, reachable: true, model: 'models/tiny-random-F32.gguf' });
+    expect(health.upstreams[0]).toMatchObject({
+      url: upstream.url,
+      reachable: true,
+      model: 'models/tiny-random-F32.gguf',
+    });
   });
 
   it('lists models in Anthropic list shape', async () => {
-    const list = (await (await fetch(`${bridge.url}/v1/models`)).json()) as { data: Array<{ type: string; id: string }>; has_more: boolean };
+    const list = (await (await fetch(`${bridge.url}/v1/models`)).json()) as {
+      data: Array<{ type: string; id: string }>;
+      has_more: boolean;
+    };
     expect(list.has_more).toBe(false);
-    expect(list.data).toContainEqual(expect.objectContaining({ type: 'model', id: 'models/tiny-random-F32.gguf' }));
+    expect(list.data).toContainEqual(
+      expect.objectContaining({ type: 'model', id: 'models/tiny-random-F32.gguf' }),
+    );
   });
 
   it('counts tokens', async () => {
-    const res = await post(`${bridge.url}/v1/messages/count_tokens?beta=true`, { model: 'x', messages: [{ role: 'user', content: 'hello world' }] });
+    const res = await post(`${bridge.url}/v1/messages/count_tokens?beta=true`, {
+      model: 'x',
+      messages: [{ role: 'user', content: 'hello world' }],
+    });
     expect(res.status).toBe(200);
     expect((res.json as unknown as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
   });
 
   it('passes OpenAI chat completions through, streaming and not', async () => {
-    const plain = await post(`${bridge.url}/v1/chat/completions`, { model: 'anything', messages: [{ role: 'user', content: 'hi' }] });
+    const plain = await post(`${bridge.url}/v1/chat/completions`, {
+      model: 'anything',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(plain.status).toBe(200);
     expect(plain.text).toContain('chat.completion');
     expect(upstream.requests.at(-1)!.body?.model).toBe('models/tiny-random-F32.gguf');
-    const streamed = await post(`${bridge.url}/v1/chat/completions`, { model: 'x', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const streamed = await post(`${bridge.url}/v1/chat/completions`, {
+      model: 'x',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(streamed.headers.get('content-type')).toContain('text/event-stream');
     expect(streamed.text).toContain('data: [DONE]');
   });
@@ -112,7 +142,11 @@ describe('bad input gets the right Anthropic error, and the server keeps serving
   });
 
   it('wrong field types → 400 naming each field path', async () => {
-    const res = await post(`${bridge.url}/v1/messages`, { model: 'x', max_tokens: 'lots', messages: [{ role: 'user', content: 5 }] });
+    const res = await post(`${bridge.url}/v1/messages`, {
+      model: 'x',
+      max_tokens: 'lots',
+      messages: [{ role: 'user', content: 5 }],
+    });
     expect(res.status).toBe(400);
     expect(res.json.error!.type).toBe('invalid_request_error');
     expect(res.json.error!.message).toContain('max_tokens');
@@ -128,7 +162,10 @@ describe('bad input gets the right Anthropic error, and the server keeps serving
   });
 
   it('a body over the limit (40 MB) → 413 request_too_large', async () => {
-    const huge = JSON.stringify({ ...valid, messages: [{ role: 'user', content: 'x'.repeat(40 * 1024 * 1024) }] });
+    const huge = JSON.stringify({
+      ...valid,
+      messages: [{ role: 'user', content: 'x'.repeat(40 * 1024 * 1024) }],
+    });
     const res = await post(`${bridge.url}/v1/messages`, huge);
     expect(res.status).toBe(413);
     expect(res.json).toMatchObject({ type: 'error', error: { type: 'request_too_large' } });
@@ -186,7 +223,10 @@ describe('upstream that refuses the connection', () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
     const lonely = await startBridge({
-      config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url: `http://127.0.0.1:${port}`, model: 'm' }] }),
+      config: configSchema.parse({
+        server: { port: 0 },
+        upstreams: [{ url: `http://127.0.0.1:${port}`, model: 'm' }],
+      }),
       logger: silentLogger,
     });
     try {
@@ -197,7 +237,11 @@ describe('upstream that refuses the connection', () => {
       expect(res.json.error!.message).toMatch(/dsb doctor/);
       const back = http.createServer((_req, out) => {
         out.writeHead(200, { 'content-type': 'application/json' });
-        out.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'back' }, finish_reason: 'stop' }] }));
+        out.end(
+          JSON.stringify({
+            choices: [{ index: 0, message: { role: 'assistant', content: 'back' }, finish_reason: 'stop' }],
+          }),
+        );
       });
       await new Promise<void>((r) => back.listen(port, '127.0.0.1', r));
       try {
@@ -237,7 +281,8 @@ describe('streams that wait on the upstream', () => {
     expect(text).toContain('event: ping\ndata: {"type":"ping"}');
     controller.abort();
     const until = Date.now() + 2_000;
-    while (upstream.aborted === abortedBefore && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    while (upstream.aborted === abortedBefore && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 10));
     expect(upstream.aborted).toBe(abortedBefore + 1);
     upstream.mode = 'normal';
     await expectStillServing();
@@ -246,14 +291,20 @@ describe('streams that wait on the upstream', () => {
 
 describe('auth (design.md §4.8)', () => {
   it('refuses to bind a non-loopback address without a token', async () => {
-    await expect(startBridge({ config: configSchema.parse({ server: { host: '0.0.0.0', port: 0 } }), logger: silentLogger })).rejects.toThrow(
-      /auth token/,
-    );
+    await expect(
+      startBridge({
+        config: configSchema.parse({ server: { host: '0.0.0.0', port: 0 } }),
+        logger: silentLogger,
+      }),
+    ).rejects.toThrow(/auth token/);
   });
 
   it('with a token: 401 authentication_error (x-should-retry: false) without it, 200 with x-api-key or Bearer', async () => {
     const secured = await startBridge({
-      config: configSchema.parse({ server: { port: 0, authToken: 'sekret-token-123' }, upstreams: [{ url: upstream.url }] }),
+      config: configSchema.parse({
+        server: { port: 0, authToken: 'sekret-token-123' },
+        upstreams: [{ url: upstream.url }],
+      }),
       logger: silentLogger,
     });
     try {
@@ -263,8 +314,13 @@ describe('auth (design.md §4.8)', () => {
       expect(none.headers.get('x-should-retry')).toBe('false');
       const wrong = await post(`${secured.url}/v1/messages`, valid, { 'x-api-key': 'nope' });
       expect(wrong.status).toBe(401);
-      expect((await post(`${secured.url}/v1/messages`, valid, { 'x-api-key': 'sekret-token-123' })).status).toBe(200);
-      expect((await post(`${secured.url}/v1/messages`, valid, { authorization: 'Bearer sekret-token-123' })).status).toBe(200);
+      expect(
+        (await post(`${secured.url}/v1/messages`, valid, { 'x-api-key': 'sekret-token-123' })).status,
+      ).toBe(200);
+      expect(
+        (await post(`${secured.url}/v1/messages`, valid, { authorization: 'Bearer sekret-token-123' }))
+          .status,
+      ).toBe(200);
       expect((await fetch(`${secured.url}/health`)).status).toBe(200);
     } finally {
       await secured.close();
@@ -287,7 +343,10 @@ describe('metrics and the response cache', () => {
 
   it('replays a byte-identical temperature-0 request from the cache, streaming and not, without calling the upstream', async () => {
     const cached = await startBridge({
-      config: configSchema.parse({ server: { port: 0, cache: { enabled: true } }, upstreams: [{ url: upstream.url }] }),
+      config: configSchema.parse({
+        server: { port: 0, cache: { enabled: true } },
+        upstreams: [{ url: upstream.url }],
+      }),
       logger: silentLogger,
     });
     try {

@@ -110,7 +110,8 @@ describe.skipIf(!ready)('init → serve → real Claude Code', () => {
     expect(out.result.length).toBeGreaterThan(0);
     // spawnSync blocked this process: let the bridge's buffered log lines arrive first.
     const logDeadline = Date.now() + 5_000;
-    while (!/\/v1\/messages/.test(bridgeLog) && Date.now() < logDeadline) await new Promise((r) => setTimeout(r, 50));
+    while (!/\/v1\/messages/.test(bridgeLog) && Date.now() < logDeadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(bridgeLog).toMatch(/POST \/v1\/messages 200/);
   });
 });

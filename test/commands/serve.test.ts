@@ -17,7 +17,11 @@ const isolatedEnv = () => {
 describe('dsb serve (built CLI)', () => {
   it('serves the demo upstream on a free port and stops cleanly on SIGTERM', async () => {
     const { dir, env } = isolatedEnv();
-    const child = spawn(process.execPath, [run, 'serve', '--demo', '--port', '0', '--log-format', 'json'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [run, 'serve', '--demo', '--port', '0', '--log-format', 'json'], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c) => {
       stderr += c;
@@ -35,21 +39,40 @@ describe('dsb serve (built CLI)', () => {
     const res = await fetch(`${url}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'ping' }] }),
+      body: JSON.stringify({
+        model: 'claude-haiku-4-5',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'ping' }],
+      }),
     });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { content: Array<{ text: string }> }).content[0]!.text).toContain('You said: "ping"');
+    expect(((await res.json()) as { content: Array<{ text: string }> }).content[0]!.text).toContain(
+      'You said: "ping"',
+    );
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(0);
     // --log-format json: every line parses, and the request line names the models.
-    const lines = stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.find((l) => l.msg === 'request')).toMatchObject({ status: 200, modelAsked: 'claude-haiku-4-5', modelSent: 'dsb-demo' });
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.msg === 'request')).toMatchObject({
+      status: 200,
+      modelAsked: 'claude-haiku-4-5',
+      modelSent: 'dsb-demo',
+    });
   });
 
   it('refuses a non-loopback bind without a token (exit 2)', async () => {
     const { dir, env } = isolatedEnv();
-    const r = await execa(process.execPath, [run, 'serve', '--host', '0.0.0.0', '--port', '0'], { cwd: dir, env, reject: false, timeout: 20_000 });
+    const r = await execa(process.execPath, [run, 'serve', '--host', '0.0.0.0', '--port', '0'], {
+      cwd: dir,
+      env,
+      reject: false,
+      timeout: 20_000,
+    });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/DSB_AUTH_TOKEN/);
   });
@@ -57,7 +80,12 @@ describe('dsb serve (built CLI)', () => {
   it('names the file and field of an invalid config (exit 2)', async () => {
     const { dir, env } = isolatedEnv();
     writeFileSync(path.join(dir, 'dsb.config.json'), JSON.stringify({ upstreams: [{ url: 'not a url' }] }));
-    const r = await execa(process.execPath, [run, 'serve', '--port', '0'], { cwd: dir, env, reject: false, timeout: 20_000 });
+    const r = await execa(process.execPath, [run, 'serve', '--port', '0'], {
+      cwd: dir,
+      env,
+      reject: false,
+      timeout: 20_000,
+    });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/dsb\.config\.json/);
     expect(r.stderr).toMatch(/upstreams\.0\.url/);

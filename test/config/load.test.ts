@@ -17,7 +17,10 @@ describe('loadConfig', () => {
   it('layers user < project < env < flags', () => {
     const userDir = tmp();
     const project = tmp();
-    writeFileSync(path.join(userDir, 'config.json'), JSON.stringify({ server: { port: 3100, logFormat: 'json' }, models: { opus: 'big' } }));
+    writeFileSync(
+      path.join(userDir, 'config.json'),
+      JSON.stringify({ server: { port: 3100, logFormat: 'json' }, models: { opus: 'big' } }),
+    );
     writeFileSync(path.join(project, 'dsb.config.json'), JSON.stringify({ server: { port: 3200 } }));
     const env = { DSB_CONFIG_DIR: userDir, DSB_UPSTREAM: 'http://127.0.0.1:8000,http://127.0.0.1:8001' };
     const { config, sources } = loadConfig({ cwd: project, env, overrides: { server: { host: '::1' } } });
@@ -30,7 +33,9 @@ describe('loadConfig', () => {
   it('names the file and the field path of a bad value', () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'dsb.config.json'), JSON.stringify({ server: { port: 'high' } }));
-    expect(() => loadConfig({ cwd: dir, env: { DSB_CONFIG_DIR: dir } })).toThrow(/dsb\.config\.json[\s\S]*server\.port/);
+    expect(() => loadConfig({ cwd: dir, env: { DSB_CONFIG_DIR: dir } })).toThrow(
+      /dsb\.config\.json[\s\S]*server\.port/,
+    );
     writeFileSync(path.join(dir, 'dsb.config.json'), '{ not json');
     expect(() => loadConfig({ cwd: dir, env: { DSB_CONFIG_DIR: dir } })).toThrow(ConfigError);
   });

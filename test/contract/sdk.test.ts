@@ -25,7 +25,11 @@ beforeAll(async () => {
     config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url: upstream.url }] }),
     logger: silentLogger,
   });
-  demoBridge = await startBridge({ config: configSchema.parse({ server: { port: 0 } }), demo: true, logger: silentLogger });
+  demoBridge = await startBridge({
+    config: configSchema.parse({ server: { port: 0 } }),
+    demo: true,
+    logger: silentLogger,
+  });
   client = new Anthropic({ baseURL: bridge.url, apiKey: 'dsb', maxRetries: 0 });
 });
 
@@ -73,7 +77,10 @@ describe('@anthropic-ai/sdk against the bridge (llama-server upstream)', () => {
     expect(final.content).toEqual([{ type: 'text', text: '.' }]);
     expect(final.stop_reason).toBe('end_turn');
     expect(final.usage).toMatchObject({ input_tokens: 1, cache_read_input_tokens: 55, output_tokens: 2 });
-    expect(upstream.requests.at(-1)!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(upstream.requests.at(-1)!.body).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+    });
   });
 
   it('streams a forced tool call as tool_use with parsed input, and sends the result back as a tool message', async () => {
@@ -106,7 +113,10 @@ describe('@anthropic-ai/sdk against the bridge (llama-server upstream)', () => {
     });
     const sent = upstream.requests.at(-1)!.body as { messages: Array<Record<string, unknown>> };
     expect(sent.messages.at(-1)).toEqual({ role: 'tool', tool_call_id: tool.id, content: '18°C, sunny' });
-    expect(sent.messages.at(-2)).toMatchObject({ role: 'assistant', tool_calls: [{ id: tool.id, type: 'function' }] });
+    expect(sent.messages.at(-2)).toMatchObject({
+      role: 'assistant',
+      tool_calls: [{ id: tool.id, type: 'function' }],
+    });
   });
 
   it('refuses a prompt over the context with the wording Claude Code compacts on, without calling the upstream', async () => {
@@ -116,7 +126,9 @@ describe('@anthropic-ai/sdk against the bridge (llama-server upstream)', () => {
       .create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: big }] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
-    const body = (err as InstanceType<typeof Anthropic.BadRequestError>).error as { error: { type: string; message: string } };
+    const body = (err as InstanceType<typeof Anthropic.BadRequestError>).error as {
+      error: { type: string; message: string };
+    };
     expect(body.error.type).toBe('invalid_request_error');
     expect(body.error.message).toMatch(/^prompt is too long: \d+ tokens > \d+ maximum$/);
     expect(upstream.requests.filter((r) => r.path === '/v1/chat/completions').length).toBe(before);
@@ -125,13 +137,20 @@ describe('@anthropic-ai/sdk against the bridge (llama-server upstream)', () => {
   it("rewrites an older llama-server's own overflow error (recorded body) the same way", async () => {
     const legacy = await startFakeLlamaServer({ legacy: true });
     const legacyBridge = await startBridge({
-      config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url: legacy.url, tokenCounting: 'estimate' }] }),
+      config: configSchema.parse({
+        server: { port: 0 },
+        upstreams: [{ url: legacy.url, tokenCounting: 'estimate' }],
+      }),
       logger: silentLogger,
     });
     try {
       const c = new Anthropic({ baseURL: legacyBridge.url, apiKey: 'dsb', maxRetries: 0 });
       const err = await c.messages
-        .create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'word '.repeat(8000) }] })
+        .create({
+          model: 'claude-sonnet-4-5',
+          max_tokens: 64,
+          messages: [{ role: 'user', content: 'word '.repeat(8000) }],
+        })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Anthropic.BadRequestError);
       expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toEqual({
@@ -147,7 +166,11 @@ describe('@anthropic-ai/sdk against the bridge (llama-server upstream)', () => {
   it('accepts ?beta=true, unknown fields and unknown anthropic-beta values', async () => {
     const res = await fetch(`${bridge.url}/v1/messages?beta=true`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'anthropic-beta': 'some-future-beta-2030-01-01,another-beta', 'anthropic-version': '2023-06-01' },
+      headers: {
+        'content-type': 'application/json',
+        'anthropic-beta': 'some-future-beta-2030-01-01,another-beta',
+        'anthropic-version': '2023-06-01',
+      },
       body: JSON.stringify({
         model: 'claude-opus-4-5',
         max_tokens: 16,
@@ -191,6 +214,13 @@ describe('@anthropic-ai/sdk against the demo upstream', () => {
       messages: [{ role: 'user', content: 'use get_weather for Paris' }],
     });
     expect(message.stop_reason).toBe('tool_use');
-    expect(message.content).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^toolu_/), name: 'get_weather', input: { city: 'demo' } }]);
+    expect(message.content).toEqual([
+      {
+        type: 'tool_use',
+        id: expect.stringMatching(/^toolu_/),
+        name: 'get_weather',
+        input: { city: 'demo' },
+      },
+    ]);
   });
 });

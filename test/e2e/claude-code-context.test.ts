@@ -32,13 +32,19 @@ interface Harness {
   sandbox: ClaudeSandbox;
 }
 
-async function startHarness(options: ScriptedUpstreamOptions, upstreamConfig: Record<string, unknown> = {}): Promise<Harness> {
+async function startHarness(
+  options: ScriptedUpstreamOptions,
+  upstreamConfig: Record<string, unknown> = {},
+): Promise<Harness> {
   const upstream = await startScriptedUpstream(options);
   cleanups.push(() => upstream.close());
   const bridgeLog: RequestLogEntry[] = [];
   const logger: BridgeLogger = { request: (e) => bridgeLog.push(e), info() {}, warn() {} };
   const bridge = await startBridge({
-    config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url: upstream.url, ...upstreamConfig }] }),
+    config: configSchema.parse({
+      server: { port: 0 },
+      upstreams: [{ url: upstream.url, ...upstreamConfig }],
+    }),
     logger,
   });
   cleanups.push(() => bridge.close());
@@ -62,9 +68,16 @@ describe('Claude Code compacts when a later turn overflows the context', () => {
         script: (request) => {
           const text = allText(request.body);
           // The last message's own words, without the <system-reminder> blocks Claude Code adds.
-          const last = messageText(request.body.messages.at(-1)).replace(/<system-reminder>[\s\S]*?<\/system-reminder>/g, '');
+          const last = messageText(request.body.messages.at(-1)).replace(
+            /<system-reminder>[\s\S]*?<\/system-reminder>/g,
+            '',
+          );
           // Claude Code 2.1.331's compaction request ends with its summarising instruction.
-          if (/Respond with TEXT ONLY/.test(last) && /<summary>/.test(last)) return { label: 'compaction', text: '<summary>The user shared FIRSTDOC, a long list of Greek letters.</summary>' };
+          if (/Respond with TEXT ONLY/.test(last) && /<summary>/.test(last))
+            return {
+              label: 'compaction',
+              text: '<summary>The user shared FIRSTDOC, a long list of Greek letters.</summary>',
+            };
           if (last.includes('THIRDQ')) return { label: 'third', text: 'Third answer.' };
           if (text.includes('SECONDDOC')) return { label: 'second', text: 'Read the second document.' };
           return { label: 'first', text: 'Read the first document.' };
@@ -93,7 +106,8 @@ describe('Claude Code compacts when a later turn overflows the context', () => {
       expect(allText(after.body)).toContain('The user shared FIRSTDOC');
       expect(allText(after.body)).not.toContain('alpha beta gamma delta alpha');
       // No request the upstream received was larger than its context.
-      for (const r of chats) expect(Math.ceil(JSON.stringify(r.body.messages).length / 4)).toBeLessThan(14_000);
+      for (const r of chats)
+        expect(Math.ceil(JSON.stringify(r.body.messages).length / 4)).toBeLessThan(14_000);
 
       const run3 = await runClaude({ ...base, prompt: 'THIRDQ what next?', args: ['--continue'] });
       expect(run3.exitCode, run3.describe()).toBe(0);
@@ -113,27 +127,45 @@ describe('DeepSeek reasoning replay through the real tool loop', () => {
         {
           script: (request, index) => {
             const messages = request.body.messages;
-            const missing = messages.findIndex((m) => m.role === 'assistant' && m.tool_calls && !m.reasoning_content);
+            const missing = messages.findIndex(
+              (m) => m.role === 'assistant' && m.tool_calls && !m.reasoning_content,
+            );
             if (missing >= 0) {
               // DeepSeek's answer to a tool-call turn without its reasoning.
               return {
                 label: 'refused',
-                error: { status: 400, body: { error: { message: `Missing \`reasoning_content\` field in the assistant message at message index ${missing}`, type: 'invalid_request_error' } } },
+                error: {
+                  status: 400,
+                  body: {
+                    error: {
+                      message: `Missing \`reasoning_content\` field in the assistant message at message index ${missing}`,
+                      type: 'invalid_request_error',
+                    },
+                  },
+                },
               };
             }
             if (messages.at(-1)?.role === 'tool') return { label: 'final', text: 'Created notes.txt.' };
-            if (!messages.some((m) => m.role === 'user' && messageText(m).includes('NOTESTASK'))) return { label: 'side', text: 'OK.' };
+            if (!messages.some((m) => m.role === 'user' && messageText(m).includes('NOTESTASK')))
+              return { label: 'side', text: 'OK.' };
             return {
               label: `call-${index}`,
               reasoning,
-              toolCalls: [{ name: 'Write', arguments: { file_path: target, content: 'remember the milk\n' } }],
+              toolCalls: [
+                { name: 'Write', arguments: { file_path: target, content: 'remember the milk\n' } },
+              ],
             } satisfies ScriptedTurn;
           },
         },
         { kind: 'llama.cpp' },
       );
       target = path.join(h.sandbox.cwd, 'notes.txt');
-      const run = await runClaude({ baseUrl: h.bridgeUrl, sandbox: h.sandbox, prompt: 'NOTESTASK write notes.txt', args: ['--allowedTools', 'Write'] });
+      const run = await runClaude({
+        baseUrl: h.bridgeUrl,
+        sandbox: h.sandbox,
+        prompt: 'NOTESTASK write notes.txt',
+        args: ['--allowedTools', 'Write'],
+      });
       expect(run.exitCode, run.describe()).toBe(0);
       expect(run.result?.result).toBe('Created notes.txt.');
       expect(existsSync(target)).toBe(true);

@@ -40,7 +40,8 @@ export interface FakeLlamaServer {
 /** Prompts larger than this many bytes get llama.cpp's real context-overflow answer. */
 const OVERFLOW_BYTES = 30_000;
 
-const defaultPromptTokens = (b: Record<string, unknown>) => Math.ceil(JSON.stringify(b.messages ?? []).length / 3);
+const defaultPromptTokens = (b: Record<string, unknown>) =>
+  Math.ceil(JSON.stringify(b.messages ?? []).length / 3);
 
 export async function startFakeLlamaServer(options: FakeLlamaOptions = {}): Promise<FakeLlamaServer> {
   const nCtx = options.nCtx ?? 8192;
@@ -68,12 +69,17 @@ export async function startFakeLlamaServer(options: FakeLlamaOptions = {}): Prom
       if (p === '/props' && !options.legacy) return send(200, withCtx('02_props'));
       if (p === '/v1/models' || p === '/models') {
         if (!options.legacy) return send(200, withCtx('03_v1_models'));
-        const models = JSON.parse(body('03_v1_models').toString()) as { data: Array<Record<string, unknown>> };
+        const models = JSON.parse(body('03_v1_models').toString()) as {
+          data: Array<Record<string, unknown>>;
+        };
         for (const m of models.data) delete m.meta; // older builds did not report n_ctx here
         return send(200, JSON.stringify(models));
       }
       if (p === '/v1/chat/completions/input_tokens' && req.method === 'POST' && !options.legacy && json) {
-        return send(200, JSON.stringify({ input_tokens: promptTokens(json), object: 'response.input_tokens' }));
+        return send(
+          200,
+          JSON.stringify({ input_tokens: promptTokens(json), object: 'response.input_tokens' }),
+        );
       }
       if (p !== '/v1/chat/completions' || req.method !== 'POST') return send(404, body('26_unknown_route'));
       if (state.mode === 'error-500') return send(500, body('24_bad_json'));
@@ -83,14 +89,29 @@ export async function startFakeLlamaServer(options: FakeLlamaOptions = {}): Prom
         const n = promptTokens(json);
         if (n >= nCtx) {
           // The real server's wording and shape (13_ctx_overflow), with this request's numbers.
-          return send(400, JSON.stringify({ error: { code: 400, message: `request (${n} tokens) exceeds the available context size (${nCtx} tokens), try increasing it`, type: 'exceed_context_size_error', n_prompt_tokens: n, n_ctx: nCtx } }));
+          return send(
+            400,
+            JSON.stringify({
+              error: {
+                code: 400,
+                message: `request (${n} tokens) exceeds the available context size (${nCtx} tokens), try increasing it`,
+                type: 'exceed_context_size_error',
+                n_prompt_tokens: n,
+                n_ctx: nCtx,
+              },
+            }),
+          );
         }
       }
       const stream = json?.stream === true;
       if (state.mode === 'garbage' && !stream) return send(200, '<html>502 Bad Gateway</html>', 'text/html');
       const tools = Array.isArray(json?.tools) && json.tool_choice === 'required';
       if (!stream) return send(200, body(tools ? '10_tools_required' : '05_chat_greedy'));
-      res.writeHead(200, { Server: 'llama.cpp', 'Content-Type': 'text/event-stream', 'X-Accel-Buffering': 'no' });
+      res.writeHead(200, {
+        Server: 'llama.cpp',
+        'Content-Type': 'text/event-stream',
+        'X-Accel-Buffering': 'no',
+      });
       res.on('close', () => {
         if (!res.writableFinished) state.aborted++;
       });
@@ -100,7 +121,9 @@ export async function startFakeLlamaServer(options: FakeLlamaOptions = {}): Prom
         return;
       }
       if (state.mode === 'garbage') {
-        res.end('data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: <html>502 Bad Gateway</html>\n\n');
+        res.end(
+          'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: <html>502 Bad Gateway</html>\n\n',
+        );
         return;
       }
       const sse = body(tools ? '11_tools_required_stream' : '07_chat_stream_greedy');

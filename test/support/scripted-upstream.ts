@@ -428,7 +428,10 @@ export async function startScriptedUpstream(options: ScriptedUpstreamOptions): P
     if (record.method === 'GET' && path === '/props') return sendJson(res, 200, propsBody());
     if (record.method === 'POST' && path === '/v1/chat/completions/input_tokens' && options.inputTokens) {
       record.answeredWith = 'input_tokens';
-      return sendJson(res, 200, { input_tokens: options.inputTokens(JSON.parse(rawBody) as ChatRequestBody), object: 'response.input_tokens' });
+      return sendJson(res, 200, {
+        input_tokens: options.inputTokens(JSON.parse(rawBody) as ChatRequestBody),
+        object: 'response.input_tokens',
+      });
     }
     if (record.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/chat/completions')) {
       record.answeredWith = '404';

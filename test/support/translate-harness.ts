@@ -17,7 +17,11 @@ export function testTranslator(names = new ToolNameMap(), inputTokens = 100): St
   });
 }
 
-export function translateSse(bytes: Buffer, splitAt: number[] = [], translator = testTranslator()): StreamEvent[] {
+export function translateSse(
+  bytes: Buffer,
+  splitAt: number[] = [],
+  translator = testTranslator(),
+): StreamEvent[] {
   const decoder = new UpstreamSseDecoder();
   const events: StreamEvent[] = [...translator.start()];
   let from = 0;

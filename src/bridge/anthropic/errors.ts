@@ -21,7 +21,12 @@ export class BridgeError extends Error {
   readonly type: AnthropicErrorType;
   readonly headers: Record<string, string>;
 
-  constructor(status: number, type: AnthropicErrorType, message: string, headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    type: AnthropicErrorType,
+    message: string,
+    headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = 'BridgeError';
     this.status = status;

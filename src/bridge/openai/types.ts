@@ -104,7 +104,11 @@ export interface ChatCompletionResponse {
       content?: string | null;
       reasoning_content?: string | null;
       reasoning?: string | null;
-      tool_calls?: Array<{ id?: string; type?: string; function?: { name?: string; arguments?: string } }> | null;
+      tool_calls?: Array<{
+        id?: string;
+        type?: string;
+        function?: { name?: string; arguments?: string };
+      }> | null;
     };
     finish_reason?: string | null;
     stop_reason?: string | number | null;

@@ -40,12 +40,14 @@ export function parseUpstreamError(body: string): ParsedError {
       nCtx: typeof e.n_ctx === 'number' ? e.n_ctx : undefined,
     };
   }
-  if (typeof obj.message === 'string') return { message: obj.message, type: typeof obj.type === 'string' ? obj.type : undefined };
+  if (typeof obj.message === 'string')
+    return { message: obj.message, type: typeof obj.type === 'string' ? obj.type : undefined };
   if (typeof obj.detail === 'string') return { message: obj.detail };
   return { message: body.slice(0, 500) };
 }
 
-const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s.replace(/,/g, '')));
+const num = (s: string | undefined): number | undefined =>
+  s === undefined ? undefined : Number(s.replace(/,/g, ''));
 
 /** Returns [prompt tokens, maximum] when the error says the context overflowed. */
 export function detectContextOverflow(
@@ -53,10 +55,15 @@ export function detectContextOverflow(
   context: Pick<UpstreamErrorContext, 'promptTokens' | 'contextSize'> = {},
 ): [number, number] | undefined {
   // llama.cpp: 400 (older builds 500) exceed_context_size_error with exact numbers (verified).
-  if (parsed.type === 'exceed_context_size_error' || (parsed.nPromptTokens !== undefined && parsed.nCtx !== undefined)) {
+  if (
+    parsed.type === 'exceed_context_size_error' ||
+    (parsed.nPromptTokens !== undefined && parsed.nCtx !== undefined)
+  ) {
     const n = parsed.nPromptTokens ?? context.promptTokens;
     const m = parsed.nCtx ?? context.contextSize;
-    const fromText = /request \((\d+) tokens\) exceeds the available context size \((\d+) tokens\)/.exec(parsed.message);
+    const fromText = /request \((\d+) tokens\) exceeds the available context size \((\d+) tokens\)/.exec(
+      parsed.message,
+    );
     const prompt = n ?? num(fromText?.[1]);
     const max = m ?? num(fromText?.[2]);
     if (prompt !== undefined && max !== undefined) return [prompt, max];
@@ -66,13 +73,18 @@ export function detectContextOverflow(
   const vllm = /maximum context length is ([\d,]+) tokens?.*?requested ([\d,]+) tokens?/is.exec(msg);
   if (vllm) return [num(vllm[2])!, num(vllm[1])!];
   // vLLM (newer): "… input tokens (N) … exceeds … maximum model length (M)" and similar shapes.
-  const inputLen = /(?:prompt|input)[^\d]{0,40}\(?([\d,]+)\)?[^.]*?(?:exceeds|longer than|greater than)[^\d]{0,60}\(?([\d,]+)\)?/i.exec(msg);
-  const overflowWords = /context (?:length|size|window)|maximum model length|max_model_len|too many tokens|prompt is too long|exceeds? the (?:available )?context/i;
+  const inputLen =
+    /(?:prompt|input)[^\d]{0,40}\(?([\d,]+)\)?[^.]*?(?:exceeds|longer than|greater than)[^\d]{0,60}\(?([\d,]+)\)?/i.exec(
+      msg,
+    );
+  const overflowWords =
+    /context (?:length|size|window)|maximum model length|max_model_len|too many tokens|prompt is too long|exceeds? the (?:available )?context/i;
   if (!overflowWords.test(msg)) return undefined;
   if (inputLen) return [num(inputLen[1])!, num(inputLen[2])!];
   const promptTokens = context.promptTokens;
   const contextSize = context.contextSize;
-  if (promptTokens !== undefined && contextSize !== undefined) return [Math.max(promptTokens, contextSize + 1), contextSize];
+  if (promptTokens !== undefined && contextSize !== undefined)
+    return [Math.max(promptTokens, contextSize + 1), contextSize];
   if (promptTokens !== undefined) return [promptTokens, Math.max(1, promptTokens - 1)];
   if (contextSize !== undefined) return [contextSize + 1, contextSize];
   return undefined;
@@ -86,7 +98,10 @@ export function convertUpstreamError(
   context: UpstreamErrorContext,
 ): BridgeError {
   const parsed = parseUpstreamError(body);
-  const overflow = status < 500 || parsed.type === 'exceed_context_size_error' ? detectContextOverflow(parsed, context) : undefined;
+  const overflow =
+    status < 500 || parsed.type === 'exceed_context_size_error'
+      ? detectContextOverflow(parsed, context)
+      : undefined;
   if (overflow) return promptTooLongError(overflow[0], overflow[1]);
   const where = `upstream ${context.url}`;
   if (status === 401 || status === 403) {
@@ -113,7 +128,11 @@ export function convertUpstreamError(
     });
   }
   const outStatus = status >= 500 ? status : status === 413 ? 413 : 400;
-  return new BridgeError(outStatus, errorTypeForStatus(outStatus), `${where} answered HTTP ${status}: ${parsed.message}`);
+  return new BridgeError(
+    outStatus,
+    errorTypeForStatus(outStatus),
+    `${where} answered HTTP ${status}: ${parsed.message}`,
+  );
 }
 
 /** A connection-level failure (refused, reset, timeout) before any response. */
@@ -121,15 +140,32 @@ export function convertConnectionError(error: unknown, context: UpstreamErrorCon
   const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
   const reason = code ?? (error as Error).message ?? String(error);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
-    return new BridgeError(504, 'api_error', `upstream ${context.url} did not answer in time (${reason}); is the model still loading? run dsb doctor`);
+    return new BridgeError(
+      504,
+      'api_error',
+      `upstream ${context.url} did not answer in time (${reason}); is the model still loading? run dsb doctor`,
+    );
   }
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EAI_AGAIN') {
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
+    code === 'EAI_AGAIN'
+  ) {
     return new BridgeError(
       502,
       'api_error',
       `cannot reach the upstream at ${context.url} (${reason}): is llama-server (or vLLM/Ollama) running there? Start it (dsb launch) or run dsb doctor`,
     );
   }
-  const detail = (error as Error).message && (error as Error).message !== reason ? `${reason}: ${(error as Error).message}` : reason;
-  return new BridgeError(502, 'api_error', `the connection to the upstream at ${context.url} failed (${detail}); run dsb doctor if it keeps happening`);
+  const detail =
+    (error as Error).message && (error as Error).message !== reason
+      ? `${reason}: ${(error as Error).message}`
+      : reason;
+  return new BridgeError(
+    502,
+    'api_error',
+    `the connection to the upstream at ${context.url} failed (${detail}); run dsb doctor if it keeps happening`,
+  );
 }

@@ -57,7 +57,8 @@ function close(prefix: string): string {
   return out + stack.reverse().join('');
 }
 
-const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function parsesToObject(text: string): boolean {
   try {

@@ -40,7 +40,9 @@ const systemReminder = (text: string): Block => ({
 });
 
 function imageUrl(block: Block): string | undefined {
-  const source = block.source as { type?: string; media_type?: string; data?: string; url?: string } | undefined;
+  const source = block.source as
+    | { type?: string; media_type?: string; data?: string; url?: string }
+    | undefined;
   if (source?.type === 'base64' && source.media_type && source.data) {
     return `data:${source.media_type};base64,${source.data}`;
   }
@@ -89,7 +91,8 @@ function convertUser(blocks: Block[], out: ChatMessage[], warnings: string[]): v
   for (const block of blocks) {
     switch (block.type) {
       case 'text':
-        if (typeof block.text === 'string' && block.text.length > 0) parts.push({ type: 'text', text: block.text });
+        if (typeof block.text === 'string' && block.text.length > 0)
+          parts.push({ type: 'text', text: block.text });
         break;
       case 'image': {
         const url = imageUrl(block);
@@ -120,7 +123,8 @@ function convertAssistant(blocks: Block[], options: ConvertMessagesOptions, out:
   const reasoning: string[] = [];
   const toolCalls: ChatToolCall[] = [];
   for (const block of blocks) {
-    if (block.type === 'text' && typeof block.text === 'string' && block.text.length > 0) texts.push(block.text);
+    if (block.type === 'text' && typeof block.text === 'string' && block.text.length > 0)
+      texts.push(block.text);
     else if (block.type === 'thinking' && typeof block.thinking === 'string' && block.thinking.length > 0) {
       reasoning.push(block.thinking);
     } else if (block.type === 'tool_use') {
@@ -149,7 +153,10 @@ function convertAssistant(blocks: Block[], options: ConvertMessagesOptions, out:
   out.push(message);
 }
 
-export function convertMessages(request: MessagesRequest, options: ConvertMessagesOptions): ConvertedMessages {
+export function convertMessages(
+  request: MessagesRequest,
+  options: ConvertMessagesOptions,
+): ConvertedMessages {
   const warnings: string[] = [];
   const systemParts: string[] = [];
   const top = systemText(request.system as string | Block[] | undefined);

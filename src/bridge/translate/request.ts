@@ -2,7 +2,7 @@
 import type { MessagesRequest } from '../anthropic/schema.js';
 import type { ChatCompletionRequest } from '../openai/types.js';
 import { type ConvertMessagesOptions, convertMessages } from './messages.js';
-import { ToolNameMap, convertTools } from './tools.js';
+import { convertTools, ToolNameMap } from './tools.js';
 
 /** How an upstream takes DeepSeek's thinking toggle. */
 export type ThinkingStyle =
@@ -36,7 +36,10 @@ function thinkingWanted(request: MessagesRequest): boolean | undefined {
   return undefined;
 }
 
-export function convertMessagesRequest(request: MessagesRequest, options: ConvertRequestOptions): ConvertedRequest {
+export function convertMessagesRequest(
+  request: MessagesRequest,
+  options: ConvertRequestOptions,
+): ConvertedRequest {
   const names = new ToolNameMap();
   const tools = convertTools(request, names);
   const converted = convertMessages(request, { names, reasoningFor: options.reasoningFor });

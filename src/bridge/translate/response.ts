@@ -87,7 +87,10 @@ export function assembleMessage(events: readonly StreamEvent[]): MessageResponse
   return message;
 }
 
-export function convertChatResponse(response: ChatCompletionResponse, options: StreamTranslatorOptions): MessageResponse {
+export function convertChatResponse(
+  response: ChatCompletionResponse,
+  options: StreamTranslatorOptions,
+): MessageResponse {
   const translator = new StreamTranslator(options);
   const events = [...translator.start(), ...translator.push(responseAsChunk(response)), ...translator.end()];
   return assembleMessage(events);

@@ -129,7 +129,10 @@ export class StreamTranslator {
     try {
       chunk = JSON.parse(trimmed) as ChatCompletionChunk;
     } catch {
-      return this.fail({ type: 'api_error', message: `upstream sent a stream chunk that is not JSON: ${trimmed.slice(0, 200)}` });
+      return this.fail({
+        type: 'api_error',
+        message: `upstream sent a stream chunk that is not JSON: ${trimmed.slice(0, 200)}`,
+      });
     }
     return this.push(chunk);
   }
@@ -155,7 +158,8 @@ export class StreamTranslator {
     if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) this.toolDelta(call);
     if (choice.finish_reason) {
       this.finishReason = choice.finish_reason;
-      if (choice.stop_reason !== undefined && choice.stop_reason !== null) this.matchedStop = choice.stop_reason;
+      if (choice.stop_reason !== undefined && choice.stop_reason !== null)
+        this.matchedStop = choice.stop_reason;
     }
     return events;
   }
@@ -168,7 +172,10 @@ export class StreamTranslator {
       this.finishReason = 'stop';
     }
     if (this.finishReason === undefined) {
-      return this.fail({ type: 'api_error', message: 'upstream closed the stream before it finished the answer' });
+      return this.fail({
+        type: 'api_error',
+        message: 'upstream closed the stream before it finished the answer',
+      });
     }
     const events = this.start();
     if (this.salvager) {
@@ -191,7 +198,10 @@ export class StreamTranslator {
     // A cut-off call that had to be turned into text is still a max_tokens stop, never tool_use.
     let stopReason = stop.stopReason;
     if (stopReason === 'tool_use' && toolUses === 0) stopReason = 'end_turn';
-    const usage = convertUsage(this.usage, { inputTokens: this.options.inputTokens, outputTokens: this.deltaCount });
+    const usage = convertUsage(this.usage, {
+      inputTokens: this.options.inputTokens,
+      outputTokens: this.deltaCount,
+    });
     events.push({
       type: 'message_delta',
       delta: { stop_reason: stopReason, stop_sequence: stop.stopSequence },
@@ -242,7 +252,11 @@ export class StreamTranslator {
     }
     this.open.thinking += text;
     this.thinkingText += text;
-    events.push({ type: 'content_block_delta', index: this.open.index, delta: { type: 'thinking_delta', thinking: text } });
+    events.push({
+      type: 'content_block_delta',
+      index: this.open.index,
+      delta: { type: 'thinking_delta', thinking: text },
+    });
   }
 
   private textDelta(text: string, events: StreamEvent[]): void {
@@ -256,7 +270,11 @@ export class StreamTranslator {
     if (this.open?.kind !== 'text') {
       this.closeOpen(events);
       this.open = { kind: 'text', index: this.nextIndex++, thinking: '' };
-      events.push({ type: 'content_block_start', index: this.open.index, content_block: { type: 'text', text: '' } });
+      events.push({
+        type: 'content_block_start',
+        index: this.open.index,
+        content_block: { type: 'text', text: '' },
+      });
     }
     events.push({ type: 'content_block_delta', index: this.open.index, delta: { type: 'text_delta', text } });
   }
@@ -330,8 +348,16 @@ export class StreamTranslator {
       const index = this.nextIndex++;
       const id = toClientToolId(call.id, this.options.newToolId);
       this.toolUseIds.push(id);
-      events.push({ type: 'content_block_start', index, content_block: { type: 'tool_use', id, name, input: {} } });
-      events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: repaired.json } });
+      events.push({
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'tool_use', id, name, input: {} },
+      });
+      events.push({
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'input_json_delta', partial_json: repaired.json },
+      });
       events.push({ type: 'content_block_stop', index });
       emitted++;
     }

@@ -3,9 +3,15 @@
 import type { Usage } from '../anthropic/schema.js';
 import type { ChatUsage } from '../openai/types.js';
 
-export function convertUsage(usage: ChatUsage | null | undefined, fallback: { inputTokens: number; outputTokens: number }): Usage {
+export function convertUsage(
+  usage: ChatUsage | null | undefined,
+  fallback: { inputTokens: number; outputTokens: number },
+): Usage {
   const prompt = usage?.prompt_tokens ?? fallback.inputTokens;
-  const cached = Math.min(prompt, usage?.prompt_tokens_details?.cached_tokens ?? usage?.prompt_cache_hit_tokens ?? 0);
+  const cached = Math.min(
+    prompt,
+    usage?.prompt_tokens_details?.cached_tokens ?? usage?.prompt_cache_hit_tokens ?? 0,
+  );
   const out: Usage = {
     input_tokens: prompt - cached,
     output_tokens: usage?.completion_tokens ?? fallback.outputTokens,

@@ -20,7 +20,9 @@ describe('UpstreamSseDecoder', () => {
     const bytes = Buffer.from('data: {"t":"🦙"}\n\n');
     const d = new UpstreamSseDecoder();
     const at = bytes.indexOf(0xf0) + 2;
-    expect([...d.push(bytes.subarray(0, at)), ...d.push(bytes.subarray(at))]).toEqual([{ event: undefined, data: '{"t":"🦙"}' }]);
+    expect([...d.push(bytes.subarray(0, at)), ...d.push(bytes.subarray(at))]).toEqual([
+      { event: undefined, data: '{"t":"🦙"}' },
+    ]);
   });
 
   it('refuses a line that never ends beyond its limit', () => {

@@ -3,17 +3,27 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertConnectionError, convertUpstreamError } from '../../../src/bridge/translate/errors.js';
 
-const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, '../../fixtures/llama-server', `${name}.body`), 'utf8');
+const fixture = (name: string) =>
+  readFileSync(path.join(import.meta.dirname, '../../fixtures/llama-server', `${name}.body`), 'utf8');
 const ctx = { url: 'http://127.0.0.1:8080', model: 'm' };
 
 describe('convertUpstreamError', () => {
   it('rewrites llama.cpp exceed_context_size_error (400, recorded) to prompt is too long', () => {
     const e = convertUpstreamError(400, fixture('13_ctx_overflow'), {}, ctx);
-    expect([e.status, e.type, e.message]).toEqual([400, 'invalid_request_error', 'prompt is too long: 18062 tokens > 8192 maximum']);
+    expect([e.status, e.type, e.message]).toEqual([
+      400,
+      'invalid_request_error',
+      'prompt is too long: 18062 tokens > 8192 maximum',
+    ]);
   });
 
   it('rewrites the older llama.cpp builds that answer the same body with 500', () => {
-    const e = convertUpstreamError(500, fixture('13_ctx_overflow').replace('"code":400', '"code":500'), {}, ctx);
+    const e = convertUpstreamError(
+      500,
+      fixture('13_ctx_overflow').replace('"code":400', '"code":500'),
+      {},
+      ctx,
+    );
     expect(e.message).toBe('prompt is too long: 18062 tokens > 8192 maximum');
     expect(e.status).toBe(400);
   });
@@ -27,37 +37,73 @@ describe('convertUpstreamError', () => {
       param: null,
       code: 400,
     });
-    expect(convertUpstreamError(400, vllm, {}, ctx).message).toBe('prompt is too long: 131329 tokens > 131072 maximum');
+    expect(convertUpstreamError(400, vllm, {}, ctx).message).toBe(
+      'prompt is too long: 131329 tokens > 131072 maximum',
+    );
     const deepseek = JSON.stringify({
-      error: { message: "This model's maximum context length is 1048576 tokens. However, you requested 1100000 tokens (1090000 in the messages, 10000 in the completion).", type: 'invalid_request_error' },
+      error: {
+        message:
+          "This model's maximum context length is 1048576 tokens. However, you requested 1100000 tokens (1090000 in the messages, 10000 in the completion).",
+        type: 'invalid_request_error',
+      },
     });
-    expect(convertUpstreamError(400, deepseek, {}, ctx).message).toBe('prompt is too long: 1100000 tokens > 1048576 maximum');
+    expect(convertUpstreamError(400, deepseek, {}, ctx).message).toBe(
+      'prompt is too long: 1100000 tokens > 1048576 maximum',
+    );
   });
 
   it('rewrites an Ollama-style string error using the bridge count and known context', () => {
-    const e = convertUpstreamError(400, JSON.stringify({ error: 'the input length exceeds the context length' }), {}, { ...ctx, promptTokens: 9000, contextSize: 8192 });
+    const e = convertUpstreamError(
+      400,
+      JSON.stringify({ error: 'the input length exceeds the context length' }),
+      {},
+      { ...ctx, promptTokens: 9000, contextSize: 8192 },
+    );
     expect(e.message).toBe('prompt is too long: 9000 tokens > 8192 maximum');
   });
 
   it('keeps other errors in Anthropic shape with the right type and status', () => {
-    expect(convertUpstreamError(500, fixture('24_bad_json'), {}, ctx)).toMatchObject({ status: 500, type: 'api_error' });
-    expect(convertUpstreamError(400, fixture('33_chat_n2'), {}, ctx)).toMatchObject({ status: 400, type: 'invalid_request_error' });
-    expect(convertUpstreamError(503, '{"error":{"message":"Loading model","type":"unavailable_error","code":503}}', {}, ctx)).toMatchObject({
+    expect(convertUpstreamError(500, fixture('24_bad_json'), {}, ctx)).toMatchObject({
+      status: 500,
+      type: 'api_error',
+    });
+    expect(convertUpstreamError(400, fixture('33_chat_n2'), {}, ctx)).toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+    });
+    expect(
+      convertUpstreamError(
+        503,
+        '{"error":{"message":"Loading model","type":"unavailable_error","code":503}}',
+        {},
+        ctx,
+      ),
+    ).toMatchObject({
       status: 503,
       type: 'overloaded_error',
     });
     const limited = convertUpstreamError(429, '{"error":"slow down"}', { 'retry-after': '7' }, ctx);
-    expect([limited.status, limited.type, limited.headers['retry-after']]).toEqual([429, 'rate_limit_error', '7']);
+    expect([limited.status, limited.type, limited.headers['retry-after']]).toEqual([
+      429,
+      'rate_limit_error',
+      '7',
+    ]);
     const auth = convertUpstreamError(401, '{"error":{"message":"Authentication Fails"}}', {}, ctx);
     expect(auth.headers['x-should-retry']).toBe('false');
     expect(auth.message).toMatch(/apiKey/);
-    expect(convertUpstreamError(404, fixture('26_unknown_route'), {}, ctx)).toMatchObject({ status: 404, type: 'not_found_error' });
+    expect(convertUpstreamError(404, fixture('26_unknown_route'), {}, ctx)).toMatchObject({
+      status: 404,
+      type: 'not_found_error',
+    });
   });
 });
 
 describe('convertConnectionError', () => {
   it('names the URL and the fix when the upstream refuses the connection', () => {
-    const e = convertConnectionError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), ctx);
+    const e = convertConnectionError(
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      ctx,
+    );
     expect(e.status).toBe(502);
     expect(e.message).toContain('http://127.0.0.1:8080');
     expect(e.message).toContain('dsb doctor');

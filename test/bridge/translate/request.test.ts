@@ -3,9 +3,16 @@ import { type MessagesRequest, messagesRequestSchema } from '../../../src/bridge
 import { convertMessagesRequest } from '../../../src/bridge/translate/request.js';
 
 const req = (over: Record<string, unknown>): MessagesRequest =>
-  messagesRequestSchema.parse({ model: 'claude-sonnet-4-5', max_tokens: 32000, messages: [{ role: 'user', content: 'hi' }], ...over });
-const convert = (over: Record<string, unknown>, opts: Partial<Parameters<typeof convertMessagesRequest>[1]> = {}) =>
-  convertMessagesRequest(req(over), { model: 'deepseek', ...opts });
+  messagesRequestSchema.parse({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 32000,
+    messages: [{ role: 'user', content: 'hi' }],
+    ...over,
+  });
+const convert = (
+  over: Record<string, unknown>,
+  opts: Partial<Parameters<typeof convertMessagesRequest>[1]> = {},
+) => convertMessagesRequest(req(over), { model: 'deepseek', ...opts });
 
 const png = { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' };
 
@@ -42,7 +49,10 @@ describe('convertMessagesRequest: system prompt', () => {
     // No system message at all; the late one becomes a reminder at the end of the preceding user
     // turn, so that turn reads the same in every later request (prefix cache).
     expect(asString.messages.filter((m) => m.role === 'system')).toHaveLength(0);
-    expect(asString.messages[0]).toEqual({ role: 'user', content: 'first\n\n<system-reminder>\nnote A\n</system-reminder>' });
+    expect(asString.messages[0]).toEqual({
+      role: 'user',
+      content: 'first\n\n<system-reminder>\nnote A\n</system-reminder>',
+    });
     expect(asString.messages.at(-1)).toEqual({ role: 'user', content: 'second' });
   });
 
@@ -68,14 +78,20 @@ describe('convertMessagesRequest: system prompt', () => {
       ],
     });
     expect(request.messages[0]).toEqual({ role: 'system', content: 'base\n\nearly' });
-    expect(request.messages[1]).toEqual({ role: 'user', content: 'q\n\n<system-reminder>\nlate\n</system-reminder>' });
+    expect(request.messages[1]).toEqual({
+      role: 'user',
+      content: 'q\n\n<system-reminder>\nlate\n</system-reminder>',
+    });
   });
 
   it('keeps a system message between a tool result and the next turn out of the tool message', () => {
     const { request } = convert({
       messages: [
         { role: 'user', content: 'do it' },
-        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'Bash', input: { command: 'ls' } }] },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'toolu_1', name: 'Bash', input: { command: 'ls' } }],
+        },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'a.txt' }] },
         { role: 'system', content: 'reminder' },
         { role: 'user', content: 'next' },
@@ -83,7 +99,10 @@ describe('convertMessagesRequest: system prompt', () => {
     });
     expect(request.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'user', 'user']);
     expect(request.messages[2]).toEqual({ role: 'tool', tool_call_id: 'toolu_1', content: 'a.txt' });
-    expect(request.messages[3]).toEqual({ role: 'user', content: '<system-reminder>\nreminder\n</system-reminder>' });
+    expect(request.messages[3]).toEqual({
+      role: 'user',
+      content: '<system-reminder>\nreminder\n</system-reminder>',
+    });
   });
 });
 
@@ -125,9 +144,20 @@ describe('convertMessagesRequest: content', () => {
         {
           role: 'user',
           content: [
-            { type: 'tool_result', tool_use_id: 'toolu_a', content: [{ type: 'text', text: 'the image:' }, { type: 'image', source: png }] },
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_a',
+              content: [
+                { type: 'text', text: 'the image:' },
+                { type: 'image', source: png },
+              ],
+            },
             { type: 'tool_result', tool_use_id: 'toolu_b', content: 'exit 1', is_error: true },
-            { type: 'tool_result', tool_use_id: 'toolu_c', content: [{ type: 'tool_reference', tool_name: 'WebFetch' }] },
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_c',
+              content: [{ type: 'tool_reference', tool_name: 'WebFetch' }],
+            },
             { type: 'document', source: { type: 'text', data: 'x' } },
             { type: 'text', text: 'continue' },
           ],
@@ -161,7 +191,12 @@ describe('convertMessagesRequest: content', () => {
             { type: 'text', text: '' },
             { type: 'text', text: 'Listing.' },
             { type: 'tool_use', id: 'toolu_1', name: 'Bash', input: { command: 'ls' } },
-            { type: 'tool_use', id: 'toolu_2', name: 'Write', input: { __unparsedToolInput: { raw: '{"file_path": "/a", "con' } } },
+            {
+              type: 'tool_use',
+              id: 'toolu_2',
+              name: 'Write',
+              input: { __unparsedToolInput: { raw: '{"file_path": "/a", "con' } },
+            },
           ],
         },
       ],
@@ -172,7 +207,11 @@ describe('convertMessagesRequest: content', () => {
       reasoning_content: 'I should list files.',
       tool_calls: [
         { id: 'toolu_1', type: 'function', function: { name: 'Bash', arguments: '{"command":"ls"}' } },
-        { id: 'toolu_2', type: 'function', function: { name: 'Write', arguments: '{"file_path": "/a", "con' } },
+        {
+          id: 'toolu_2',
+          type: 'function',
+          function: { name: 'Write', arguments: '{"file_path": "/a", "con' },
+        },
       ],
     });
   });
@@ -193,17 +232,34 @@ describe('convertMessagesRequest: content', () => {
 
 describe('convertMessagesRequest: tools and parameters', () => {
   const tools = [
-    { name: 'Bash', description: 'run', input_schema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { command: { type: 'string' } } } },
+    {
+      name: 'Bash',
+      description: 'run',
+      input_schema: {
+        $schema: 'http://json-schema.org/draft-07/schema#',
+        type: 'object',
+        properties: { command: { type: 'string' } },
+      },
+    },
     { name: 'DeferredToolPlaceholder', input_schema: { type: 'object' }, defer_loading: true },
     { name: 'web_search', type: 'web_search_20250305' },
-    { name: `mcp__very_long_server_name__${'t'.repeat(60)}`, input_schema: { type: 'object', properties: {} } },
+    {
+      name: `mcp__very_long_server_name__${'t'.repeat(60)}`,
+      input_schema: { type: 'object', properties: {} },
+    },
   ];
 
   it('maps tools, strips $schema, drops placeholders and server tools, shortens long names', () => {
     const { request, warnings } = convert({ tools });
-    expect(request.tools?.map((t) => t.function.name)).toEqual(['Bash', expect.stringMatching(/^mcp__very_long_server_name__t+_[0-9a-f]{8}$/)]);
-    expect(request.tools?.[1]!.function.name.length).toBe(64);
-    expect(request.tools?.[0]!.function.parameters).toEqual({ type: 'object', properties: { command: { type: 'string' } } });
+    expect(request.tools?.map((t) => t.function.name)).toEqual([
+      'Bash',
+      expect.stringMatching(/^mcp__very_long_server_name__t+_[0-9a-f]{8}$/),
+    ]);
+    expect(request.tools![1]!.function.name.length).toBe(64);
+    expect(request.tools![0]!.function.parameters).toEqual({
+      type: 'object',
+      properties: { command: { type: 'string' } },
+    });
     expect(warnings.join()).toMatch(/web_search/);
   });
 
@@ -211,7 +267,10 @@ describe('convertMessagesRequest: tools and parameters', () => {
     expect(convert({ tools, tool_choice: { type: 'auto' } }).request.tool_choice).toBe('auto');
     expect(convert({ tools, tool_choice: { type: 'any' } }).request.tool_choice).toBe('required');
     expect(convert({ tools, tool_choice: { type: 'none' } }).request.tool_choice).toBe('none');
-    const named = convert({ tools, tool_choice: { type: 'tool', name: 'Bash', disable_parallel_tool_use: true } }).request;
+    const named = convert({
+      tools,
+      tool_choice: { type: 'tool', name: 'Bash', disable_parallel_tool_use: true },
+    }).request;
     expect(named.tool_choice).toBe('required');
     expect(named.tools?.map((t) => t.function.name)).toEqual(['Bash']);
     expect(named.parallel_tool_calls).toBe(false);
@@ -242,12 +301,21 @@ describe('convertMessagesRequest: tools and parameters', () => {
   });
 
   it('turns thinking on and off per upstream style', () => {
-    expect(convert({ thinking: { type: 'adaptive' } }).request.chat_template_kwargs).toEqual({ thinking: true });
-    expect(convert({ thinking: { type: 'disabled' } }).request.chat_template_kwargs).toEqual({ thinking: false });
-    const api = convert({ thinking: { type: 'enabled', budget_tokens: 1000 }, output_config: { effort: 'high' } }, { thinkingStyle: 'deepseek-api' }).request;
+    expect(convert({ thinking: { type: 'adaptive' } }).request.chat_template_kwargs).toEqual({
+      thinking: true,
+    });
+    expect(convert({ thinking: { type: 'disabled' } }).request.chat_template_kwargs).toEqual({
+      thinking: false,
+    });
+    const api = convert(
+      { thinking: { type: 'enabled', budget_tokens: 1000 }, output_config: { effort: 'high' } },
+      { thinkingStyle: 'deepseek-api' },
+    ).request;
     expect(api.thinking).toEqual({ type: 'enabled' });
     expect(api.reasoning_effort).toBe('high');
-    expect(convert({ thinking: { type: 'adaptive' } }, { thinkingStyle: 'none' }).request.chat_template_kwargs).toBeUndefined();
+    expect(
+      convert({ thinking: { type: 'adaptive' } }, { thinkingStyle: 'none' }).request.chat_template_kwargs,
+    ).toBeUndefined();
   });
 
   it('uses the clamped max_tokens when given', () => {

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../../src/bridge/anthropic/schema.js';
@@ -38,7 +38,9 @@ describe('stream translator golden fixtures', () => {
       const whole = translateSse(bytes);
 
       it('matches its golden event list', async () => {
-        await expect(`${JSON.stringify(whole, null, 1)}\n`).toMatchFileSnapshot(path.join(dir, name.replace(/\.sse$/, '.events.json')));
+        await expect(`${JSON.stringify(whole, null, 1)}\n`).toMatchFileSnapshot(
+          path.join(dir, name.replace(/\.sse$/, '.events.json')),
+        );
       });
 
       it('keeps every stream invariant', () => {
@@ -88,7 +90,10 @@ describe('stream translator behaviour', () => {
 
   it('reassembles one-character argument fragments exactly', () => {
     const m = message('one-char-fragments.sse');
-    expect(m.content[1]).toMatchObject({ name: 'Write', input: { file_path: '/tmp/a b.txt', content: 'line1\nline "two"' } });
+    expect(m.content[1]).toMatchObject({
+      name: 'Write',
+      input: { file_path: '/tmp/a b.txt', content: 'line1\nline "two"' },
+    });
   });
 
   it('repairs a call cut by the token limit and stops with max_tokens', () => {
@@ -121,11 +126,16 @@ describe('stream translator behaviour', () => {
   });
 
   it('handles reasoning and content in one chunk (vLLM)', () => {
-    expect(message('reasoning-and-content-one-chunk.sse').content.map((b) => b.type)).toEqual(['thinking', 'text']);
+    expect(message('reasoning-and-content-one-chunk.sse').content.map((b) => b.type)).toEqual([
+      'thinking',
+      'text',
+    ]);
   });
 
   it('reassembles UTF-8 sequences split across chunks', () => {
-    expect(message('multibyte-utf8.sse').content).toEqual([{ type: 'text', text: '你好，世界！ 🦙🚀 naïve café ß∑' }]);
+    expect(message('multibyte-utf8.sse').content).toEqual([
+      { type: 'text', text: '你好，世界！ 🦙🚀 naïve café ß∑' },
+    ]);
   });
 
   it('ends with an error event (after closing the open block) when the upstream fails mid-stream', () => {
@@ -163,7 +173,16 @@ describe('stream translator behaviour', () => {
     const t = testTranslator(names);
     const events = [
       ...t.start(),
-      ...t.push({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'c1', function: { name: upstreamName, arguments: '{}' } }] } }] }),
+      ...t.push({
+        choices: [
+          {
+            index: 0,
+            delta: {
+              tool_calls: [{ index: 0, id: 'c1', function: { name: upstreamName, arguments: '{}' } }],
+            },
+          },
+        ],
+      }),
       ...t.push({ choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }),
       ...t.end(),
     ];
@@ -182,7 +201,9 @@ describe('stream translator behaviour', () => {
     });
     const events = [
       ...translator.start(),
-      ...translator.push({ choices: [{ index: 0, delta: { content: 'a' }, finish_reason: 'stop', stop_reason: 'END' }] }),
+      ...translator.push({
+        choices: [{ index: 0, delta: { content: 'a' }, finish_reason: 'stop', stop_reason: 'END' }],
+      }),
       ...translator.end(),
     ];
     const m = assembleMessage(events);
@@ -203,7 +224,8 @@ describe('tool-call salvage (opt-in)', () => {
     });
 
   it('turns a <tool_call> block leaked as text into a tool_use block, split anywhere', () => {
-    const text = 'Let me check.\n<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>';
+    const text =
+      'Let me check.\n<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>';
     for (let at = 1; at < text.length; at += 7) {
       const t = salvaging();
       const events = [
@@ -213,7 +235,12 @@ describe('tool-call salvage (opt-in)', () => {
         ...t.end(),
       ];
       const m = assembleMessage(events);
-      expect(m.content.at(-1)).toEqual({ type: 'tool_use', id: 'toolu_salvaged', name: 'get_weather', input: { city: 'Paris' } });
+      expect(m.content.at(-1)).toEqual({
+        type: 'tool_use',
+        id: 'toolu_salvaged',
+        name: 'get_weather',
+        input: { city: 'Paris' },
+      });
       expect(m.stop_reason).toBe('tool_use');
       expect(checkStreamInvariants(asSse(events))).toEqual([]);
     }
@@ -223,7 +250,15 @@ describe('tool-call salvage (opt-in)', () => {
     const t = testTranslator();
     const events = [
       ...t.start(),
-      ...t.push({ choices: [{ index: 0, delta: { content: '<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>' }, finish_reason: 'stop' }] }),
+      ...t.push({
+        choices: [
+          {
+            index: 0,
+            delta: { content: '<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>' },
+            finish_reason: 'stop',
+          },
+        ],
+      }),
       ...t.end(),
     ];
     expect(assembleMessage(events).content.map((b) => b.type)).toEqual(['text']);
