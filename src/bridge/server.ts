@@ -26,7 +26,7 @@ import { ReasoningCache } from './reasoning-cache.js';
 import { ResponseCache, replayEvents } from './response-cache.js';
 import { type Route, Router } from './router.js';
 import { UpstreamRuntime } from './runtime.js';
-import { convertConnectionError, convertUpstreamError } from './translate/errors.js';
+import { convertConnectionError, convertUpstreamError, detectOutputTooLarge } from './translate/errors.js';
 import { convertMessagesRequest } from './translate/request.js';
 import { assembleMessage, responseAsChunk } from './translate/response.js';
 import { StreamTranslator } from './translate/stream.js';
@@ -185,6 +185,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     route: Route,
     upstream: Upstream,
     signal: AbortSignal,
+    /** A max_tokens the upstream itself said is the most it accepts for this prompt. */
+    outputLimit?: number,
   ): Promise<PreparedRequest> {
     const runtime = runtimes.get(upstream)!;
     const facts = await runtime.facts();
@@ -236,7 +238,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       outputCap,
     });
     if (!plan.ok) throw promptTooLongError(plan.promptTokens, plan.maximum);
-    converted.request.max_tokens = plan.maxTokens;
+    converted.request.max_tokens =
+      outputLimit !== undefined ? Math.min(plan.maxTokens, outputLimit) : plan.maxTokens;
     if (plan.clamped) warnings.push(`max_tokens ${request.max_tokens} → ${plan.maxTokens}`);
     return {
       runtime,
@@ -295,6 +298,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const tried = new Set<Upstream>();
     let lastError: BridgeError | undefined;
     let cacheKey: string | undefined;
+    let outputLimit: number | undefined;
+    const warningsCarry: string[] = [];
     let chosen:
       | { upstream: Upstream; prepared: PreparedRequest; response: Awaited<ReturnType<Upstream['request']>> }
       | undefined;
@@ -308,7 +313,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         }
         tried.add(upstream);
         log.upstream = upstream.url;
-        const prepared = await prepare(request, route, upstream, controller.signal);
+        const prepared = await prepare(request, route, upstream, controller.signal, outputLimit);
         log.modelSent = prepared.model;
         log.inputTokens = prepared.promptTokens;
         if (responseCache && cacheKey === undefined && ResponseCache.cacheable(request)) {
@@ -361,6 +366,19 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         if (response.status < 200 || response.status >= 300) {
           upstream.outstanding--;
           const text = await response.body.text().catch(() => '');
+          const tooLarge =
+            response.status === 400 && outputLimit === undefined ? detectOutputTooLarge(text) : undefined;
+          if (tooLarge) {
+            // The prompt fits but max_tokens does not (our count was low): ask again, once, with what
+            // the upstream says is left. Nothing has reached the client yet.
+            outputLimit = Math.max(1, tooLarge.contextSize - tooLarge.inputTokens - 16);
+            prepared.runtime.discovery.invalidate();
+            tried.delete(upstream);
+            warningsCarry.push(
+              `upstream refused max_tokens ${prepared.converted.request.max_tokens}; retried with ${outputLimit}`,
+            );
+            continue;
+          }
           const error = convertUpstreamError(response.status, text, response.headers, errorContext);
           if (error.message.startsWith('prompt is too long')) {
             // The server's context may have changed (restarted with another -c): look again next time.
@@ -383,7 +401,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     }
 
     const { upstream, prepared, response: upstreamRes } = chosen;
-    const warnings = prepared.warnings;
+    const warnings = [...warningsCarry, ...prepared.warnings];
     const overheadMs = performance.now() - started;
     log.overheadMs = overheadMs;
     const extraHeaders: Record<string, string> = {

@@ -119,6 +119,41 @@ describe('vLLM upstream', () => {
     expect((sent.max_tokens as number) + 120000).toBeLessThanOrEqual(131072);
   });
 
+  it('retries once with a smaller max_tokens when vLLM says only max_tokens is too large', async () => {
+    let calls = 0;
+    const vllm = await startFakeVllm({
+      // The bridge's count is low (as with an unknown chat template), so its first max_tokens is too big.
+      'POST /tokenize': () => ({ body: { count: 1000, max_model_len: 131072, tokens: [] } }),
+      'POST /v1/chat/completions': (body) => {
+        calls++;
+        if ((body?.max_tokens as number) + 100000 > 131072) {
+          return {
+            status: 400,
+            body: {
+              error: {
+                message: `'max_tokens' or 'max_completion_tokens' is too large: ${body?.max_tokens}. This model's maximum context length is 131072 tokens and your request has 100000 input tokens (${body?.max_tokens} > 131072 - 100000). None`,
+                type: 'BadRequestError',
+                param: null,
+                code: 400,
+              },
+            },
+          };
+        }
+        return { body: completion(100000) };
+      },
+    });
+    closers.push(() => vllm.close());
+    const bridge = await bridgeTo(vllm.url);
+    const res = await post(bridge, '/v1/messages', {
+      model: 'x',
+      max_tokens: 64000,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(res.status).toBe(200);
+    expect(calls).toBe(2);
+    expect(vllm.bodies.get('POST /v1/chat/completions')!.at(-1)!.max_tokens).toBe(131072 - 100000 - 16);
+  });
+
   it("rewrites vLLM's overflow wording and looks at the context again afterwards", async () => {
     const vllm = await startFakeVllm({
       'POST /tokenize': () => ({ body: { count: 1000, max_model_len: 131072, tokens: [] } }),

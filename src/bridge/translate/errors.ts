@@ -69,9 +69,17 @@ export function detectContextOverflow(
     if (prompt !== undefined && max !== undefined) return [prompt, max];
   }
   const msg = parsed.message;
-  // vLLM and the DeepSeek API: "maximum context length is 131072 tokens. However, you requested 131329 tokens (…)".
-  const vllm = /maximum context length is ([\d,]+) tokens?.*?requested ([\d,]+) tokens?/is.exec(msg);
+  // vLLM and the DeepSeek API: "maximum context length is 131072 tokens. However, you requested 131329 tokens (…)";
+  // OpenAI-style gateways: "… you requested about 1293741 tokens".
+  const vllm = /maximum context length is ([\d,]+) tokens?.*?requested (?:about )?([\d,]+) tokens?/is.exec(
+    msg,
+  );
   if (vllm) return [num(vllm[2])!, num(vllm[1])!];
+  // vLLM (newer): "This model's maximum context length is 1536 tokens. However, your request has 4176 input tokens".
+  const inputOver = /maximum context length is ([\d,]+) tokens?.*?request has ([\d,]+) input tokens?/is.exec(
+    msg,
+  );
+  if (inputOver && num(inputOver[2])! >= num(inputOver[1])!) return [num(inputOver[2])!, num(inputOver[1])!];
   // vLLM (newer): "… input tokens (N) … exceeds … maximum model length (M)" and similar shapes.
   const inputLen =
     /(?:prompt|input)[^\d]{0,40}\(?([\d,]+)\)?[^.]*?(?:exceeds|longer than|greater than)[^\d]{0,60}\(?([\d,]+)\)?/i.exec(
@@ -88,6 +96,24 @@ export function detectContextOverflow(
   if (promptTokens !== undefined) return [promptTokens, Math.max(1, promptTokens - 1)];
   if (contextSize !== undefined) return [contextSize + 1, contextSize];
   return undefined;
+}
+
+/**
+ * vLLM refuses a request whose prompt fits but whose max_tokens does not: "'max_tokens' or
+ * 'max_completion_tokens' is too large: 8000. This model's maximum context length is 4096 tokens
+ * and your request has 2778 input tokens (8000 > 4096 - 2778)". That is the bridge's to fix (send
+ * a smaller max_tokens), not Claude Code's: returns the numbers to retry with.
+ */
+export function detectOutputTooLarge(body: string): { contextSize: number; inputTokens: number } | undefined {
+  const { message } = parseUpstreamError(body);
+  const m =
+    /max_(?:completion_)?tokens'? .*?too large.*?maximum context length is ([\d,]+) tokens?.*?request has ([\d,]+) input tokens?/is.exec(
+      message,
+    );
+  if (!m) return undefined;
+  const contextSize = num(m[1])!;
+  const inputTokens = num(m[2])!;
+  return inputTokens < contextSize ? { contextSize, inputTokens } : undefined;
 }
 
 /** An upstream's non-2xx answer as the error the bridge gives Claude Code. */

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertConnectionError, convertUpstreamError } from '../../../src/bridge/translate/errors.js';
+import {
+  convertConnectionError,
+  convertUpstreamError,
+  detectOutputTooLarge,
+} from '../../../src/bridge/translate/errors.js';
 
 const fixture = (name: string) =>
   readFileSync(path.join(import.meta.dirname, '../../fixtures/llama-server', `${name}.body`), 'utf8');
@@ -50,6 +54,52 @@ describe('convertUpstreamError', () => {
     expect(convertUpstreamError(400, deepseek, {}, ctx).message).toBe(
       'prompt is too long: 1100000 tokens > 1048576 maximum',
     );
+  });
+
+  it('rewrites the newer vLLM wording that names the input tokens, and gateway wording with "about"', () => {
+    const input = JSON.stringify({
+      error: {
+        message:
+          "This model's maximum context length is 1536 tokens. However, your request has 4176 input tokens. Please reduce the length of the input messages.",
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      },
+    });
+    expect(convertUpstreamError(400, input, {}, ctx).message).toBe(
+      'prompt is too long: 4176 tokens > 1536 maximum',
+    );
+    const about = JSON.stringify({
+      error: {
+        message:
+          "This endpoint's maximum context length is 1048576 tokens. However, you requested about 1293741 tokens (1227853 of text input, 353 of tool input, 65535 in the output).",
+        code: 400,
+      },
+    });
+    expect(convertUpstreamError(400, about, {}, ctx).message).toBe(
+      'prompt is too long: 1293741 tokens > 1048576 maximum',
+    );
+  });
+
+  it("tells a too-large max_tokens (the bridge's to fix) from a too-long prompt", () => {
+    const body = JSON.stringify({
+      error: {
+        message:
+          "'max_tokens' or 'max_completion_tokens' is too large: 8000. This model's maximum context length is 4096 tokens and your request has 2778 input tokens (8000 > 4096 - 2778). None",
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      },
+    });
+    expect(detectOutputTooLarge(body)).toEqual({ contextSize: 4096, inputTokens: 2778 });
+    expect(
+      detectOutputTooLarge(
+        readFileSync(
+          path.join(import.meta.dirname, '../../fixtures/llama-server/13_ctx_overflow.body'),
+          'utf8',
+        ),
+      ),
+    ).toBeUndefined();
   });
 
   it('rewrites an Ollama-style string error using the bridge count and known context', () => {
