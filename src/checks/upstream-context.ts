@@ -2,6 +2,7 @@
 // 12K–20K tokens and sessions grow fast: 64K is the practical minimum. Also checks that
 // CLAUDE_CODE_MAX_CONTEXT_TOKENS tells Claude Code the real window (it drives compaction), Ollama's
 // small default window, and llama.cpp's `-np` splitting the context between slots.
+import { deepseekApiContext } from '../bridge/context/discovery.js';
 import { claudeEnvSources, effectiveValue, sourceLabel, updateClaudeUserEnv } from './claude-env.js';
 import { launchAddress, launchCommand, RECOMMENDED_CONTEXT, shellOf } from './fix-commands.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
@@ -13,14 +14,6 @@ import { formatTokens } from './util.js';
 export const MIN_CONTEXT = 32_768;
 /** Below this, sessions hit the limit within a few turns. */
 export const RECOMMENDED_MIN_CONTEXT = 64_000;
-
-/** Context windows of the DeepSeek API's models (no endpoint reports them). */
-const DEEPSEEK_API_CONTEXT: Record<string, number> = {
-  'deepseek-v4-pro': 1_048_576,
-  'deepseek-v4-flash': 1_048_576,
-  'deepseek-chat': 131_072,
-  'deepseek-reasoner': 131_072,
-};
 
 interface ContextFinding {
   perRequest?: number;
@@ -57,7 +50,7 @@ function findContext(ctx: CheckContext, info: UpstreamInfo): ContextFinding {
       };
     case 'deepseek-api':
       return {
-        perRequest: info.model ? DEEPSEEK_API_CONTEXT[info.model] : undefined,
+        perRequest: deepseekApiContext(info.model),
         source: 'the DeepSeek API model table',
       };
     default:

@@ -1,9 +1,23 @@
 // Discovers what serves the upstream URL and what it reports about its model, once per doctor run
 // (memoised in the CheckContext): llama.cpp `/props` + `/v1/models` meta, vLLM/SGLang `max_model_len`,
-// Ollama `/api/version`, `/api/ps`, `/api/show`. All probes have short timeouts and run concurrently.
+// Ollama `/api/version`, `/api/ps`, `/api/show`. All probes have short timeouts and run concurrently;
+// the bodies are read by the bridge's discovery parsers (src/bridge/context/discovery.ts), the calls go
+// through the SystemContext (ctx.system.http) so the checks run against fakes.
+import {
+  parseLlamaModelsDetail,
+  parseLlamaPropsDetail,
+  parseModelList,
+  parseOllamaLoadedDetail,
+  parseOllamaPsDetail,
+  parseOllamaShow,
+  parseOllamaVersion,
+  parseServerVersion,
+  type RecognizedKind,
+  recognizeUpstreamKind,
+} from '../bridge/context/discovery.js';
 import type { HttpRequestOptions } from '../system/context.js';
 import type { CheckContext } from './types.js';
-import { type HttpAttempt, isObject, jsonOf, num, parseJson, pick, str, tryHttp, urlParts } from './util.js';
+import { type HttpAttempt, jsonOf, tryHttp, urlParts } from './util.js';
 
 export type UpstreamKindFound =
   | 'llama.cpp'
@@ -48,12 +62,9 @@ export interface UpstreamInfo {
     loadedContext?: number;
     loaded: boolean;
     sizeBytes?: number;
-    sizeVram?: number;
     trainedContext?: number;
     numCtxParameter?: number;
     quantization?: string;
-    parameterSize?: string;
-    capabilities?: string[];
   };
 }
 
@@ -110,117 +121,79 @@ async function discover(ctx: CheckContext): Promise<UpstreamInfo> {
   if (models.ok) info.modelsStatus = models.response.status;
 
   const modelsJson = jsonOf(models);
-  const data = pick(modelsJson, 'data');
-  const list = Array.isArray(data) ? data.filter(isObject) : [];
-  info.models = list.map((m) => str(m.id)).filter((id): id is string => Boolean(id));
-  const first = list[0];
-  const ownedBy = str(first?.owned_by);
+  const listed = parseModelList(modelsJson);
+  info.models = listed.map((m) => m.id).filter((id) => id !== '');
   const configured = ctx.config.upstreams[0];
   info.model = configured?.model ?? info.models[0];
-
   const propsJson = jsonOf(props);
-  const serverHeader = [props, health, models].find(
-    (a) => a.ok && /llama\.cpp/i.test(a.response.headers.server ?? ''),
-  );
-  const ollamaJson = jsonOf(ollamaVersion);
-  const sglangJson = jsonOf(sglangInfo);
   const versionJson = jsonOf(version);
 
-  // Recognise the server: explicit config first, then what only one kind of server answers.
-  if (/(^|\.)deepseek\.com$/i.test(host)) {
-    info.kind = 'deepseek-api';
-    info.kindEvidence = `host ${host}`;
-  } else if (
-    isObject(propsJson) &&
-    ('default_generation_settings' in propsJson || 'build_info' in propsJson)
-  ) {
-    info.kind = 'llama.cpp';
-    info.kindEvidence = 'GET /props';
-  } else if (serverHeader || ownedBy === 'llamacpp') {
-    info.kind = 'llama.cpp';
-    info.kindEvidence = serverHeader ? 'Server: llama.cpp header' : 'owned_by "llamacpp"';
-  } else if (isObject(ollamaJson) && str(ollamaJson.version)) {
-    info.kind = 'ollama';
-    info.kindEvidence = 'GET /api/version';
-    info.version = str(ollamaJson.version);
-  } else if (
-    (isObject(sglangJson) && ('model_path' in sglangJson || 'is_generation' in sglangJson)) ||
-    ownedBy === 'sglang'
-  ) {
-    info.kind = 'sglang';
-    info.kindEvidence = ownedBy === 'sglang' ? 'owned_by "sglang"' : 'GET /get_model_info';
-  } else if (
-    ownedBy === 'vllm' ||
-    (isObject(versionJson) && str(versionJson.version) && num(first?.max_model_len))
-  ) {
-    info.kind = 'vllm';
-    info.kindEvidence = ownedBy === 'vllm' ? 'owned_by "vllm"' : 'GET /version';
+  // Recognise the server: the DeepSeek API by its host, then what only one kind of server answers.
+  const recognized: RecognizedKind | undefined = /(^|\.)deepseek\.com$/i.test(host)
+    ? { kind: 'deepseek-api', evidence: `host ${host}` }
+    : recognizeUpstreamKind({
+        props: propsJson,
+        models: modelsJson,
+        llamaServerHeader: [props, health, models].some(
+          (a) => a.ok && /llama\.cpp/i.test(a.response.headers.server ?? ''),
+        ),
+        ollamaVersion: jsonOf(ollamaVersion),
+        sglangModelInfo: jsonOf(sglangInfo),
+        serverVersion: versionJson,
+      });
+  if (recognized) {
+    info.kind = recognized.kind;
+    info.kindEvidence = recognized.evidence;
   } else if (info.models.length > 0) {
     info.kind = 'openai';
     info.kindEvidence = 'GET /v1/models';
-  }
-  if (configured && configured.kind !== 'auto' && info.kind === 'unknown') info.kind = configured.kind;
+  } else if (configured && configured.kind !== 'auto') info.kind = configured.kind;
+
+  if (info.kind === 'ollama') info.version = parseOllamaVersion(jsonOf(ollamaVersion));
 
   if (info.kind === 'vllm' || info.kind === 'sglang') {
-    info.maxModelLen = num(first?.max_model_len);
-    if (isObject(versionJson)) info.version = str(versionJson.version);
+    info.maxModelLen = listed[0]?.maxModelLen;
+    info.version = parseServerVersion(versionJson);
   }
 
   if (info.kind === 'llama.cpp') {
-    const meta = isObject(first?.meta) ? first.meta : undefined;
-    const buildInfo = str(pick(propsJson, 'build_info'));
-    info.version = buildInfo?.split('-')[0];
+    const server = parseLlamaPropsDetail(propsJson);
+    const served = parseLlamaModelsDetail(modelsJson);
+    info.version = server?.build?.split('-')[0];
     info.llama = {
-      nCtx: num(pick(propsJson, 'default_generation_settings', 'n_ctx')) ?? num(meta?.n_ctx),
-      nCtxTrain: num(meta?.n_ctx_train),
-      totalSlots: num(pick(propsJson, 'total_slots')),
-      ftype: str(pick(propsJson, 'model_ftype')) ?? str(meta?.ftype),
-      modelPath: str(pick(propsJson, 'model_path')),
-      nParams: num(meta?.n_params),
-      sizeBytes: num(meta?.size),
-      supportsTools:
-        typeof pick(propsJson, 'chat_template_caps', 'supports_tool_calls') === 'boolean'
-          ? (pick(propsJson, 'chat_template_caps', 'supports_tool_calls') as boolean)
-          : undefined,
-      buildInfo,
+      nCtx: server?.contextSize ?? served?.contextSize,
+      nCtxTrain: served?.trainContext,
+      totalSlots: server?.slots,
+      ftype: server?.quantization ?? served?.quantization,
+      modelPath: server?.modelPath,
+      nParams: served?.params,
+      sizeBytes: served?.sizeBytes,
+      supportsTools: server?.supportsTools,
+      buildInfo: server?.build,
     };
   }
 
   if (info.kind === 'ollama') {
-    const ps = await upstreamRequest(ctx, '/api/ps');
-    const running = pick(jsonOf(ps), 'models');
-    const runningList = Array.isArray(running) ? running.filter(isObject) : [];
-    const wanted = info.model;
-    const loaded = runningList.find((m) => m.name === wanted || m.model === wanted) ?? runningList[0];
-    const name = str(loaded?.name) ?? wanted;
+    const ps = jsonOf(await upstreamRequest(ctx, '/api/ps'));
+    // The model chat requests will use, else the first loaded one.
+    const loaded = parseOllamaPsDetail(ps, info.model) ?? parseOllamaLoadedDetail(ps)[0];
+    const name = loaded?.model ?? info.model;
     if (!info.model && name) info.model = name;
     info.ollama = {
       loaded: Boolean(loaded),
-      loadedContext: num(loaded?.context_length),
-      sizeBytes: num(loaded?.size),
-      sizeVram: num(loaded?.size_vram),
-      quantization: str(pick(loaded, 'details', 'quantization_level')),
-      parameterSize: str(pick(loaded, 'details', 'parameter_size')),
+      loadedContext: loaded?.contextSize,
+      sizeBytes: loaded?.sizeBytes,
+      quantization: loaded?.quantization,
     };
     if (name) {
       const show = await upstreamRequest(ctx, '/api/show', {
         method: 'POST',
         body: JSON.stringify({ model: name }),
       });
-      const showJson = jsonOf(show);
-      const modelInfo = pick(showJson, 'model_info');
-      if (isObject(modelInfo)) {
-        const arch = str(modelInfo['general.architecture']);
-        info.ollama.trainedContext = arch ? num(modelInfo[`${arch}.context_length`]) : undefined;
-      }
-      const params = str(pick(showJson, 'parameters'));
-      const numCtx = params?.match(/^\s*num_ctx\s+(\d+)/m)?.[1];
-      if (numCtx) info.ollama.numCtxParameter = Number(numCtx);
-      info.ollama.quantization ??= str(pick(showJson, 'details', 'quantization_level'));
-      info.ollama.parameterSize ??= str(pick(showJson, 'details', 'parameter_size'));
-      const caps = pick(showJson, 'capabilities');
-      if (Array.isArray(caps))
-        info.ollama.capabilities = caps.filter((c): c is string => typeof c === 'string');
+      const facts = parseOllamaShow(jsonOf(show));
+      info.ollama.trainedContext = facts?.trainContext;
+      info.ollama.numCtxParameter = facts?.numCtx;
+      info.ollama.quantization ??= facts?.quantization;
     }
   }
   return info;
@@ -251,5 +224,3 @@ export function chatBody(info: UpstreamInfo, extra: Record<string, unknown> = {}
     ...extra,
   });
 }
-
-export { parseJson };

@@ -1,3 +1,4 @@
+import { DEEPSEEK_V4_CONTEXT } from '../bridge/context/discovery.js';
 // Facts about each backend that launch, init and the context probe share (design.md §5).
 import type { Backend } from '../config/schema.js';
 
@@ -20,7 +21,8 @@ export const DEFAULT_SERVER_PORTS: Record<LocalBackend, number> = {
 export const DEEPSEEK_API_URL = 'https://api.deepseek.com';
 export const DEEPSEEK_API_MODELS = ['deepseek-v4-flash', 'deepseek-v4-pro'] as const;
 /** DeepSeek V4's context window (design.md §5: 1M). */
-export const DEEPSEEK_API_CONTEXT = 1_000_000;
+/** Per design.md §5 ("1M"), read as the smaller value; one table for bridge, doctor and init. */
+export const DEEPSEEK_API_CONTEXT = DEEPSEEK_V4_CONTEXT;
 
 /** When nothing better is known: big enough for Claude Code's 12K-20K-token first prompt and a session. */
 export const FALLBACK_CONTEXT = 65_536;

@@ -1,5 +1,15 @@
 // Asks a running model server for the context it really serves per request (design.md §4.5):
 // llama.cpp /props and /v1/models meta, vLLM / SGLang /v1/models max_model_len, Ollama /api/ps and /api/show.
+// The bodies are read by the bridge's discovery parsers (src/bridge/context/discovery.ts); the calls go
+// through the SystemContext so init and launch stay testable with fakes.
+import {
+  parseLlamaModels,
+  parseLlamaPropsDetail,
+  parseModelList,
+  parseOllamaLoaded,
+  parseOllamaPs,
+  parseOllamaShow,
+} from '../bridge/context/discovery.js';
 import type { Backend } from '../config/schema.js';
 import type { SystemContext } from '../system/context.js';
 
@@ -12,11 +22,6 @@ export interface ContextProbeResult {
   /** The model the server serves, when it says. */
   model?: string;
 }
-
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const posInt = (v: unknown): number | undefined =>
-  typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
 
 export function stripBaseUrl(url: string): string {
   return url.replace(/\/+$/, '').replace(/\/v1$/, '');
@@ -37,10 +42,8 @@ export async function probeUpstreamContext(
   const base = stripBaseUrl(baseUrl);
   const timeoutMs = options.timeoutMs ?? 1500;
   let reachable = false;
-  const getJson = async (
-    path: string,
-    init?: { method: string; body: string },
-  ): Promise<Json | undefined> => {
+  /** The JSON of a 200 answer; undefined for anything else (not found, not JSON, no answer). */
+  const getJson = async (path: string, init?: { method: string; body: string }): Promise<unknown> => {
     try {
       const res = await ctx.http(`${base}${path}`, {
         timeoutMs,
@@ -49,9 +52,7 @@ export async function probeUpstreamContext(
         headers: init ? { 'content-type': 'application/json' } : undefined,
       });
       reachable = true;
-      if (res.status !== 200) return undefined;
-      const parsed: unknown = JSON.parse(res.body);
-      return isObj(parsed) ? parsed : undefined;
+      return res.status === 200 ? JSON.parse(res.body) : undefined;
     } catch {
       return undefined;
     }
@@ -59,25 +60,27 @@ export async function probeUpstreamContext(
   let model: string | undefined;
 
   if (backend === 'llama.cpp' || backend === 'auto') {
-    const props = await getJson('/props');
-    const settings = props?.default_generation_settings;
-    if (typeof props?.model_path === 'string') model = props.model_path;
-    const nCtx = isObj(settings) ? posInt(settings.n_ctx) : undefined;
-    if (nCtx)
-      return { reachable, ctxSize: nCtx, source: 'GET /props default_generation_settings.n_ctx', model };
+    const props = parseLlamaPropsDetail(await getJson('/props'));
+    model = props?.modelPath;
+    if (props?.contextSize)
+      return {
+        reachable,
+        ctxSize: props.contextSize,
+        source: 'GET /props default_generation_settings.n_ctx',
+        model,
+      };
     if (!reachable && backend === 'llama.cpp') return { reachable };
   }
 
   if (backend === 'ollama' || backend === 'auto') {
     const ps = await getJson('/api/ps');
-    const loaded = Array.isArray(ps?.models) ? (ps.models as unknown[]).filter(isObj) : [];
-    const match = loaded.find((m) => !options.model || m.name === options.model || m.model === options.model);
-    if (match && posInt(match.context_length)) {
+    const running = options.model ? parseOllamaPs(ps, options.model) : parseOllamaLoaded(ps)[0];
+    if (running?.contextSize) {
       return {
         reachable,
-        ctxSize: posInt(match.context_length),
+        ctxSize: running.contextSize,
         source: 'GET /api/ps context_length',
-        model: String(match.name ?? options.model),
+        model: running.model,
       };
     }
     if (options.model) {
@@ -85,12 +88,11 @@ export async function probeUpstreamContext(
         method: 'POST',
         body: JSON.stringify({ model: options.model }),
       });
-      const params = typeof show?.parameters === 'string' ? show.parameters : '';
-      const numCtx = /(?:^|\n)\s*num_ctx\s+(\d+)/.exec(params);
+      const numCtx = parseOllamaShow(show)?.numCtx;
       if (numCtx) {
         return {
           reachable,
-          ctxSize: Number(numCtx[1]),
+          ctxSize: numCtx,
           source: 'POST /api/show parameters num_ctx',
           model: options.model,
         };
@@ -102,14 +104,11 @@ export async function probeUpstreamContext(
   if (backend === 'deepseek-api') return { reachable: false };
 
   const models = await getJson('/v1/models');
-  const first = Array.isArray(models?.data) ? (models.data as unknown[]).find(isObj) : undefined;
-  if (first) {
-    if (typeof first.id === 'string') model ??= first.id;
-    const maxLen = posInt(first.max_model_len);
-    if (maxLen) return { reachable, ctxSize: maxLen, source: 'GET /v1/models max_model_len', model };
-    const meta = first.meta;
-    const nCtx = isObj(meta) ? posInt(meta.n_ctx) : undefined;
-    if (nCtx) return { reachable, ctxSize: nCtx, source: 'GET /v1/models meta.n_ctx', model };
-  }
+  const first = parseModelList(models)[0];
+  model ??= first?.id;
+  if (first?.maxModelLen)
+    return { reachable, ctxSize: first.maxModelLen, source: 'GET /v1/models max_model_len', model };
+  const nCtx = parseLlamaModels(models)?.contextSize;
+  if (nCtx) return { reachable, ctxSize: nCtx, source: 'GET /v1/models meta.n_ctx', model };
   return { reachable, model };
 }

@@ -48,18 +48,19 @@ const T = {
   FLOAT64: 12,
 } as const;
 
-const FIXED_SIZE: Record<number, number> = {
-  [T.UINT8]: 1,
-  [T.INT8]: 1,
-  [T.UINT16]: 2,
-  [T.INT16]: 2,
-  [T.UINT32]: 4,
-  [T.INT32]: 4,
-  [T.FLOAT32]: 4,
-  [T.BOOL]: 1,
-  [T.UINT64]: 8,
-  [T.INT64]: 8,
-  [T.FLOAT64]: 8,
+/** Fixed-size value types: their size in bytes and how to read one little-endian. */
+const FIXED: Readonly<Record<number, { size: number; read: (b: Buffer, at: number) => GgufScalar }>> = {
+  [T.UINT8]: { size: 1, read: (b, at) => b.readUInt8(at) },
+  [T.INT8]: { size: 1, read: (b, at) => b.readInt8(at) },
+  [T.UINT16]: { size: 2, read: (b, at) => b.readUInt16LE(at) },
+  [T.INT16]: { size: 2, read: (b, at) => b.readInt16LE(at) },
+  [T.UINT32]: { size: 4, read: (b, at) => b.readUInt32LE(at) },
+  [T.INT32]: { size: 4, read: (b, at) => b.readInt32LE(at) },
+  [T.FLOAT32]: { size: 4, read: (b, at) => b.readFloatLE(at) },
+  [T.BOOL]: { size: 1, read: (b, at) => b.readUInt8(at) !== 0 },
+  [T.UINT64]: { size: 8, read: (b, at) => b.readBigUInt64LE(at) },
+  [T.INT64]: { size: 8, read: (b, at) => b.readBigInt64LE(at) },
+  [T.FLOAT64]: { size: 8, read: (b, at) => b.readDoubleLE(at) },
 };
 
 /** Arrays up to this length are kept in the result (e.g. small lists); longer ones are only counted. */
@@ -98,23 +99,24 @@ class ChunkReader {
     return this.pos - this.bufStart;
   }
 
-  async u8(): Promise<number> {
-    await this.ensure(1);
-    const v = this.buf.readUInt8(this.at());
-    this.pos += 1;
+  /** One fixed-size value as stored (64-bit integers as bigint), in the file's byte order. */
+  private async fixed(type: number): Promise<GgufScalar> {
+    const spec = FIXED[type];
+    if (!spec) throw new GgufError(`unknown GGUF value type ${type}`);
+    await this.ensure(spec.size);
+    const at = this.at();
+    // Big-endian files (s390x): the value's bytes reversed read the same little-endian.
+    const v = this.littleEndian
+      ? spec.read(this.buf, at)
+      : spec.read(Buffer.from(this.buf.subarray(at, at + spec.size)).reverse(), 0);
+    this.pos += spec.size;
     return v;
   }
   async u32(): Promise<number> {
-    await this.ensure(4);
-    const v = this.littleEndian ? this.buf.readUInt32LE(this.at()) : this.buf.readUInt32BE(this.at());
-    this.pos += 4;
-    return v;
+    return (await this.fixed(T.UINT32)) as number;
   }
   async u64(): Promise<bigint> {
-    await this.ensure(8);
-    const v = this.littleEndian ? this.buf.readBigUInt64LE(this.at()) : this.buf.readBigUInt64BE(this.at());
-    this.pos += 8;
-    return v;
+    return (await this.fixed(T.UINT64)) as bigint;
   }
   async skip(n: number): Promise<void> {
     await this.ensure(n);
@@ -128,49 +130,8 @@ class ChunkReader {
   }
 
   async scalar(type: number): Promise<GgufScalar> {
-    const size = FIXED_SIZE[type];
     if (type === T.STRING) return this.string();
-    if (size === undefined) throw new GgufError(`unknown GGUF value type ${type}`);
-    await this.ensure(size);
-    const o = this.at();
-    const b = this.buf;
-    const le = this.littleEndian;
-    let v: GgufScalar;
-    switch (type) {
-      case T.UINT8:
-        v = b.readUInt8(o);
-        break;
-      case T.INT8:
-        v = b.readInt8(o);
-        break;
-      case T.UINT16:
-        v = le ? b.readUInt16LE(o) : b.readUInt16BE(o);
-        break;
-      case T.INT16:
-        v = le ? b.readInt16LE(o) : b.readInt16BE(o);
-        break;
-      case T.UINT32:
-        v = le ? b.readUInt32LE(o) : b.readUInt32BE(o);
-        break;
-      case T.INT32:
-        v = le ? b.readInt32LE(o) : b.readInt32BE(o);
-        break;
-      case T.FLOAT32:
-        v = le ? b.readFloatLE(o) : b.readFloatBE(o);
-        break;
-      case T.BOOL:
-        v = b.readUInt8(o) !== 0;
-        break;
-      case T.UINT64:
-        v = le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o);
-        break;
-      case T.INT64:
-        v = le ? b.readBigInt64LE(o) : b.readBigInt64BE(o);
-        break;
-      default:
-        v = le ? b.readDoubleLE(o) : b.readDoubleBE(o);
-    }
-    this.pos += size;
+    const v = await this.fixed(type);
     // 64-bit integers that fit are returned as numbers: context lengths and counts are used as numbers.
     if (
       typeof v === 'bigint' &&
@@ -205,7 +166,7 @@ class ChunkReader {
       for (let i = 0; i < length; i++) values.push(await this.scalar(arrayType));
       return { arrayType, length, values };
     }
-    const size = FIXED_SIZE[arrayType];
+    const size = FIXED[arrayType]?.size;
     if (size !== undefined) {
       await this.skip(size * length);
     } else if (arrayType === T.STRING) {

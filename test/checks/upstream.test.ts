@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/checks/runner.js';
 import type { Check, CheckContext } from '../../src/checks/types.js';
 import { upstreamContextCheck } from '../../src/checks/upstream-context.js';
+import { discoverUpstream } from '../../src/checks/upstream-info.js';
 import { upstreamOpenaiCheck } from '../../src/checks/upstream-openai.js';
 import { upstreamToolsCheck } from '../../src/checks/upstream-tools.js';
+import { SGLANG_MODEL_INFO, SGLANG_MODELS } from '../bridge/context/fake-upstreams.js';
 import {
   type FakeSystemOptions,
   fakeContext,
@@ -100,19 +102,19 @@ describe('upstream-openai', () => {
     expect(r.status).toBe('fail');
     expect(r.summary).toMatch(/nothing answers at http:\/\/127\.0\.0\.1:8080: connection refused/);
     expect(r.fix?.commands).toEqual([
-      'llama-server -m MODEL.gguf -c 65536 --host 127.0.0.1 --port 8080 -ngl 99 --jinja --reasoning-format deepseek',
+      'llama-server -m MODEL.gguf -c 65536 -np 1 --host 127.0.0.1 --port 8080 -ngl 999 --jinja --reasoning-format deepseek',
     ]);
   });
 
   it('suggests the server by port when nothing answers (vLLM on 8000, Ollama on 11434 in PowerShell)', async () => {
     const v = await run(upstreamOpenaiCheck, ctxWith({}, {}, V));
     expect(v.fix?.commands[0]).toBe(
-      'vllm serve MODEL --host 127.0.0.1 --port 8000 --max-model-len 65536 --enable-auto-tool-choice --tool-call-parser deepseek_v3 --reasoning-parser deepseek_r1',
+      'vllm serve MODEL --host 127.0.0.1 --port 8000 --max-model-len 65536 --enable-auto-tool-choice --tool-call-parser deepseek_v4 --reasoning-parser deepseek_v4 --tensor-parallel-size 1',
     );
     const o = await run(upstreamOpenaiCheck, ctxWith({}, { platform: 'win32' }, O));
-    expect(o.fix?.commands[0]).toBe('$env:OLLAMA_CONTEXT_LENGTH=65536; ollama serve');
+    expect(o.fix?.commands[0]).toBe("$env:OLLAMA_HOST = '127.0.0.1:11434'; $env:OLLAMA_CONTEXT_LENGTH = '65536'; ollama serve");
     const oSh = await run(upstreamOpenaiCheck, ctxWith({}, { platform: 'darwin' }, O));
-    expect(oSh.fix?.commands[0]).toBe('OLLAMA_CONTEXT_LENGTH=65536 ollama serve');
+    expect(oSh.fix?.commands[0]).toBe('OLLAMA_HOST=127.0.0.1:11434 OLLAMA_CONTEXT_LENGTH=65536 ollama serve');
   });
 
   it('recognises a llama.cpp server that only speaks its native /completion API', async () => {
@@ -195,7 +197,7 @@ describe('upstream-context', () => {
     expect(r.status).toBe('fail');
     expect(r.summary).toMatch(/^8K \(8192\) tokens per request: Claude Code needs 64K/);
     expect(r.fix?.commands[0]).toBe(
-      'llama-server -m models/tiny-random-F32.gguf -c 65536 --host 127.0.0.1 --port 8080 -ngl 99 --jinja --reasoning-format deepseek',
+      'llama-server -m models/tiny-random-F32.gguf -c 65536 -np 1 --host 127.0.0.1 --port 8080 -ngl 999 --jinja --reasoning-format deepseek',
     );
   });
 
@@ -243,7 +245,7 @@ describe('upstream-context', () => {
     });
     const o = await run(upstreamContextCheck, ctxWith(ollamaHttp('ollama-ps-4k.json'), {}, O));
     expect(o.status).toBe('fail');
-    expect(o.fix?.commands).toEqual(['OLLAMA_CONTEXT_LENGTH=65536 ollama serve']);
+    expect(o.fix?.commands).toEqual(['OLLAMA_HOST=127.0.0.1:11434 OLLAMA_CONTEXT_LENGTH=65536 ollama serve']);
     expect(o.details.join('\n')).toMatch(/trained for 128K \(131072\)/);
   });
 
@@ -270,6 +272,83 @@ describe('upstream-context', () => {
     expect(r.fix?.commands[0]).toMatch(
       /^llama-server -m 'C:\\Models\\DeepSeek V3\\model-Q4_K_M.gguf' -c 65536/,
     );
+  });
+});
+
+const S = 'http://127.0.0.1:30000';
+/** SGLang's answers: ModelCard (owned_by "sglang", max_model_len), /get_model_info; FastAPI 404s. */
+function sglangHttp(): Record<string, HttpReply> {
+  const notFound = { status: 404, body: { detail: 'Not Found' } };
+  return {
+    [`GET ${S}/v1/models`]: { body: SGLANG_MODELS },
+    [`GET ${S}/get_model_info`]: { body: SGLANG_MODEL_INFO },
+    [`GET ${S}/health`]: { body: '' },
+    [`GET ${S}/props`]: notFound,
+    [`GET ${S}/api/version`]: notFound,
+    [`GET ${S}/version`]: notFound,
+  };
+}
+
+describe('upstream discovery (one run, shared with every upstream check)', () => {
+  it('names what gave each server away', async () => {
+    const evidence = async (http: Record<string, HttpReply>, url: string) =>
+      (await discoverUpstream(ctxWith(http, {}, url))).kindEvidence;
+    expect(await evidence(llamaServerHttp(), U)).toBe('GET /props');
+    expect(await evidence(vllmHttp(), V)).toBe('owned_by "vllm"');
+    expect(await evidence(ollamaHttp(), O)).toBe('GET /api/version');
+    expect(await evidence(sglangHttp(), S)).toBe('owned_by "sglang"');
+    const r = await run(upstreamOpenaiCheck, ctxWith(vllmHttp(), {}, V));
+    expect(r.details[0]).toBe('server: vLLM 0.11.0 (recognised by owned_by "vllm")');
+  });
+
+  it("gathers llama-server's facts from /props and /v1/models meta", async () => {
+    const info = await discoverUpstream(ctxWith(llamaServerHttp()));
+    expect(info).toMatchObject({
+      kind: 'llama.cpp',
+      version: 'b10587',
+      model: 'models/tiny-random-F32.gguf',
+    });
+    expect(info.llama).toEqual({
+      nCtx: 8192,
+      nCtxTrain: 16384,
+      totalSlots: 1,
+      ftype: 'all F32',
+      modelPath: 'models/tiny-random-F32.gguf',
+      nParams: 4211008,
+      sizeBytes: 16844032,
+      supportsTools: true,
+      buildInfo: 'b10587-3f545bec',
+    });
+  });
+
+  it("gathers Ollama's loaded model from /api/ps and its trained context from /api/show", async () => {
+    const info = await discoverUpstream(ctxWith(ollamaHttp(), {}, O));
+    expect(info).toMatchObject({ kind: 'ollama', version: '0.12.6', model: 'deepseek-r1:14b' });
+    expect(info.ollama).toEqual({
+      loaded: true,
+      loadedContext: 65536,
+      sizeBytes: 10843938816,
+      quantization: 'Q4_K_M',
+      trainedContext: 131072,
+    });
+    const idle = await discoverUpstream(ctxWith(ollamaHttp('ollama-ps-empty.json'), {}, O));
+    expect(idle.ollama).toEqual({ loaded: false, quantization: 'Q4_K_M', trainedContext: 131072 });
+  });
+
+  it('reads SGLang max_model_len (recognised by owned_by "sglang")', async () => {
+    const r = await run(upstreamContextCheck, ctxWith(sglangHttp(), withMaxTokens(163840), S));
+    expect(r).toMatchObject({
+      status: 'pass',
+      data: { kind: 'sglang', perRequest: 163840, source: '/v1/models max_model_len' },
+    });
+  });
+
+  it('asks each endpoint once per doctor run, however many checks read the facts', async () => {
+    const system = fakeSystem({ http: vllmHttp() });
+    const ctx = fakeContext(system, { upstreamUrl: V });
+    const [a, b] = await Promise.all([discoverUpstream(ctx), discoverUpstream(ctx)]);
+    expect(a).toBe(b);
+    expect(system.calls.http.filter((c) => c.endsWith('/v1/models'))).toHaveLength(1);
   });
 });
 

@@ -87,6 +87,53 @@ describe('probeUpstreamContext', () => {
     );
     expect(r).toMatchObject({ ctxSize: 32768, source: 'POST /api/show parameters num_ctx' });
   });
+  it('llama.cpp started with --alias: the model is the -m path, as init and launch pass it back', async () => {
+    const props = { ...JSON.parse(recorded('02_props.body')), model_alias: 'deepseek-v3' };
+    const r = await probeUpstreamContext(
+      fakeHttp({ '/props': ok(props) }),
+      'http://127.0.0.1:8080',
+      'llama.cpp',
+    );
+    expect(r).toEqual({
+      reachable: true,
+      ctxSize: 8192,
+      source: 'GET /props default_generation_settings.n_ctx',
+      model: 'models/tiny-random-F32.gguf',
+    });
+  });
+  it('Ollama without a model: the first loaded one; a model not loaded and without num_ctx: unknown', async () => {
+    const ps = {
+      models: [
+        { name: 'deepseek-r1:14b', model: 'deepseek-r1:14b', context_length: 65536 },
+        { name: 'qwen3:8b', model: 'qwen3:8b', context_length: 4096 },
+      ],
+    };
+    const routes = fakeHttp({
+      '/api/ps': ok(ps),
+      '/api/show': ok({ parameters: 'temperature 0.6', model_info: {} }),
+    });
+    expect(await probeUpstreamContext(routes, 'http://127.0.0.1:11434', 'ollama')).toEqual({
+      reachable: true,
+      ctxSize: 65536,
+      source: 'GET /api/ps context_length',
+      model: 'deepseek-r1:14b',
+    });
+    expect(
+      await probeUpstreamContext(routes, 'http://127.0.0.1:11434', 'ollama', { model: 'qwen3:8b' }),
+    ).toMatchObject({ ctxSize: 4096, model: 'qwen3:8b' });
+    expect(
+      await probeUpstreamContext(routes, 'http://127.0.0.1:11434', 'ollama', { model: 'deepseek-r1:70b' }),
+    ).toEqual({ reachable: true, model: 'deepseek-r1:70b' });
+  });
+  it('auto: a server that only lists models with max_model_len (a gateway in front of vLLM)', async () => {
+    const models = {
+      object: 'list',
+      data: [{ id: 'ds', object: 'model', owned_by: 'gateway', max_model_len: 32768 }],
+    };
+    expect(
+      await probeUpstreamContext(fakeHttp({ '/v1/models': ok(models) }), 'http://127.0.0.1:4000/v1', 'auto'),
+    ).toEqual({ reachable: true, ctxSize: 32768, source: 'GET /v1/models max_model_len', model: 'ds' });
+  });
   it('an upstream that is not running is reported as unreachable, not as an error', async () => {
     expect(await probeUpstreamContext(down, 'http://127.0.0.1:8080', 'llama.cpp')).toEqual({
       reachable: false,

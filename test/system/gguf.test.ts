@@ -70,6 +70,67 @@ describe('readGgufHeader', () => {
     );
   });
 
+  it('reads every value type the same from little- and big-endian files (s390x)', async () => {
+    // A header written by hand in either byte order: GGUF stores every number in the file's order.
+    const encode = (le: boolean): Buffer => {
+      const parts: Buffer[] = [];
+      const num = (size: number, write: (b: Buffer) => void) => {
+        const b = Buffer.alloc(size);
+        write(b);
+        parts.push(b);
+      };
+      const u32 = (n: number) => num(4, (b) => (le ? b.writeUInt32LE(n) : b.writeUInt32BE(n)));
+      const u64 = (n: bigint) => num(8, (b) => (le ? b.writeBigUInt64LE(n) : b.writeBigUInt64BE(n)));
+      const str = (s: string) => {
+        u64(BigInt(Buffer.byteLength(s)));
+        parts.push(Buffer.from(s, 'utf8'));
+      };
+      const kv = (key: string, type: number, write: () => void) => {
+        str(key);
+        u32(type);
+        write();
+      };
+      parts.push(Buffer.from('GGUF', 'latin1'));
+      u32(3);
+      u64(7n);
+      u64(13n);
+      kv('u8', 0, () => num(1, (b) => b.writeUInt8(200)));
+      kv('i8', 1, () => num(1, (b) => b.writeInt8(-5)));
+      kv('u16', 2, () => num(2, (b) => (le ? b.writeUInt16LE(65000) : b.writeUInt16BE(65000))));
+      kv('i16', 3, () => num(2, (b) => (le ? b.writeInt16LE(-300) : b.writeInt16BE(-300))));
+      kv('u32', 4, () => u32(163840));
+      kv('i32', 5, () => num(4, (b) => (le ? b.writeInt32LE(-70000) : b.writeInt32BE(-70000))));
+      kv('f32', 6, () => num(4, (b) => (le ? b.writeFloatLE(0.5) : b.writeFloatBE(0.5))));
+      kv('bool', 7, () => num(1, (b) => b.writeUInt8(1)));
+      kv('string', 8, () => str('deepseek2'));
+      kv('u64', 10, () => u64(61n));
+      kv('u64big', 10, () => u64(2n ** 63n + 1n));
+      kv('i64', 11, () => num(8, (b) => (le ? b.writeBigInt64LE(-2n) : b.writeBigInt64BE(-2n))));
+      kv('f64', 12, () => num(8, (b) => (le ? b.writeDoubleLE(-1.25) : b.writeDoubleBE(-1.25))));
+      return Buffer.concat(parts);
+    };
+    const expected = {
+      u8: 200,
+      i8: -5,
+      u16: 65000,
+      i16: -300,
+      u32: 163840,
+      i32: -70000,
+      f32: 0.5,
+      bool: true,
+      string: 'deepseek2',
+      u64: 61,
+      u64big: 2n ** 63n + 1n,
+      i64: -2,
+      f64: -1.25,
+    };
+    for (const le of [true, false]) {
+      const h = await readGgufHeader(reader(encode(le)).read, { chunkSize: 5 });
+      expect(h).toMatchObject({ version: 3, littleEndian: le, tensorCount: 7 });
+      expect(h.metadata).toEqual(expected);
+    }
+  });
+
   it('maps general.file_type to quantization names', () => {
     expect(ggufFileTypeName(15)).toBe('Q4_K_M');
     expect(ggufFileTypeName(1)).toBe('F16');

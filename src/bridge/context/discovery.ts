@@ -21,6 +21,9 @@
 //   default (OLLAMA_CONTEXT_LENGTH, else a small VRAM-dependent default): the server default cannot
 //   be read remotely until the model is loaded, so it is left unknown then and looked up again.
 // - DeepSeek API: design.md §5 (V4 models: 1M context).
+// The parsers and `recognizeUpstreamKind` are also how `dsb doctor` (src/checks/upstream-info.ts) and
+// `dsb init` / `dsb launch --run` (src/launch/context-probe.ts) read these bodies; the `…Detail`
+// variants add what only those report (model path and size, tool support).
 import type { Backend } from '../../config/schema.js';
 import { isRecord, positiveInt, postJson, type UpstreamLike } from './http.js';
 
@@ -77,6 +80,25 @@ export function parseLlamaProps(json: unknown): LlamaPropsFacts | undefined {
   };
 }
 
+export interface LlamaPropsDetail extends LlamaPropsFacts {
+  /** `model_path` as given to `-m` (`model` prefers the `--alias`). */
+  modelPath?: string;
+  /** `chat_template_caps.supports_tool_calls`: whether the chat template renders tools. */
+  supportsTools?: boolean;
+}
+
+/** `parseLlamaProps` plus what only diagnostics (doctor, init, launch) need. */
+export function parseLlamaPropsDetail(json: unknown): LlamaPropsDetail | undefined {
+  const facts = parseLlamaProps(json);
+  if (!facts || !isRecord(json)) return undefined;
+  const caps = isRecord(json.chat_template_caps) ? json.chat_template_caps : {};
+  return {
+    ...facts,
+    modelPath: str(json.model_path),
+    supportsTools: typeof caps.supports_tool_calls === 'boolean' ? caps.supports_tool_calls : undefined,
+  };
+}
+
 export interface ListedModel {
   id: string;
   ownedBy?: string;
@@ -124,9 +146,12 @@ export interface LlamaModelsFacts {
   quantization?: string;
 }
 
+const llamaModelEntry = (json: unknown): ListedModel | undefined =>
+  parseModelList(json).find((m) => m.ownedBy === 'llamacpp' || m.meta !== undefined);
+
 /** llama.cpp `GET /v1/models` (`owned_by: "llamacpp"`, `meta`); undefined otherwise. */
 export function parseLlamaModels(json: unknown): LlamaModelsFacts | undefined {
-  const entry = parseModelList(json).find((m) => m.ownedBy === 'llamacpp' || m.meta !== undefined);
+  const entry = llamaModelEntry(json);
   if (!entry) return undefined;
   return {
     model: entry.id,
@@ -134,6 +159,21 @@ export function parseLlamaModels(json: unknown): LlamaModelsFacts | undefined {
     trainContext: positiveInt(entry.meta?.n_ctx_train),
     quantization: str(entry.meta?.ftype),
   };
+}
+
+export interface LlamaModelsDetail extends LlamaModelsFacts {
+  /** `meta.n_params`: the model's parameter count. */
+  params?: number;
+  /** `meta.size`: the model's tensor bytes. */
+  sizeBytes?: number;
+}
+
+/** `parseLlamaModels` plus what only diagnostics need (model size and parameter count). */
+export function parseLlamaModelsDetail(json: unknown): LlamaModelsDetail | undefined {
+  const facts = parseLlamaModels(json);
+  const meta = llamaModelEntry(json)?.meta;
+  if (!facts) return undefined;
+  return { ...facts, params: positiveInt(meta?.n_params), sizeBytes: positiveInt(meta?.size) };
 }
 
 export interface ServedModelFacts {
@@ -188,9 +228,14 @@ export function parseSglangServerInfo(json: unknown): SglangServerInfo | undefin
   return Object.values(info).some((v) => v !== undefined) ? info : undefined;
 }
 
+/** A `{"version": "…"}` body (vLLM `GET /version`, Ollama `GET /api/version`) → the version string. */
+export function parseServerVersion(json: unknown): string | undefined {
+  return isRecord(json) ? str(json.version) : undefined;
+}
+
 /** Ollama `GET /api/version` → the version string. */
 export function parseOllamaVersion(json: unknown): string | undefined {
-  return isRecord(json) ? str(json.version) : undefined;
+  return parseServerVersion(json);
 }
 
 /** Ollama names default to the `latest` tag: `deepseek-r1` is `deepseek-r1:latest`. */
@@ -207,22 +252,59 @@ export interface OllamaLoadedModel {
   quantization?: string;
 }
 
+export interface OllamaLoadedDetail extends OllamaLoadedModel {
+  /** `size`: bytes the loaded model takes (weights and KV cache). */
+  sizeBytes?: number;
+}
+
+function ollamaLoadedEntry(entry: unknown): OllamaLoadedDetail | undefined {
+  if (!isRecord(entry)) return undefined;
+  const model = str(entry.model) ?? str(entry.name);
+  if (!model) return undefined;
+  const details = isRecord(entry.details) ? entry.details : {};
+  return {
+    model,
+    contextSize: positiveInt(entry.context_length),
+    quantization: str(details.quantization_level),
+    sizeBytes: positiveInt(entry.size),
+  };
+}
+
+const loadedModel = ({ model, contextSize, quantization }: OllamaLoadedDetail): OllamaLoadedModel => ({
+  model,
+  contextSize,
+  quantization,
+});
+
+/** The loaded models of Ollama `GET /api/ps`, with their sizes. */
+export function parseOllamaLoadedDetail(json: unknown): OllamaLoadedDetail[] {
+  if (!isRecord(json) || !Array.isArray(json.models)) return [];
+  return json.models.map(ollamaLoadedEntry).filter((m): m is OllamaLoadedDetail => m !== undefined);
+}
+
 /** The loaded models of Ollama `GET /api/ps`. */
 export function parseOllamaLoaded(json: unknown): OllamaLoadedModel[] {
-  if (!isRecord(json) || !Array.isArray(json.models)) return [];
-  const loaded: OllamaLoadedModel[] = [];
-  for (const entry of json.models) {
-    if (!isRecord(entry)) continue;
-    const model = str(entry.model) ?? str(entry.name);
-    if (!model) continue;
-    const details = isRecord(entry.details) ? entry.details : {};
-    loaded.push({
-      model,
-      contextSize: positiveInt(entry.context_length),
-      quantization: str(details.quantization_level),
-    });
+  return parseOllamaLoadedDetail(json).map(loadedModel);
+}
+
+/** `parseOllamaPs` with the loaded model's size. */
+export function parseOllamaPsDetail(json: unknown, wanted?: string): OllamaLoadedDetail | undefined {
+  if (!wanted) {
+    const loaded = parseOllamaLoadedDetail(json);
+    return loaded.length === 1 ? loaded[0] : undefined;
   }
-  return loaded;
+  const target = normalizeOllamaName(wanted);
+  if (isRecord(json) && Array.isArray(json.models)) {
+    // Match on `name` as well as `model` (they differ for some pulled-by-digest models).
+    const entry = json.models.find(
+      (e) =>
+        isRecord(e) &&
+        ((typeof e.name === 'string' && normalizeOllamaName(e.name) === target) ||
+          (typeof e.model === 'string' && normalizeOllamaName(e.model) === target)),
+    );
+    return ollamaLoadedEntry(entry);
+  }
+  return undefined;
 }
 
 /**
@@ -230,20 +312,8 @@ export function parseOllamaLoaded(json: unknown): OllamaLoadedModel[] {
  * or the only loaded model when none is wanted; undefined when it is not loaded.
  */
 export function parseOllamaPs(json: unknown, wanted?: string): OllamaLoadedModel | undefined {
-  const loaded = parseOllamaLoaded(json);
-  if (!wanted) return loaded.length === 1 ? loaded[0] : undefined;
-  const target = normalizeOllamaName(wanted);
-  if (isRecord(json) && Array.isArray(json.models)) {
-    // Match on `name` as well as `model` (they differ for some pulled-by-digest models).
-    const index = json.models.findIndex(
-      (e) =>
-        isRecord(e) &&
-        ((typeof e.name === 'string' && normalizeOllamaName(e.name) === target) ||
-          (typeof e.model === 'string' && normalizeOllamaName(e.model) === target)),
-    );
-    if (index >= 0) return parseOllamaLoaded({ models: [json.models[index]] })[0];
-  }
-  return undefined;
+  const running = parseOllamaPsDetail(json, wanted);
+  return running && loadedModel(running);
 }
 
 export interface OllamaShowFacts {
@@ -276,15 +346,59 @@ export function parseOllamaShow(json: unknown): OllamaShowFacts | undefined {
   };
 }
 
+/** What a server answered to the endpoints that tell the kinds apart; leave out what was not asked. */
+export interface KindClues {
+  /** `GET /props` (llama.cpp only). */
+  props?: unknown;
+  /** `GET /v1/models` (`owned_by` names vLLM, SGLang and llama.cpp). */
+  models?: unknown;
+  /** Some answer carried the header `Server: llama.cpp` (llama-server sends it on every route). */
+  llamaServerHeader?: boolean;
+  /** `GET /api/version` (Ollama). */
+  ollamaVersion?: unknown;
+  /** `GET /get_model_info` (SGLang). */
+  sglangModelInfo?: unknown;
+  /** `GET /version` (vLLM): counts together with a `max_model_len` in `/v1/models`. */
+  serverVersion?: unknown;
+}
+
+export interface RecognizedKind {
+  kind: KnownUpstreamKind;
+  /** What gave it away, e.g. `GET /props`, `owned_by "vllm"`. */
+  evidence: string;
+}
+
+/**
+ * Which kind of server gave these answers, and by which; undefined when none of them tells (a
+ * generic OpenAI-compatible server, or not asked yet). What only llama-server answers comes first
+ * (it also serves Ollama-style routes); Ollama's /api/version comes before `owned_by` vllm/sglang
+ * (Ollama's /v1/models gives each model's namespace as `owned_by`).
+ */
+export function recognizeUpstreamKind(clues: KindClues): RecognizedKind | undefined {
+  if (parseLlamaProps(clues.props)) return { kind: 'llama.cpp', evidence: 'GET /props' };
+  if (clues.llamaServerHeader) return { kind: 'llama.cpp', evidence: 'Server: llama.cpp header' };
+  const listed = parseModelList(clues.models);
+  const owners = new Set(listed.map((m) => m.ownedBy));
+  if (owners.has('llamacpp')) return { kind: 'llama.cpp', evidence: 'owned_by "llamacpp"' };
+  if (parseOllamaVersion(clues.ollamaVersion)) return { kind: 'ollama', evidence: 'GET /api/version' };
+  if (owners.has('vllm')) return { kind: 'vllm', evidence: 'owned_by "vllm"' };
+  if (owners.has('sglang')) return { kind: 'sglang', evidence: 'owned_by "sglang"' };
+  if (parseSglangModelInfo(clues.sglangModelInfo)) return { kind: 'sglang', evidence: 'GET /get_model_info' };
+  if (parseServerVersion(clues.serverVersion) && listed[0]?.maxModelLen !== undefined)
+    return { kind: 'vllm', evidence: 'GET /version' };
+  return undefined;
+}
+
 /**
  * DeepSeek API context by model id. Only what design.md §5 states: the V4 models have a 1M-token
  * context (read as 1,000,000, the smaller reading of "1M", so the bridge never lets a prompt
  * through that the API would refuse). `deepseek-chat` / `deepseek-reasoner` are aliases whose
  * context has changed over time (64K, then 128K, then V4-Flash): not encoded, left unknown.
  */
+export const DEEPSEEK_V4_CONTEXT = 1_000_000;
 const DEEPSEEK_API_CONTEXT: Readonly<Record<string, number>> = {
-  'deepseek-v4-pro': 1_000_000,
-  'deepseek-v4-flash': 1_000_000,
+  'deepseek-v4-pro': DEEPSEEK_V4_CONTEXT,
+  'deepseek-v4-flash': DEEPSEEK_V4_CONTEXT,
 };
 
 export function deepseekApiContext(model: string | undefined): number | undefined {
@@ -441,18 +555,17 @@ export class ContextDiscovery {
     let kind: KnownUpstreamKind | undefined = config.kind === 'auto' ? undefined : config.kind;
     if (!kind && isDeepSeekApiUrl(this.upstream.url)) kind = 'deepseek-api';
     if (!kind) {
-      // llama.cpp first: llama-server also answers Ollama-style endpoints (its /v1/models carries
-      // an Ollama-like `models` list) and only it has /props.
+      // /props and /v1/models tell llama.cpp, vLLM and SGLang apart; Ollama's and SGLang's own
+      // endpoints are asked only when they do not (recognizeUpstreamKind puts llama.cpp first:
+      // llama-server also answers Ollama-style endpoints).
       const [props, models] = await Promise.all([get('/props'), get('/v1/models')]);
-      const owners = new Set(parseModelList(models).map((m) => m.ownedBy));
-      if (parseLlamaProps(props) || owners.has('llamacpp')) kind = 'llama.cpp';
-      else if (owners.has('vllm')) kind = 'vllm';
-      else if (owners.has('sglang')) kind = 'sglang';
-      else {
-        const [version, modelInfo] = await Promise.all([get('/api/version'), get('/get_model_info')]);
-        if (parseOllamaVersion(version)) kind = 'ollama';
-        else if (parseSglangModelInfo(modelInfo)) kind = 'sglang';
-        else kind = 'openai';
+      kind = recognizeUpstreamKind({ props, models })?.kind;
+      if (!kind) {
+        const [ollamaVersion, sglangModelInfo] = await Promise.all([
+          get('/api/version'),
+          get('/get_model_info'),
+        ]);
+        kind = recognizeUpstreamKind({ ollamaVersion, sglangModelInfo })?.kind ?? 'openai';
       }
     }
 

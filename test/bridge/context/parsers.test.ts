@@ -7,16 +7,22 @@ import {
   isDeepSeekApiUrl,
   normalizeOllamaName,
   parseLlamaModels,
+  parseLlamaModelsDetail,
   parseLlamaProps,
+  parseLlamaPropsDetail,
   parseModelList,
   parseOllamaLoaded,
+  parseOllamaLoadedDetail,
   parseOllamaPs,
+  parseOllamaPsDetail,
   parseOllamaShow,
   parseOllamaVersion,
+  parseServerVersion,
   parseSglangModelInfo,
   parseSglangModels,
   parseSglangServerInfo,
   parseVllmModels,
+  recognizeUpstreamKind,
 } from '../../../src/bridge/context/discovery.js';
 import {
   fixtureJson,
@@ -78,6 +84,47 @@ describe('llama.cpp parsers (recorded llama-server b10587, -c 8192 -np 1)', () =
     }
     for (const body of [VLLM_MODELS, SGLANG_MODELS, OLLAMA_MODELS, llama404]) {
       expect(parseLlamaModels(body)).toBeUndefined();
+    }
+  });
+});
+
+describe('llama.cpp details for doctor, init and launch', () => {
+  it('adds the model path and tool support to the /props facts', () => {
+    expect(parseLlamaPropsDetail(props)).toEqual({
+      ...parseLlamaProps(props),
+      modelPath: 'models/tiny-random-F32.gguf',
+      supportsTools: true,
+    });
+  });
+
+  it('keeps the model path apart from an --alias, and reads a template without tool support', () => {
+    const aliased = {
+      ...props,
+      model_alias: 'deepseek-v3',
+      chat_template_caps: { supports_tools: false, supports_tool_calls: false },
+    };
+    expect(parseLlamaPropsDetail(aliased)).toMatchObject({
+      model: 'deepseek-v3',
+      modelPath: 'models/tiny-random-F32.gguf',
+      supportsTools: false,
+    });
+    // An older build without chat_template_caps does not say.
+    const { chat_template_caps: _, ...older } = props;
+    expect(parseLlamaPropsDetail(older)?.supportsTools).toBeUndefined();
+  });
+
+  it('adds the parameter count and size to the /v1/models facts', () => {
+    expect(parseLlamaModelsDetail(llamaModels)).toEqual({
+      ...parseLlamaModels(llamaModels),
+      params: 4211008,
+      sizeBytes: 16844032,
+    });
+  });
+
+  it('takes nothing from other servers or error bodies', () => {
+    for (const body of [llama404, VLLM_MODELS, SGLANG_MODEL_INFO, undefined, 'text']) {
+      expect(parseLlamaPropsDetail(body)).toBeUndefined();
+      expect(parseLlamaModelsDetail(body)).toBeUndefined();
     }
   });
 });
@@ -223,6 +270,34 @@ describe('Ollama', () => {
     });
   });
 
+  it('adds the loaded size to the /api/ps facts, with the same choice of model', () => {
+    const ps = ollamaPs(4096);
+    expect(parseOllamaPsDetail(ps, 'deepseek-r1:8b')).toEqual({
+      ...parseOllamaPs(ps, 'deepseek-r1:8b'),
+      sizeBytes: 6654289920,
+    });
+    expect(parseOllamaPsDetail(ps)?.sizeBytes).toBe(6654289920);
+    expect(
+      parseOllamaPsDetail(ollamaPs(32768, 'deepseek-coder-v2:latest'), 'deepseek-coder-v2'),
+    ).toMatchObject({ model: 'deepseek-coder-v2:latest', contextSize: 32768 });
+    expect(parseOllamaPsDetail(ps, 'deepseek-r1:70b')).toBeUndefined();
+    expect(parseOllamaPsDetail('404 page not found', 'deepseek-r1:8b')).toBeUndefined();
+  });
+
+  it('lists every loaded model with its size; several loaded and none wanted picks none', () => {
+    const one = (ollamaPs(8192, 'a:1') as { models: unknown[] }).models[0];
+    const two = (ollamaPs(4096, 'b:2') as { models: unknown[] }).models[0];
+    const both = { models: [one, two, { size: 1 }] };
+    expect(parseOllamaLoadedDetail(both).map((m) => [m.model, m.contextSize, m.sizeBytes])).toEqual([
+      ['a:1', 8192, 6654289920],
+      ['b:2', 4096, 6654289920],
+    ]);
+    expect(parseOllamaLoaded(both)).toEqual(parseOllamaLoadedDetail(both).map(({ sizeBytes: _, ...m }) => m));
+    expect(parseOllamaPsDetail(both)).toBeUndefined();
+    expect(parseOllamaPsDetail(both, 'b:2')?.contextSize).toBe(4096);
+    expect(parseOllamaLoadedDetail(undefined)).toEqual([]);
+  });
+
   it('normalizes model names', () => {
     expect(normalizeOllamaName('deepseek-r1')).toBe('deepseek-r1:latest');
     expect(normalizeOllamaName('deepseek-r1:8b')).toBe('deepseek-r1:8b');
@@ -247,5 +322,88 @@ describe('DeepSeek API', () => {
     expect(isDeepSeekApiUrl('https://api.deepseek.com/v1')).toBe(true);
     expect(isDeepSeekApiUrl('http://127.0.0.1:8080')).toBe(false);
     expect(isDeepSeekApiUrl('not a url')).toBe(false);
+  });
+});
+
+describe('recognizeUpstreamKind', () => {
+  it('recognises llama-server by /props, its Server header or owned_by "llamacpp"', () => {
+    expect(recognizeUpstreamKind({ props, models: llamaModels })).toEqual({
+      kind: 'llama.cpp',
+      evidence: 'GET /props',
+    });
+    expect(recognizeUpstreamKind({ props: llama404, llamaServerHeader: true })).toEqual({
+      kind: 'llama.cpp',
+      evidence: 'Server: llama.cpp header',
+    });
+    expect(recognizeUpstreamKind({ props: llama404, models: llamaModels })).toEqual({
+      kind: 'llama.cpp',
+      evidence: 'owned_by "llamacpp"',
+    });
+  });
+
+  it('recognises vLLM and SGLang by owned_by, SGLang also by /get_model_info', () => {
+    expect(recognizeUpstreamKind({ models: VLLM_MODELS })).toEqual({
+      kind: 'vllm',
+      evidence: 'owned_by "vllm"',
+    });
+    expect(recognizeUpstreamKind({ models: SGLANG_MODELS })).toEqual({
+      kind: 'sglang',
+      evidence: 'owned_by "sglang"',
+    });
+    expect(recognizeUpstreamKind({ sglangModelInfo: SGLANG_MODEL_INFO })).toEqual({
+      kind: 'sglang',
+      evidence: 'GET /get_model_info',
+    });
+  });
+
+  it('recognises vLLM by /version only together with a max_model_len', () => {
+    const unowned = { data: [{ id: 'm', object: 'model', max_model_len: 65536 }] };
+    expect(recognizeUpstreamKind({ models: unowned, serverVersion: { version: '0.11.0' } })).toEqual({
+      kind: 'vllm',
+      evidence: 'GET /version',
+    });
+    expect(
+      recognizeUpstreamKind({ models: OLLAMA_MODELS, serverVersion: { version: '0.11.0' } }),
+    ).toBeUndefined();
+    expect(recognizeUpstreamKind({ models: unowned })).toBeUndefined();
+  });
+
+  it('recognises Ollama by /api/version, before an owned_by that is only a model namespace', () => {
+    expect(recognizeUpstreamKind({ models: OLLAMA_MODELS, ollamaVersion: { version: '0.12.3' } })).toEqual({
+      kind: 'ollama',
+      evidence: 'GET /api/version',
+    });
+    const namespaced = { data: [{ id: 'vllm/some-model:latest', object: 'model', owned_by: 'vllm' }] };
+    expect(recognizeUpstreamKind({ models: namespaced, ollamaVersion: { version: '0.12.3' } })?.kind).toBe(
+      'ollama',
+    );
+  });
+
+  it('puts llama.cpp first: llama-server also answers Ollama-style routes', () => {
+    expect(
+      recognizeUpstreamKind({ props, models: llamaModels, ollamaVersion: { version: '0.12.3' } })?.kind,
+    ).toBe('llama.cpp');
+  });
+
+  it('says nothing for a generic OpenAI-compatible server, error bodies or nothing asked', () => {
+    const generic = { object: 'list', data: [{ id: 'gpt-x', object: 'model', owned_by: 'openai' }] };
+    expect(recognizeUpstreamKind({ models: generic })).toBeUndefined();
+    expect(
+      recognizeUpstreamKind({
+        props: llama404,
+        models: llama404,
+        ollamaVersion: '404 page not found',
+        sglangModelInfo: { detail: 'Not Found' },
+        serverVersion: { detail: 'Not Found' },
+        llamaServerHeader: false,
+      }),
+    ).toBeUndefined();
+    expect(recognizeUpstreamKind({})).toBeUndefined();
+  });
+
+  it('reads {version} bodies', () => {
+    expect(parseServerVersion({ version: '0.11.0' })).toBe('0.11.0');
+    expect(parseServerVersion({ version: '' })).toBeUndefined();
+    expect(parseServerVersion(llama404)).toBeUndefined();
   });
 });
