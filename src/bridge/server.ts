@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { formatZodIssues } from '../config/load.js';
 import type { DsbConfig } from '../config/schema.js';
 import { isLoopbackHost } from '../config/schema.js';
-import { BridgeError, errorBody, promptTooLongError } from './anthropic/errors.js';
+import { BridgeError, errorBody, errorTypeForStatus, promptTooLongError } from './anthropic/errors.js';
 import {
   countTokensRequestSchema,
   type MessagesRequest,
@@ -23,12 +23,23 @@ import { UpstreamSseDecoder } from './openai/sse-decoder.js';
 import type { ChatCompletionRequest, ChatCompletionResponse } from './openai/types.js';
 import { REASONING_PLACEHOLDER } from './profile.js';
 import { ReasoningCache } from './reasoning-cache.js';
+import { createRedactor, redactingLogger } from './redact.js';
 import { ResponseCache, replayEvents } from './response-cache.js';
 import { type Route, Router } from './router.js';
 import { UpstreamRuntime } from './runtime.js';
-import { convertConnectionError, convertUpstreamError, detectOutputTooLarge } from './translate/errors.js';
+import { ShutdownCoordinator, type ShutdownResult, shutdownRefusal } from './shutdown.js';
+import {
+  convertBodyError,
+  convertConnectionError,
+  convertUpstreamError,
+  detectOutputTooLarge,
+  isUpstreamBodyError,
+  nameUpstream,
+  noEventsMessage,
+  parseCompletionBody,
+} from './translate/errors.js';
 import { convertMessagesRequest } from './translate/request.js';
-import { assembleMessage, responseAsChunk } from './translate/response.js';
+import { assembleMessage, responseAsChunk, type StreamErrorEvent } from './translate/response.js';
 import { StreamTranslator } from './translate/stream.js';
 import { Upstream } from './upstream.js';
 
@@ -47,7 +58,14 @@ export interface RunningBridge {
   host: string;
   /** The upstream URLs in use (the demo upstream's when `demo`). */
   upstreams: string[];
-  close(): Promise<void>;
+  /** Requests being answered right now. */
+  readonly activeRequests: number;
+  /**
+   * Stops accepting, gives the requests in flight `graceMs` (default 0) to finish, ends the rest
+   * with an `error` event or a 503, and frees everything. Called again while it waits, it ends the
+   * requests at once.
+   */
+  close(graceMs?: number): Promise<ShutdownResult>;
 }
 
 const CORS_AND_JSON = { 'content-type': 'application/json' };
@@ -61,19 +79,28 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
       reject(new BodyTooLargeError());
       return;
     }
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
         reject(new BodyTooLargeError());
         req.removeAllListeners('data');
+        chunks = [];
         req.resume();
         return;
       }
       chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      // Let go of the chunks: the request object lives as long as the answer streams, and so
+      // would they (each a view on the socket's 64 KB read buffer) through this closure.
+      req.off('data', onData);
+      const body = Buffer.concat(chunks);
+      chunks = [];
+      resolve(body);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -135,6 +162,26 @@ interface PreparedRequest {
   warnings: string[];
 }
 
+/** An upstream request under way, and the little its answer's relay needs from the request. */
+interface UpstreamCall {
+  upstream: Upstream;
+  response: Awaited<ReturnType<Upstream['request']>>;
+  controller: AbortController;
+  /** Aborts the upstream request when the client goes away; removed when the answer is done. */
+  onClose: () => void;
+  stream: boolean;
+  requestModel: string;
+  stopSequences: string[] | undefined;
+  runtime: UpstreamRuntime;
+  promptTokens: number;
+  countMethod: string;
+  contextSize: number | undefined;
+  names: ReturnType<typeof convertMessagesRequest>['names'];
+  toolNames: string[] | undefined;
+  warnings: string[];
+  cacheKey: string | undefined;
+}
+
 export async function startBridge(options: BridgeOptions): Promise<RunningBridge> {
   const { config } = options;
   const server = config.server;
@@ -145,12 +192,14 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       `refusing to listen on ${server.host} without an auth token: set DSB_AUTH_TOKEN (or server.authToken) so that only your clients can use the upstream`,
     );
   }
-  const logger = options.logger ?? createLogger(server.logFormat);
   const demo = options.demo ? await startDemoUpstream({ host: '127.0.0.1', port: 0 }) : undefined;
   // The demo upstream behaves like llama-server (chat-template thinking switch, recorded chunk shapes).
   const upstreamConfigs = demo
     ? [{ url: demo.url, kind: 'llama.cpp' as const, name: 'demo' }]
     : config.upstreams;
+  // Every key and token the bridge knows is kept out of its logs and its error messages (§4.8).
+  const redact = createRedactor([server.authToken, ...config.upstreams.map((u) => u.apiKey)]);
+  const logger = redactingLogger(options.logger ?? createLogger(server.logFormat), redact);
   const upstreams = upstreamConfigs.map((u) => new Upstream(u, server));
   const runtimes = new Map(upstreams.map((u) => [u, new UpstreamRuntime(u)]));
   const router = new Router(demo ? {} : config.models, upstreams);
@@ -164,6 +213,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     `dsb1.${createHmac('sha256', signingKey).update(thinking).digest('base64url')}`;
   const newId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64url')}`;
   const sockets = new Set<import('node:net').Socket>();
+  const shutdown = new ShutdownCoordinator();
+  let closed: Promise<ShutdownResult> | undefined;
   const loggedFallbacks = new Set<string>();
   // With replicas, check them in the background so a dead one is skipped before a request fails on it.
   const healthTimer =
@@ -259,6 +310,24 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     log: RequestLogEntry,
     started: number,
   ): Promise<void> {
+    // Two steps so that the request (parsed, converted, serialized: several times its size on the
+    // heap) is garbage once the upstream has it: a stream holds only what `relayAnswer` needs, and
+    // 200 open streams stay small (issue 7's memory target).
+    const call = await openUpstreamCall(req, res, log, started);
+    if (call) await relayAnswer(call, res, log, started);
+  }
+
+  /**
+   * Reads and validates the request, picks an upstream (failing over before the first byte),
+   * counts, clamps and sends it. Undefined when the request was already answered (cache hit) or
+   * the client went away.
+   */
+  async function openUpstreamCall(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    log: RequestLogEntry,
+    started: number,
+  ): Promise<UpstreamCall | undefined> {
     const raw = await readBody(req, server.bodyLimitBytes);
     let json: unknown;
     try {
@@ -292,6 +361,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       if (!res.writableFinished) controller.abort();
     };
     res.on('close', onClose);
+    shutdown.get(res)?.onCancel(() => controller.abort());
 
     // Choose an upstream and send; on a connection failure or a retryable status, try the next
     // replica of the route. Nothing has reached the client yet, so failover is invisible to it.
@@ -400,28 +470,54 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       throw err;
     }
 
-    const { upstream, prepared, response: upstreamRes } = chosen;
-    const warnings = [...warningsCarry, ...prepared.warnings];
+    const { upstream, prepared, response } = chosen;
+    const tools = prepared.converted.request.tools;
+    return {
+      upstream,
+      response,
+      controller,
+      onClose,
+      stream: request.stream === true,
+      requestModel: request.model,
+      stopSequences: request.stop_sequences,
+      runtime: prepared.runtime,
+      promptTokens: prepared.promptTokens,
+      countMethod: prepared.countMethod,
+      contextSize: prepared.contextSize,
+      names: prepared.converted.names,
+      toolNames: tools ? tools.map((t) => t.function.name) : undefined,
+      warnings: [...warningsCarry, ...prepared.warnings],
+      cacheKey,
+    };
+  }
+
+  /** Streams (or assembles) the upstream's answer for Claude Code. */
+  async function relayAnswer(
+    call: UpstreamCall,
+    res: http.ServerResponse,
+    log: RequestLogEntry,
+    started: number,
+  ): Promise<void> {
+    const { upstream, response: upstreamRes, controller, onClose, cacheKey } = call;
+    const warnings = call.warnings;
     const overheadMs = performance.now() - started;
     log.overheadMs = overheadMs;
     const extraHeaders: Record<string, string> = {
       'x-dsb-overhead-ms': overheadMs.toFixed(2),
-      'x-dsb-token-count': prepared.countMethod,
+      'x-dsb-token-count': call.countMethod,
     };
     if (warnings.length)
       extraHeaders['x-dsb-warnings'] = encodeURIComponent(warnings.join('; ')).slice(0, 2000);
     const translator = new StreamTranslator({
       messageId: newId('msg_'),
-      model: request.model,
-      inputTokens: prepared.promptTokens,
-      names: prepared.converted.names,
-      stopSequences: request.stop_sequences,
+      model: call.requestModel,
+      inputTokens: call.promptTokens,
+      names: call.names,
+      stopSequences: call.stopSequences,
       signThinking,
       newToolId: () => newId('toolu_'),
       salvage:
-        prepared.runtime.profile().salvageToolCalls && prepared.converted.request.tools
-          ? { toolNames: prepared.converted.request.tools.map((t) => t.function.name) }
-          : undefined,
+        call.runtime.profile().salvageToolCalls && call.toolNames ? { toolNames: call.toolNames } : undefined,
     });
     const contentType = String(upstreamRes.headers['content-type'] ?? '');
     const isSse = contentType.includes('text/event-stream');
@@ -436,53 +532,80 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         reasoningCache.remember(outcome.toolUseIds, outcome.thinking);
       const truncation = detectTruncation({
         ourCount: {
-          tokens: prepared.promptTokens,
-          method: prepared.countMethod as 'upstream' | 'local' | 'estimate',
+          tokens: call.promptTokens,
+          method: call.countMethod as 'upstream' | 'local' | 'estimate',
         },
         upstreamPromptTokens: outcome.upstreamPromptTokens,
-        contextSize: prepared.contextSize,
-        kind: prepared.runtime.kind(),
+        contextSize: call.contextSize,
+        kind: call.runtime.kind(),
       });
       if (truncation.truncated) {
-        prepared.runtime.truncationWarning = truncation.message;
+        call.runtime.truncationWarning = truncation.message;
         logger.warn(truncation.message ?? 'upstream truncated the prompt', { upstream: upstream.url });
       }
     };
 
     try {
-      if (!request.stream) {
+      if (!call.stream) {
         // Non-streaming: one JSON document (or, from servers that stream anyway, SSE to fold).
         let events: StreamEvent[];
-        if (isSse) {
-          events = translator.start();
-          const decoder = new UpstreamSseDecoder();
-          for await (const chunk of upstreamRes.body) {
-            for (const e of decoder.push(chunk as Buffer)) events.push(...translator.pushData(e.data));
+        try {
+          if (isSse) {
+            events = translator.start();
+            const decoder = new UpstreamSseDecoder();
+            let sawEvent = false;
+            let head: Uint8Array | undefined;
+            for await (const chunk of upstreamRes.body) {
+              head ??= chunk as Uint8Array;
+              for (const e of decoder.push(chunk as Buffer)) {
+                sawEvent = true;
+                events.push(...translator.pushData(e.data));
+              }
+              if (translator.isDone) break;
+            }
+            for (const e of decoder.end()) {
+              sawEvent = true;
+              events.push(...translator.pushData(e.data));
+            }
+            if (!sawEvent)
+              events.push(
+                ...translator.fail({ type: 'api_error', message: noEventsMessage(upstream.url, head) }),
+              );
+            events.push(...translator.end());
+          } else {
+            const body = parseCompletionBody(await upstreamRes.body.text(), upstream.url);
+            events = [
+              ...translator.start(),
+              ...translator.push(responseAsChunk(body as ChatCompletionResponse)),
+              ...translator.end(),
+            ];
           }
-          for (const e of decoder.end()) events.push(...translator.pushData(e.data));
-          events.push(...translator.end());
-        } else {
-          const text = await upstreamRes.body.text();
-          let body: ChatCompletionResponse;
-          try {
-            body = JSON.parse(text) as ChatCompletionResponse;
-          } catch {
-            throw new BridgeError(
-              502,
-              'api_error',
-              `upstream ${upstream.url} sent a response that is not JSON: ${text.slice(0, 200)}`,
-            );
+        } catch (err) {
+          // The answer broke after its headers (reset, cut, stalled, garbage): free the upstream and
+          // say which server failed, before anything reached the client. (Aborted already: the client
+          // went away, or shutdown answers it; neither is the upstream's failure.)
+          if (controller.signal.aborted) {
+            log.error ??= 'client disconnected';
+            return;
           }
-          events = [...translator.start(), ...translator.push(responseAsChunk(body)), ...translator.end()];
+          controller.abort();
+          if (err instanceof BridgeError || !isUpstreamBodyError(err)) throw err;
+          throw convertBodyError(err, { url: upstream.url, idleTimeoutMs: server.idleTimeoutMs });
         }
         finish();
-        if (cacheKey && responseCache) responseCache.set(cacheKey, events);
         let message: ReturnType<typeof assembleMessage>;
         try {
           message = assembleMessage(events);
         } catch (err) {
-          throw new BridgeError(502, 'api_error', (err as Error).message);
+          controller.abort();
+          const failure = (err as Partial<StreamErrorEvent>).failure;
+          throw new BridgeError(
+            502,
+            'api_error',
+            nameUpstream(failure?.message ?? (err as Error).message, upstream.url),
+          );
         }
+        if (cacheKey && responseCache) responseCache.set(cacheKey, events);
         log.ttftMs = performance.now() - started;
         sendJson(res, 200, message, extraHeaders);
         log.status = 200;
@@ -502,8 +625,25 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       let firstTokenAt: number | undefined;
       const collected: StreamEvent[] | undefined = cacheKey ? [] : undefined;
       metrics.streamOpened();
+      // Shutdown (the upstream request is aborted by onCancel above): the bridge's own error, not
+      // the upstream's, so it bypasses `write`'s naming.
+      shutdown.get(res)?.onEndStream((message) => {
+        log.error = message;
+        if (!res.writableEnded && !res.destroyed)
+          res.write(encodeSseEvents(translator.fail({ type: 'overloaded_error', message })));
+      });
       const write = async (events: StreamEvent[]): Promise<void> => {
         if (events.length === 0 || res.destroyed) return;
+        if (translator.isDone) {
+          // The translator's failures speak of "upstream": name the server, and hide any key it echoed.
+          const last = events[events.length - 1]!;
+          if (last.type === 'error') {
+            const message = redact(nameUpstream(last.error.message, upstream.url));
+            events[events.length - 1] = { type: 'error', error: { type: last.error.type, message } };
+            // The status line said 200: the log line says how the stream really ended.
+            log.error = message;
+          }
+        }
         collected?.push(...events);
         let frame = '';
         for (const e of events) {
@@ -532,47 +672,64 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       );
       try {
         await write(translator.start());
-        if (isSse) {
-          const decoder = new UpstreamSseDecoder();
-          try {
+        try {
+          if (isSse) {
+            const decoder = new UpstreamSseDecoder();
+            let sawEvent = false;
+            let head: Uint8Array | undefined;
             for await (const chunk of upstreamRes.body) {
-              for (const e of decoder.push(chunk as Buffer)) await write(translator.pushData(e.data));
+              head ??= chunk as Uint8Array;
+              // Every event of one network read goes out in one write: under load the upstream's
+              // chunks queue up in the socket, and a write (a syscall) per event was the bridge's
+              // largest cost in the benchmark's profile.
+              let batch: StreamEvent[] | undefined;
+              for (const e of decoder.push(chunk as Buffer)) {
+                sawEvent = true;
+                const out = translator.pushData(e.data);
+                if (out.length > 0) {
+                  batch ??= [];
+                  batch.push(...out);
+                }
+              }
+              if (batch) await write(batch);
               if (translator.isDone) break;
             }
-            for (const e of decoder.end()) await write(translator.pushData(e.data));
+            for (const e of decoder.end()) {
+              sawEvent = true;
+              await write(translator.pushData(e.data));
+            }
+            // An HTML page or an empty body served as text/event-stream is a failure, not an empty answer.
+            if (!sawEvent)
+              await write(
+                translator.fail({ type: 'api_error', message: noEventsMessage(upstream.url, head) }),
+              );
             await write(translator.end());
-          } catch (err) {
-            if (controller.signal.aborted) return;
-            const code = (err as { code?: string }).code;
-            const reason =
-              code === 'UND_ERR_BODY_TIMEOUT'
-                ? `no data for ${server.idleTimeoutMs} ms`
-                : (err as Error).message;
-            await write(
-              translator.fail({
-                type: 'api_error',
-                message: `upstream ${upstream.url} stream failed: ${reason}`,
-              }),
-            );
-          }
-        } else {
-          const text = await upstreamRes.body.text();
-          try {
-            await write(translator.push(responseAsChunk(JSON.parse(text) as ChatCompletionResponse)));
+          } else {
+            // Some servers answer a stream request with one JSON document.
+            const body = parseCompletionBody(await upstreamRes.body.text(), upstream.url);
+            await write(translator.push(responseAsChunk(body as ChatCompletionResponse)));
             await write(translator.end());
-          } catch {
-            await write(
-              translator.fail({
-                type: 'api_error',
-                message: `upstream ${upstream.url} sent a response that is not JSON`,
-              }),
-            );
           }
+        } catch (err) {
+          if (controller.signal.aborted) return;
+          let message: string;
+          if (err instanceof BridgeError) message = err.message;
+          else if (isUpstreamBodyError(err))
+            message = convertBodyError(err, {
+              url: upstream.url,
+              idleTimeoutMs: server.idleTimeoutMs,
+            }).message;
+          else {
+            message = `internal bridge error: ${(err as Error).message}`;
+            logger.warn('internal error', { path: log.path, error: (err as Error).stack });
+          }
+          await write(translator.fail({ type: 'api_error', message }));
         }
       } finally {
         clearInterval(pingTimer);
         metrics.streamClosed();
-        if (!translator.isDone) controller.abort();
+        // Unfinished or failed: the upstream may still be generating for nobody (frees the GPU slot).
+        if (!translator.isDone || !translator.result?.stopReason) controller.abort();
         res.end();
         finish();
         if (collected && cacheKey && responseCache && translator.result?.stopReason)
@@ -681,6 +838,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
+    shutdown.get(res)?.onCancel(() => controller.abort());
     upstream.outstanding++;
     try {
       const up = await upstream.request('POST', '/v1/chat/completions', JSON.stringify(body), {
@@ -691,10 +849,31 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         const v = up.headers[name];
         if (typeof v === 'string') headers[name] = v;
       }
-      res.writeHead(up.status, headers);
       log.status = up.status;
+      if (up.status >= 400) {
+        // An error body is small and may echo the bridge's upstream key: redact it, never pass it on.
+        const text = redact(await up.body.text());
+        log.error = text.slice(0, 500);
+        headers['content-length'] = String(Buffer.byteLength(text));
+        res.writeHead(up.status, headers);
+        res.end(text);
+        return;
+      }
+      res.writeHead(up.status, headers);
       for await (const chunk of up.body) {
-        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+        if (!res.write(chunk) && !res.destroyed) {
+          // A client that goes away while its socket is full never drains: stop waiting then too.
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.on('drain', done);
+            res.on('close', done);
+          });
+        }
+        if (res.destroyed) break;
       }
       res.end();
     } catch (err) {
@@ -764,14 +943,21 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
 
   const httpServer = http.createServer(async (req, res) => {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://bridge');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    // `new URL` throws on targets such as `http://[` that Node's parser lets through: answer 400, never crash.
+    const url = URL.parse(req.url ?? '/', 'http://bridge');
+    const path = url ? url.pathname.replace(/\/+$/, '') || '/' : '(malformed request target)';
     const method = req.method ?? 'GET';
     const log: RequestLogEntry = { method, path, status: 0, durationMs: 0 };
     const quiet = path === '/health' || path === '/' || path === '/api/hello' || path === '/metrics';
     const metricRoute = KNOWN_ROUTES.has(path) ? path : 'other';
     metrics.requestStarted(metricRoute);
+    const release = shutdown.track(res);
     try {
+      if (!url) {
+        const target = JSON.stringify((req.url ?? '').slice(0, 200));
+        throw new BridgeError(400, 'invalid_request_error', `malformed request target ${target}`);
+      }
+      if (shutdown.isClosing) throw shutdownRefusal();
       if ((path === '/' || path === '/api/hello') && (method === 'HEAD' || method === 'GET')) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(method === 'HEAD' ? undefined : JSON.stringify({ status: 'ok', service: 'dsb' }));
@@ -847,6 +1033,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         error = new BridgeError(500, 'api_error', `internal bridge error: ${(err as Error).message}`);
         logger.warn('internal error', { path, error: (err as Error).stack });
       }
+      // Upstreams echo credentials in their error messages: none goes back to the client.
+      const message = redact(error.message);
+      if (message !== error.message)
+        error = new BridgeError(error.status, error.type, message, error.headers);
       log.status = error.status;
       log.error = error.message;
       if (!res.headersSent) sendError(res, error);
@@ -855,6 +1045,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         res.end();
       }
     } finally {
+      release();
       log.durationMs = performance.now() - started;
       metrics.requestFinished({
         route: metricRoute,
@@ -873,8 +1064,23 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  httpServer.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  // Requests Node's parser rejects (bad request line or target, oversized headers): an error in the
+  // Anthropic shape, then the connection closes.
+  httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'request headers are too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'request headers did not arrive in time']
+          : [400, 'Bad Request', `malformed HTTP request (${err.code ?? err.message})`];
+    const body = JSON.stringify(errorBody(errorTypeForStatus(status), message));
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   // Long prefill: never let Node time a request out from our side (the upstream timeouts govern).
   httpServer.requestTimeout = 0;
@@ -895,17 +1101,19 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     port: address.port,
     host: address.address,
     upstreams: upstreams.map((u) => u.url),
-    async close() {
+    get activeRequests() {
+      return shutdown.activeRequests;
+    },
+    close(graceMs = 0) {
       if (healthTimer) clearInterval(healthTimer);
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeIdleConnections();
-        setTimeout(() => {
-          for (const s of sockets) s.destroy();
-        }, 2_000).unref();
+      // A second call makes the coordinator end the requests at once; the cleanup runs once.
+      const drained = shutdown.close(httpServer, sockets, graceMs);
+      closed ??= drained.then(async (result) => {
+        await Promise.all(upstreams.map((u) => u.close()));
+        await demo?.close();
+        return result;
       });
-      await Promise.all(upstreams.map((u) => u.close()));
-      await demo?.close();
+      return closed;
     },
   };
 }

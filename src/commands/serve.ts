@@ -2,6 +2,7 @@ import { Command, Flags } from '@oclif/core';
 import { BridgeError } from '../bridge/anthropic/errors.js';
 import { createLogger } from '../bridge/log.js';
 import { startBridge } from '../bridge/server.js';
+import type { ShutdownResult } from '../bridge/shutdown.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 
 export default class Serve extends Command {
@@ -15,7 +16,11 @@ and streams the answer back (text, tool calls, thinking, images).
 
 Point Claude Code at it with ANTHROPIC_BASE_URL=http://127.0.0.1:3000 (use 127.0.0.1, not localhost).
 Settings come from flags, then DSB_* environment variables, then ./dsb.config.json, then the user config.
-Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).`;
+Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).
+
+On SIGINT (Ctrl-C) or SIGTERM it stops accepting connections and gives the requests in flight the
+grace period to finish; the ones still running then end with an \`error\` event (streams) or a 503
+overloaded_error, which Claude Code retries. A second signal ends them at once; a third exits at once.`;
 
   static override examples = [
     {
@@ -25,6 +30,10 @@ Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).`;
     {
       description: 'Bridge to llama-server on its usual port',
       command: '<%= config.bin %> serve --upstream http://127.0.0.1:8080',
+    },
+    {
+      description: 'Give long generations up to 60 s to finish when stopped (0 ends them at once)',
+      command: '<%= config.bin %> serve --upstream http://127.0.0.1:8080 --grace-period 60',
     },
     {
       description: 'Two vLLM replicas, JSON logs',
@@ -54,6 +63,11 @@ Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).`;
       summary: 'Config file to use instead of the user and project config.',
     }),
     'log-format': Flags.option({ options: ['text', 'json'] as const, summary: 'Request log format.' })(),
+    'grace-period': Flags.string({
+      summary:
+        'Seconds the requests in flight get to finish on SIGINT/SIGTERM (default 8; 0 ends them at once).',
+      helpValue: '<seconds>',
+    }),
     demo: Flags.boolean({
       summary: 'Use the built-in deterministic demo upstream (no model needed).',
       default: false,
@@ -68,6 +82,15 @@ Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).`;
       if (flags.port !== undefined) server.port = flags.port;
       if (flags.host !== undefined) server.host = flags.host;
       if (flags['log-format'] !== undefined) server.logFormat = flags['log-format'];
+      const grace = flags['grace-period'];
+      if (grace !== undefined) {
+        const seconds = grace.trim() === '' ? Number.NaN : Number(grace);
+        if (!Number.isFinite(seconds) || seconds < 0)
+          this.error(`--grace-period ${grace}: expected a number of seconds, 0 or more (e.g. 10 or 0.5)`, {
+            exit: 2,
+          });
+        server.shutdownGraceMs = Math.round(seconds * 1000);
+      }
       const overrides: Record<string, unknown> = { server };
       if (flags.upstream?.length)
         overrides.upstreams = flags.upstream.map((url) => ({ url, model: flags.model }));
@@ -104,13 +127,32 @@ Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).`;
         `Point Claude Code at it:  ANTHROPIC_BASE_URL=${bridge.url} ANTHROPIC_AUTH_TOKEN=dsb claude`,
       );
     }
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        logger.info(`received ${signal}, shutting down`);
-        void bridge.close().then(resolve);
+    const graceMs = config.server.shutdownGraceMs;
+    let signals = 0;
+    let onSignal: (signal: NodeJS.Signals) => void = () => {};
+    const result = await new Promise<ShutdownResult>((resolve) => {
+      onSignal = (signal) => {
+        signals++;
+        if (signals === 1) {
+          logger.info(
+            `received ${signal}: shutting down; ${bridge.activeRequests} request(s) in flight get up to ${graceMs / 1000} s to finish (${signal} again ends them now)`,
+          );
+          void bridge.close(graceMs).then(resolve);
+        } else if (signals === 2) {
+          logger.info(`received ${signal} again: ending ${bridge.activeRequests} request(s) now`);
+          void bridge.close();
+        } else {
+          // Ending the requests is bounded, but a user who insists gets out whatever is stuck.
+          process.exit(1);
+        }
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
     });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    logger.info(
+      `shutdown complete: ${result.finished} request(s) finished, ${result.ended} ended by the shutdown`,
+    );
   }
 }

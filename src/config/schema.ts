@@ -68,6 +68,11 @@ export const serverSchema = z.object({
   idleTimeoutMs: z.number().int().positive().default(300_000),
   /** Time to connect to the upstream and get its response headers (prefill can be slow). */
   headersTimeoutMs: z.number().int().positive().default(600_000),
+  /**
+   * On SIGINT/SIGTERM, how long `dsb serve` lets requests in flight finish before it ends them
+   * with an `error` event or a 503. 8 s so the whole shutdown fits in `docker stop`'s 10 s.
+   */
+  shutdownGraceMs: z.number().int().min(0).default(8_000),
   /** Interval of active upstream health checks when there are several upstreams. */
   healthCheckIntervalMs: z.number().int().positive().default(10_000),
   /** Opt-in cache of byte-identical `temperature: 0` requests (design.md §4.7). */

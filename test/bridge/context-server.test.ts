@@ -19,7 +19,9 @@ async function bridgeTo(url: string, extra: Record<string, unknown> = {}): Promi
     config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url, ...extra }] }),
     logger: silentLogger,
   });
-  closers.push(() => bridge.close());
+  closers.push(async () => {
+    await bridge.close();
+  });
   return bridge;
 }
 

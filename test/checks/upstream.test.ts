@@ -112,7 +112,9 @@ describe('upstream-openai', () => {
       'vllm serve MODEL --host 127.0.0.1 --port 8000 --max-model-len 65536 --enable-auto-tool-choice --tool-call-parser deepseek_v4 --reasoning-parser deepseek_v4 --tensor-parallel-size 1',
     );
     const o = await run(upstreamOpenaiCheck, ctxWith({}, { platform: 'win32' }, O));
-    expect(o.fix?.commands[0]).toBe("$env:OLLAMA_HOST = '127.0.0.1:11434'; $env:OLLAMA_CONTEXT_LENGTH = '65536'; ollama serve");
+    expect(o.fix?.commands[0]).toBe(
+      "$env:OLLAMA_HOST = '127.0.0.1:11434'; $env:OLLAMA_CONTEXT_LENGTH = '65536'; ollama serve",
+    );
     const oSh = await run(upstreamOpenaiCheck, ctxWith({}, { platform: 'darwin' }, O));
     expect(oSh.fix?.commands[0]).toBe('OLLAMA_HOST=127.0.0.1:11434 OLLAMA_CONTEXT_LENGTH=65536 ollama serve');
   });

@@ -67,7 +67,7 @@ describe('dsb doctor (built CLI)', () => {
     }
     const port = new URL(upstream).port;
     expect(r.stdout).toContain(
-      `llama-server -m MODEL.gguf -c 65536 --host 127.0.0.1 --port ${port} -ngl 99 --jinja --reasoning-format deepseek`,
+      `llama-server -m MODEL.gguf -c 65536 -np 1 --host 127.0.0.1 --port ${port} -ngl 999 --jinja --reasoning-format deepseek`,
     );
     expect(r.stdout).toMatch(/✗ Doctor found issues\./);
   });
@@ -96,7 +96,7 @@ describe('dsb doctor (built CLI)', () => {
 
   describe('with a fake llama-server and dsb serve --demo running', () => {
     let llama: FakeLlama;
-    let bridge: { url: string; close(): Promise<void> };
+    let bridge: { url: string; close(): Promise<unknown> };
     beforeAll(async () => {
       llama = await startFakeLlamaForDoctor({ nCtx: 65536, nCtxTrain: 163840 });
       bridge = await startBridge({
@@ -146,7 +146,7 @@ describe('dsb doctor (built CLI)', () => {
         expect(r.exitCode).toBe(1);
         expect(r.stdout).toContain('[✗] Upstream context window (8K (8192) tokens per request');
         expect(r.stdout).toContain(
-          `llama-server -m models/tiny-random-F32.gguf -c 65536 --host 127.0.0.1 --port ${new URL(small.url).port}`,
+          `llama-server -m models/tiny-random-F32.gguf -c 65536 -np 1 --host 127.0.0.1 --port ${new URL(small.url).port}`,
         );
       } finally {
         await small.close();

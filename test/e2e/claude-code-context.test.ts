@@ -47,7 +47,9 @@ async function startHarness(
     }),
     logger,
   });
-  cleanups.push(() => bridge.close());
+  cleanups.push(async () => {
+    await bridge.close();
+  });
   const sandbox = await createClaudeSandbox('dsb-e2e-ctx-');
   cleanups.push(() => sandbox.cleanup());
   return { upstream, bridgeUrl: bridge.url, bridgeLog, sandbox };

@@ -58,7 +58,9 @@ async function startHarness(options: ScriptedUpstreamOptions): Promise<Harness> 
   };
   const config = configSchema.parse({ server: { port: 0 }, upstreams: [{ url: upstream.url }] });
   const bridge = await startBridge({ config, logger });
-  cleanups.push(() => bridge.close());
+  cleanups.push(async () => {
+    await bridge.close();
+  });
   const sandbox = await createClaudeSandbox();
   cleanups.push(() => sandbox.cleanup());
   return { upstream, bridgeUrl: bridge.url, bridgeLog, bridgeWarnings, sandbox };

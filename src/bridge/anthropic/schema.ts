@@ -46,17 +46,19 @@ export const thinkingBlockSchema = z.looseObject({
   signature: z.string().optional(),
 });
 
-const knownBlockSchemas: Record<string, z.ZodType> = {
-  text: textBlockSchema,
-  image: imageBlockSchema,
-  tool_use: toolUseBlockSchema,
-  tool_result: toolResultBlockSchema,
-  thinking: thinkingBlockSchema,
-};
+// A Map, not an object literal: a block `type` is client input, and a lookup of "constructor" or
+// "toString" in a plain object finds Object.prototype's members (a crash, answered as a 500).
+const knownBlockSchemas = new Map<string, z.ZodType>([
+  ['text', textBlockSchema],
+  ['image', imageBlockSchema],
+  ['tool_use', toolUseBlockSchema],
+  ['tool_result', toolResultBlockSchema],
+  ['thinking', thinkingBlockSchema],
+]);
 
 /** Any content block: known types are checked against their schema, others pass through. */
 export const contentBlockSchema = z.looseObject({ type: z.string() }).superRefine((block, ctx) => {
-  const schema = knownBlockSchemas[block.type];
+  const schema = knownBlockSchemas.get(block.type);
   if (!schema) return;
   const result = schema.safeParse(block);
   if (!result.success) {

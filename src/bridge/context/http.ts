@@ -23,13 +23,23 @@ export async function postJson(
   body: unknown,
   options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<JsonResult> {
-  // AbortSignal.timeout and undici want whole milliseconds.
+  // undici wants whole milliseconds. One timer, cleared when the answer is in: this runs before
+  // every streamed request (token counting), and AbortSignal.timeout would leave a timer per call
+  // running (and an AbortError built when it fires) long after the answer arrived.
   const ms = Math.max(1, Math.ceil(options.timeoutMs));
-  const timeout = AbortSignal.timeout(ms);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, ms);
+  const outer = options.signal;
+  const forwardAbort = () => controller.abort();
+  if (outer?.aborted) controller.abort();
+  else outer?.addEventListener('abort', forwardAbort, { once: true });
   try {
     const res = await upstream.request('POST', path, JSON.stringify(body), {
-      signal,
+      signal: controller.signal,
       headersTimeoutMs: ms,
     });
     const text = await res.body.text();
@@ -43,7 +53,10 @@ export async function postJson(
       return { ok: true, status: res.status, json };
     return { ok: false, status: res.status, json };
   } catch (err) {
-    return { ok: false, status: 0, timedOut: timeout.aborted, error: (err as Error)?.message ?? String(err) };
+    return { ok: false, status: 0, timedOut, error: (err as Error)?.message ?? String(err) };
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', forwardAbort);
   }
 }
 

@@ -195,3 +195,96 @@ export function convertConnectionError(error: unknown, context: UpstreamErrorCon
     `the connection to the upstream at ${context.url} failed (${detail}); run dsb doctor if it keeps happening`,
   );
 }
+
+/** Socket-level codes of a connection that broke while the answer was coming. */
+const BROKEN_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ENETRESET']);
+
+/**
+ * Whether an error thrown while reading an upstream's answer came from the upstream (the network,
+ * undici's timeouts, the SSE line guard) rather than from a bug in the bridge.
+ */
+export function isUpstreamBodyError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as Error).name === 'SseLineTooLongError') return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('UND_ERR') || BROKEN_CONNECTION_CODES.has(code));
+}
+
+/**
+ * A failure after the upstream's headers arrived, while its body was read: the idle timeout (504),
+ * a line over the SSE guard, or a connection that broke (502). Names the upstream.
+ */
+export function convertBodyError(
+  error: unknown,
+  context: Pick<UpstreamErrorContext, 'url'> & { idleTimeoutMs: number },
+): BridgeError {
+  const err = error as Error & { code?: string };
+  if (err.code === 'UND_ERR_BODY_TIMEOUT') {
+    return new BridgeError(
+      504,
+      'api_error',
+      `upstream ${context.url} sent no data for ${context.idleTimeoutMs} ms in the middle of its answer (server.idleTimeoutMs); is it overloaded or stuck? run dsb doctor`,
+    );
+  }
+  if (err.name === 'SseLineTooLongError') {
+    return new BridgeError(502, 'api_error', nameUpstream(err.message, context.url));
+  }
+  const detail =
+    err.code && err.message && err.message !== err.code
+      ? `${err.code}: ${err.message}`
+      : (err.code ?? err.message ?? String(error));
+  return new BridgeError(
+    502,
+    'api_error',
+    `the connection to upstream ${context.url} broke before the answer was complete (${detail}); run dsb doctor if it keeps happening`,
+  );
+}
+
+/**
+ * Puts the upstream's URL into a message about what "upstream" did (the pure stream translator
+ * does not know which server it reads), so the user knows which server broke.
+ */
+export function nameUpstream(message: string, url: string): string {
+  if (message.includes(url)) return message;
+  if (message.startsWith('upstream ')) return `upstream ${url} ${message.slice('upstream '.length)}`;
+  return `upstream ${url}: ${message}`;
+}
+
+/** What an event stream that carried no `data:` event at all (an HTML page, an empty body) began with. */
+export function noEventsMessage(url: string, head: Uint8Array | undefined): string {
+  const begin = head
+    ? Buffer.from(head.buffer, head.byteOffset, Math.min(head.byteLength, 200)).toString('utf8').trim()
+    : '';
+  return `upstream ${url} sent no server-sent events (not an OpenAI stream)${begin ? `; its answer began: ${JSON.stringify(begin)}` : ': the body was empty'}`;
+}
+
+/**
+ * A 200 answer to a non-streaming request, parsed: it must be JSON and a chat completion (a
+ * `choices` array). Anything else is the upstream's failure (502 naming it), never an empty message.
+ */
+export function parseCompletionBody(text: string, url: string): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new BridgeError(
+      502,
+      'api_error',
+      `upstream ${url} sent a response that is not JSON: ${text.slice(0, 200)}`,
+    );
+  }
+  if (typeof json === 'object' && json !== null && Array.isArray((json as { choices?: unknown }).choices))
+    return json;
+  if (typeof json === 'object' && json !== null && 'error' in json) {
+    throw new BridgeError(
+      502,
+      'api_error',
+      `upstream ${url} answered HTTP 200 with an error: ${parseUpstreamError(text).message}`,
+    );
+  }
+  throw new BridgeError(
+    502,
+    'api_error',
+    `upstream ${url} sent JSON that is not a chat completion (no choices): ${text.slice(0, 200)}`,
+  );
+}

@@ -2,31 +2,56 @@
 // stream (one synthetic chunk), so both paths repair, order and map exactly alike. Pure.
 import type { MessageResponse, ResponseBlock, StreamEvent } from '../anthropic/schema.js';
 import type { ChatCompletionChunk, ChatCompletionResponse } from '../openai/types.js';
-import { type StreamFailure, StreamTranslator, type StreamTranslatorOptions } from './stream.js';
+import {
+  type StreamFailure,
+  StreamTranslator,
+  type StreamTranslatorOptions,
+  toolArguments,
+} from './stream.js';
 
-/** A whole response as the single chunk a stream would have carried. */
-export function responseAsChunk(response: ChatCompletionResponse): ChatCompletionChunk {
-  const choice = response.choices?.[0];
-  const message = choice?.message ?? {};
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A whole response as the single chunk a stream would have carried. The body is untrusted JSON:
+ * fields of the wrong type are left out here or ignored by the translator, never thrown on.
+ */
+export function responseAsChunk(response: unknown): ChatCompletionChunk {
+  const body = isRecord(response) ? response : {};
+  const choice = Array.isArray(body.choices) && isRecord(body.choices[0]) ? body.choices[0] : {};
+  const message = isRecord(choice.message) ? choice.message : {};
+  const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
   return {
-    id: response.id,
-    model: response.model,
-    usage: response.usage ?? null,
+    id: typeof body.id === 'string' ? body.id : undefined,
+    model: typeof body.model === 'string' ? body.model : undefined,
+    usage: isRecord(body.usage) ? (body.usage as ChatCompletionChunk['usage']) : null,
     choices: [
       {
         index: 0,
         delta: {
-          content: message.content ?? null,
-          reasoning_content: message.reasoning_content ?? message.reasoning ?? null,
-          tool_calls: (message.tool_calls ?? []).map((call, index) => ({
-            index,
-            id: call.id,
-            type: 'function',
-            function: { name: call.function?.name, arguments: call.function?.arguments ?? '' },
-          })),
+          content: text(message.content),
+          reasoning_content: text(message.reasoning_content) ?? text(message.reasoning),
+          tool_calls: calls.filter(isRecord).map((call, index) => {
+            const fn = isRecord(call.function) ? call.function : {};
+            return {
+              index,
+              id: typeof call.id === 'string' ? call.id : undefined,
+              type: 'function',
+              function: {
+                name: typeof fn.name === 'string' ? fn.name : undefined,
+                arguments: toolArguments(fn.arguments) ?? '',
+              },
+            };
+          }),
         },
-        finish_reason: choice?.finish_reason ?? 'stop',
-        stop_reason: choice?.stop_reason ?? null,
+        // A whole response has ended, whatever it says (or does not say) about why.
+        finish_reason:
+          typeof choice.finish_reason === 'string' && choice.finish_reason ? choice.finish_reason : 'stop',
+        stop_reason:
+          typeof choice.stop_reason === 'string' || typeof choice.stop_reason === 'number'
+            ? choice.stop_reason
+            : null,
       },
     ],
   };

@@ -2,12 +2,11 @@
 // synchronous (`push(data) → events`, `end() → events`), ids and signatures injected. It keeps every
 // invariant of design.md §4.3, whatever the upstream sends.
 import type { StopReason, StreamEvent, Usage } from '../anthropic/schema.js';
-import type { ChatCompletionChunk, ChatToolCallDelta } from '../openai/types.js';
 import { convertFinishReason } from './finish-reason.js';
 import { repairToolArguments } from './json-repair.js';
 import { ToolCallSalvager } from './salvage.js';
 import type { ToolNameMap } from './tools.js';
-import { convertUsage } from './usage.js';
+import { convertUsage, tokenCount } from './usage.js';
 
 export interface StreamTranslatorOptions {
   messageId: string;
@@ -50,6 +49,18 @@ export interface StreamFailure {
   message: string;
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Tool-call arguments as text: the JSON string OpenAI specifies, or an object some servers send in
+ * its place (serialised); anything else is no arguments.
+ */
+export function toolArguments(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  return isRecord(value) ? JSON.stringify(value) : undefined;
+}
+
 export function toClientToolId(id: string | undefined, newToolId: () => string): string {
   if (!id) return newToolId();
   return id.startsWith('toolu_') ? id : `toolu_${id}`;
@@ -62,9 +73,12 @@ export class StreamTranslator {
   private open: { kind: 'text' | 'thinking'; index: number; thinking: string } | undefined;
   private readonly tools = new Map<number, ToolCallState>();
   private lastToolKey: number | undefined;
+  /** One past the highest tool-call key used: where a call without an index goes. */
+  private nextToolKey = 0;
   private finishReason: string | null | undefined;
   private matchedStop: unknown;
-  private usage: ChatCompletionChunk['usage'];
+  /** The upstream's last usage object, as sent (read field by field, with type checks, at the end). */
+  private usage: Record<string, unknown> | undefined;
   private deltaCount = 0;
   private sawContent = false;
   private thinkingText = '';
@@ -125,9 +139,9 @@ export class StreamTranslator {
     const trimmed = data.trim();
     if (trimmed === '[DONE]') return this.end();
     if (trimmed === '') return [];
-    let chunk: ChatCompletionChunk;
+    let chunk: unknown;
     try {
-      chunk = JSON.parse(trimmed) as ChatCompletionChunk;
+      chunk = JSON.parse(trimmed);
     } catch {
       return this.fail({
         type: 'api_error',
@@ -137,26 +151,45 @@ export class StreamTranslator {
     return this.push(chunk);
   }
 
-  push(chunk: ChatCompletionChunk): StreamEvent[] {
+  /**
+   * One parsed upstream chunk. Nothing in it is trusted: a field of the wrong type (a `null` tool
+   * call, an object where a string belongs, a usage count that is not a number) is ignored with
+   * cheap typeof checks, never thrown on, so one odd field cannot cut off an answer.
+   */
+  push(chunk: unknown): StreamEvent[] {
     if (this.done) return [];
-    if (typeof chunk !== 'object' || chunk === null) {
+    if (!isRecord(chunk)) {
       return this.fail({ type: 'api_error', message: 'upstream sent a stream chunk that is not an object' });
     }
     if (chunk.error) {
-      const err = chunk.error as { message?: unknown };
-      const message = typeof err.message === 'string' ? err.message : JSON.stringify(chunk.error);
+      const err = chunk.error;
+      const message =
+        typeof err === 'string'
+          ? err
+          : isRecord(err) && typeof err.message === 'string'
+            ? err.message
+            : JSON.stringify(err);
       return this.fail({ type: 'api_error', message: `upstream error mid-stream: ${message}` });
     }
     const events = this.start();
-    if (chunk.usage) this.usage = chunk.usage;
+    if (isRecord(chunk.usage)) this.usage = chunk.usage;
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
-    if (!choice) return events;
-    const delta = choice.delta ?? {};
-    const reasoning = delta.reasoning_content ?? delta.reasoning;
-    if (typeof reasoning === 'string' && reasoning.length > 0) this.thinkingDelta(reasoning, events);
-    if (typeof delta.content === 'string' && delta.content.length > 0) this.textDelta(delta.content, events);
-    if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) this.toolDelta(call);
-    if (choice.finish_reason) {
+    if (!isRecord(choice)) return events;
+    const delta = isRecord(choice.delta) ? choice.delta : undefined;
+    if (delta) {
+      // vLLM and OpenRouter name it `reasoning`; a server that sends both carries it in one of them.
+      const reasoning =
+        typeof delta.reasoning_content === 'string' && delta.reasoning_content.length > 0
+          ? delta.reasoning_content
+          : delta.reasoning;
+      if (typeof reasoning === 'string' && reasoning.length > 0) this.thinkingDelta(reasoning, events);
+      if (typeof delta.content === 'string' && delta.content.length > 0)
+        this.textDelta(delta.content, events);
+      if (Array.isArray(delta.tool_calls)) {
+        for (const call of delta.tool_calls) if (isRecord(call)) this.toolDelta(call);
+      }
+    }
+    if (typeof choice.finish_reason === 'string' && choice.finish_reason.length > 0) {
       this.finishReason = choice.finish_reason;
       if (choice.stop_reason !== undefined && choice.stop_reason !== null)
         this.matchedStop = choice.stop_reason;
@@ -181,15 +214,16 @@ export class StreamTranslator {
     if (this.salvager) {
       const rest = this.salvager.end();
       if (rest.text) this.emitText(rest.text, events);
-      let key = this.tools.size === 0 ? 0 : Math.max(...this.tools.keys()) + 1;
       for (const call of rest.calls) {
-        this.tools.set(key++, { id: undefined, name: call.name, args: call.arguments });
+        this.tools.set(this.nextToolKey++, { id: undefined, name: call.name, args: call.arguments });
         this.warnings.push(`tool call ${call.name} salvaged from text`);
       }
       if (rest.calls.length > 0 && this.finishReason !== 'length') this.finishReason = 'tool_calls';
     }
     this.closeOpen(events);
-    const toolUses = this.flushTools(events);
+    // A refusal (the upstream's content filter stopped the answer) runs no tool: its calls are shown
+    // as text, so stop_reason "refusal" never comes with a tool_use block Claude Code would run.
+    const toolUses = this.flushTools(events, this.finishReason === 'content_filter');
     const stop = convertFinishReason(this.finishReason, {
       hasToolCalls: toolUses > 0,
       matchedStop: this.matchedStop,
@@ -233,7 +267,7 @@ export class StreamTranslator {
       usage,
       thinking: this.thinkingText,
       toolUseIds: this.toolUseIds,
-      upstreamPromptTokens: this.usage?.prompt_tokens,
+      upstreamPromptTokens: tokenCount(this.usage?.prompt_tokens),
       warnings: this.warnings,
     };
   }
@@ -284,25 +318,33 @@ export class StreamTranslator {
    * started cannot be taken back, and arguments cut off by the token limit, or interleaved
    * parallel calls, are only known to be complete (and repairable) at the end.
    */
-  private toolDelta(call: ChatToolCallDelta): void {
+  private toolDelta(call: Record<string, unknown>): void {
     this.sawContent = true;
     this.deltaCount++;
-    let key = typeof call.index === 'number' ? call.index : undefined;
+    const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : undefined;
+    const fn = isRecord(call.function) ? call.function : undefined;
+    const name = typeof fn?.name === 'string' ? fn.name : undefined;
+    const args = toolArguments(fn?.arguments);
+    let key =
+      typeof call.index === 'number' && Number.isSafeInteger(call.index) && call.index >= 0
+        ? call.index
+        : undefined;
     if (key === undefined) {
       // Servers that send whole calls without `index`: a new id starts a new call.
       const last = this.lastToolKey === undefined ? undefined : this.tools.get(this.lastToolKey);
-      const continues = last !== undefined && (!call.id || call.id === last.id);
-      key = continues ? this.lastToolKey! : this.tools.size === 0 ? 0 : Math.max(...this.tools.keys()) + 1;
+      const continues = last !== undefined && (id === undefined || id === last.id);
+      key = continues ? this.lastToolKey! : this.nextToolKey;
     }
     let state = this.tools.get(key);
     if (!state) {
       state = { id: undefined, name: undefined, args: '' };
       this.tools.set(key, state);
+      if (key >= this.nextToolKey) this.nextToolKey = key + 1;
     }
     this.lastToolKey = key;
-    if (call.id && !state.id) state.id = call.id;
-    if (call.function?.name) state.name = (state.name ?? '') + call.function.name;
-    if (typeof call.function?.arguments === 'string') state.args += call.function.arguments;
+    if (id !== undefined && !state.id) state.id = id;
+    if (name) state.name = (state.name ?? '') + name;
+    if (args !== undefined) state.args += args;
   }
 
   private closeOpen(events: StreamEvent[]): void {
@@ -320,7 +362,7 @@ export class StreamTranslator {
   }
 
   /** Emits the collected tool calls in index order; returns how many became tool_use blocks. */
-  private flushTools(events: StreamEvent[]): number {
+  private flushTools(events: StreamEvent[], refused: boolean): number {
     let emitted = 0;
     const keys = [...this.tools.keys()].sort((a, b) => a - b);
     for (const key of keys) {
@@ -330,18 +372,16 @@ export class StreamTranslator {
         continue;
       }
       const name = this.options.names.clientName(call.name);
+      if (refused) {
+        this.warnings.push(`tool call ${name} in an answer the content filter stopped; sent as text`);
+        this.emitWholeText(`[call of tool ${name} not run, the answer was filtered: ${call.args}]`, events);
+        continue;
+      }
       const repaired = repairToolArguments(call.args);
       if (!repaired) {
         // Not JSON at all: show it as text rather than send tool input that cannot parse.
         this.warnings.push(`tool call ${name} had arguments that are not JSON; sent as text`);
-        const index = this.nextIndex++;
-        events.push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
-        events.push({
-          type: 'content_block_delta',
-          index,
-          delta: { type: 'text_delta', text: `[unparsable call of tool ${name}: ${call.args}]` },
-        });
-        events.push({ type: 'content_block_stop', index });
+        this.emitWholeText(`[unparsable call of tool ${name}: ${call.args}]`, events);
         continue;
       }
       if (repaired.repaired) this.warnings.push(`tool call ${name} had cut-off arguments; repaired`);
@@ -362,5 +402,13 @@ export class StreamTranslator {
       emitted++;
     }
     return emitted;
+  }
+
+  /** A whole text block at once (no block may be open). */
+  private emitWholeText(text: string, events: StreamEvent[]): void {
+    const index = this.nextIndex++;
+    events.push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+    events.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
+    events.push({ type: 'content_block_stop', index });
   }
 }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../../src/bridge/anthropic/schema.js';
-import { assembleMessage } from '../../../src/bridge/translate/response.js';
+import { assembleMessage, convertChatResponse } from '../../../src/bridge/translate/response.js';
 import { StreamTranslator } from '../../../src/bridge/translate/stream.js';
 import { ToolNameMap } from '../../../src/bridge/translate/tools.js';
 import { checkStreamInvariants } from '../../../src/probe/invariants.js';
@@ -262,5 +262,185 @@ describe('tool-call salvage (opt-in)', () => {
       ...t.end(),
     ];
     expect(assembleMessage(events).content.map((b) => b.type)).toEqual(['text']);
+  });
+});
+
+// Counterexamples the reliability properties (test/bridge/reliability) found, kept as plain cases.
+describe('stream translator: upstream fields of the wrong type', () => {
+  const run = (...chunks: unknown[]) => {
+    const t = testTranslator();
+    const events = [...t.start(), ...chunks.flatMap((c) => t.push(c)), ...t.end()];
+    expect(checkStreamInvariants(asSse(events))).toEqual([]);
+    return { events, t };
+  };
+  const finish = (reason: string) => ({ choices: [{ index: 0, delta: {}, finish_reason: reason }] });
+
+  it('ignores null and non-object tool call entries', () => {
+    const { events } = run(
+      { choices: [{ delta: { tool_calls: [null, 5, 'x', []] } }] },
+      { choices: [{ index: 0, delta: { content: 'ok' } }] },
+      finish('stop'),
+    );
+    expect(assembleMessage(events).content).toEqual([{ type: 'text', text: 'ok' }]);
+  });
+
+  it('ignores a tool call id or name that is not a string', () => {
+    const { events } = run(
+      { choices: [{ delta: { tool_calls: [{ index: 0, id: {}, function: { name: 'Read' } }] } }] },
+      {
+        choices: [
+          { delta: { tool_calls: [{ index: 0, id: 7, function: { name: { x: 1 }, arguments: '{}' } }] } },
+        ],
+      },
+      finish('tool_calls'),
+    );
+    expect(assembleMessage(events).content).toEqual([
+      { type: 'tool_use', id: 'toolu_generated1', name: 'Read', input: {} },
+    ]);
+  });
+
+  it('takes arguments sent as an object in place of a JSON string', () => {
+    const { events } = run(
+      {
+        choices: [
+          {
+            delta: {
+              tool_calls: [{ index: 0, id: 'c', function: { name: 'Read', arguments: { path: 'a' } } }],
+            },
+          },
+        ],
+      },
+      finish('tool_calls'),
+    );
+    expect(assembleMessage(events).content).toEqual([
+      { type: 'tool_use', id: 'toolu_c', name: 'Read', input: { path: 'a' } },
+    ]);
+  });
+
+  it('counts only usage numbers that are token counts', () => {
+    for (const usage of [
+      { prompt_tokens: {} },
+      { prompt_tokens: -3, completion_tokens: '4' },
+      { prompt_tokens: 1.5e300, completion_tokens: null },
+      { prompt_cache_hit_tokens: {} },
+      { prompt_tokens_details: { cached_tokens: {} } },
+      { prompt_tokens_details: 'x', prompt_cache_hit_tokens: -1 },
+    ]) {
+      const { events, t } = run(
+        { choices: [{ index: 0, delta: { content: 'a' }, finish_reason: 'stop' }] },
+        { choices: [], usage },
+      );
+      expect(events.find((e) => e.type === 'message_delta')).toMatchObject({
+        usage: { input_tokens: 100, output_tokens: 1 },
+      });
+      expect(t.result?.upstreamPromptTokens).toBeUndefined();
+    }
+    const { events } = run(finish('stop'), {
+      usage: { prompt_tokens: 10.7, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } },
+    });
+    expect(events.find((e) => e.type === 'message_delta')).toMatchObject({
+      usage: { input_tokens: 6, output_tokens: 2, cache_read_input_tokens: 4 },
+    });
+  });
+
+  it('ignores a finish_reason, delta or choice that is not of its type', () => {
+    const { events } = run(
+      { choices: [{ delta: 'text', finish_reason: {} }] },
+      { choices: [null, { delta: { content: 'not first choice' } }] },
+      { choices: [{ delta: { content: 'a', reasoning_content: 5, reasoning: 'r' } }] },
+      finish('stop'),
+    );
+    expect(assembleMessage(events).content).toEqual([
+      { type: 'thinking', thinking: 'r', signature: 'sig-1' },
+      { type: 'text', text: 'a' },
+    ]);
+  });
+
+  it('runs no tool in an answer the content filter stopped: the calls become text, stop_reason refusal', () => {
+    const { events } = run(
+      { choices: [{ delta: { tool_calls: [{ function: { name: 'Read' } }] } }] },
+      { choices: [{ finish_reason: 'content_filter' }] },
+    );
+    const m = assembleMessage(events);
+    expect(m.stop_reason).toBe('refusal');
+    expect(m.content).toEqual([
+      { type: 'text', text: '[call of tool Read not run, the answer was filtered: ]' },
+    ]);
+  });
+
+  it('ends once: nothing after [DONE] or an error counts', () => {
+    const t = testTranslator();
+    const events = [
+      ...t.start(),
+      ...t.pushData('{"choices":[{"delta":{"content":"a"},"finish_reason":"stop"}]}'),
+      ...t.pushData('[DONE]'),
+      ...t.pushData('{"choices":[{"delta":{"content":"late"}}]}'),
+      ...t.pushData('[DONE]'),
+      ...t.end(),
+    ];
+    expect(events.filter((e) => e.type === 'message_stop' || e.type === 'error')).toHaveLength(1);
+    expect(assembleMessage(events).content).toEqual([{ type: 'text', text: 'a' }]);
+  });
+
+  it('ends with an error for a chunk that is JSON but not an object', () => {
+    for (const data of ['[]', '5', 'null', '"x"']) {
+      const t = testTranslator();
+      const events = [...t.start(), ...t.pushData(data), ...t.end()];
+      expect(events.at(-1)?.type).toBe('error');
+      expect(checkStreamInvariants(asSse(events))).toEqual([]);
+    }
+  });
+});
+
+describe('non-streaming response of the wrong shape', () => {
+  const options = () => {
+    let n = 0;
+    return {
+      messageId: 'msg',
+      model: 'claude',
+      inputTokens: 5,
+      names: new ToolNameMap(),
+      signThinking: () => 'sig',
+      newToolId: () => `toolu_new${++n}`,
+    };
+  };
+
+  it('never throws on wrong types; keeps what is well formed', () => {
+    for (const body of [
+      null,
+      5,
+      { choices: 'x' },
+      { choices: [null] },
+      { choices: [{ message: 5 }] },
+      { choices: [{ message: { content: {}, tool_calls: 5 } }] },
+      {
+        choices: [{ message: { tool_calls: [null, { function: 5 }] }, finish_reason: 7 }],
+        usage: { prompt_tokens: 'x' },
+      },
+    ]) {
+      const m = convertChatResponse(body as never, options());
+      expect(m.content, JSON.stringify(body)).toEqual([]);
+      expect(m.stop_reason).toBe('end_turn');
+      expect(m.usage).toMatchObject({ input_tokens: 5 });
+    }
+    const m = convertChatResponse(
+      {
+        choices: [
+          {
+            message: {
+              content: 'hi',
+              tool_calls: [null, { id: 'c', function: { name: 'Read', arguments: '{}' } }],
+            },
+            finish_reason: null,
+          },
+        ],
+      } as never,
+      options(),
+    );
+    expect(m.content).toEqual([
+      { type: 'text', text: 'hi' },
+      { type: 'tool_use', id: 'toolu_c', name: 'Read', input: {} },
+    ]);
+    expect(m.stop_reason).toBe('tool_use');
   });
 });
