@@ -298,6 +298,27 @@ async function main() {
         bridgeRssMb: peakRss / 2 ** 20,
       });
     }
+    // Calibration for the memory target: the same streams through the pass-through proxy (node:http
+    // and undici, no parsing), a fresh process, so its peak is what holding them costs any Node proxy.
+    const pacedProxy = startChild('passthrough-child.mjs', { env: { BENCH_UPSTREAM: pacedUrl } });
+    children.push(pacedProxy);
+    const pacedProxyUrl = (await pacedProxy.next('ready')).url;
+    const maxPaced = Math.max(...PACED_LEVELS);
+    const { result: proxiedPaced, peakRss: proxyPeakRss } = await withRssSampling(pacedProxy, (onMeasure) =>
+      runLoad({
+        origin: pacedProxyUrl,
+        protocol: 'openai',
+        body: openaiBody,
+        concurrency: maxPaced,
+        ...pacedPhase,
+        onMeasure,
+      }),
+    );
+    const pacedRow = pacedRows.find((r) => r.concurrency === maxPaced);
+    if (pacedRow) {
+      pacedRow.passthrough = proxiedPaced;
+      pacedRow.passthroughRssMb = proxyPeakRss / 2 ** 20;
+    }
     await stopAll();
 
     // 3. Memory over many requests, on a fresh bridge: after a warm-up, every tenth, after GC.
@@ -423,7 +444,9 @@ function checkTargets(report) {
       'MB',
       `< ${TARGETS.rssAtC200Mb}`,
       pacedAt(200).bridgeRssMb < TARGETS.rssAtC200Mb,
-      'peak, paced upstream',
+      pacedAt(200).passthroughRssMb !== undefined
+        ? `peak, paced; pass-through proxy ${fmt(pacedAt(200).passthroughRssMb, 1)} MB`
+        : 'peak, paced upstream',
     );
   if (at(200))
     info(
@@ -561,6 +584,10 @@ function printReport(report) {
       ]),
     ),
   );
+  for (const r of report.pacedRows.filter((x) => x.passthroughRssMb !== undefined))
+    log(
+      `calibration: the pass-through proxy holding the same ${r.concurrency} streams peaks at ${fmt(r.passthroughRssMb, 1)} MB RSS`,
+    );
 
   const m = report.memory;
   log(

@@ -52,7 +52,11 @@ export class UpstreamRuntime {
     return upstreamProfile(this.upstream.config, this.kind());
   }
 
-  async count(request: ChatCompletionRequest, signal?: AbortSignal): Promise<TokenCount> {
-    return this.counter.count(request, signal);
+  async count(
+    request: ChatCompletionRequest,
+    signal?: AbortSignal,
+    countingJson?: string,
+  ): Promise<TokenCount> {
+    return this.counter.count(request, signal, countingJson);
   }
 }

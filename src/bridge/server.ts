@@ -3,6 +3,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import { formatZodIssues } from '../config/load.js';
 import type { DsbConfig } from '../config/schema.js';
 import { isLoopbackHost } from '../config/schema.js';
@@ -16,6 +17,7 @@ import {
 import { encodeSseEvent, encodeSseEvents } from './anthropic/sse.js';
 import { planOutputTokens } from './context/clamp.js';
 import { detectTruncation } from './context/ollama-truncation.js';
+import { completionBodyFrom, countingBody } from './context/tokens.js';
 import { startDemoUpstream } from './demo-upstream.js';
 import { type BridgeLogger, createLogger, type RequestLogEntry } from './log.js';
 import { BridgeMetrics } from './metrics.js';
@@ -72,33 +74,36 @@ const CORS_AND_JSON = { 'content-type': 'application/json' };
 
 class BodyTooLargeError extends Error {}
 
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       reject(new BodyTooLargeError());
       return;
     }
-    let chunks: Buffer[] = [];
+    // Decoded as it arrives: each network chunk is garbage at once, and nothing of the body is
+    // left in this closure, which lives as long as the request object (the whole answer).
+    let decoder: StringDecoder | undefined = new StringDecoder('utf8');
+    let text = '';
     let size = 0;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
         reject(new BodyTooLargeError());
         req.removeAllListeners('data');
-        chunks = [];
+        decoder = undefined;
+        text = '';
         req.resume();
         return;
       }
-      chunks.push(chunk);
+      if (decoder) text += decoder.write(chunk);
     };
     req.on('data', onData);
     req.once('end', () => {
-      // Let go of the chunks: the request object lives as long as the answer streams, and so
-      // would they (each a view on the socket's 64 KB read buffer) through this closure.
       req.off('data', onData);
-      const body = Buffer.concat(chunks);
-      chunks = [];
+      const body = text + (decoder?.end() ?? '');
+      decoder = undefined;
+      text = '';
       resolve(body);
     });
     req.on('error', reject);
@@ -279,7 +284,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         upstream: upstream.url,
       });
     }
-    const count = await runtime.count(converted.request, signal);
+    const countingJson = JSON.stringify(countingBody(converted.request));
+    const count = await runtime.count(converted.request, signal, countingJson);
     const outputCap = upstream.config.maxOutputTokens ?? facts.outputCap;
     const plan = planOutputTokens({
       requested: request.max_tokens,
@@ -295,7 +301,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     return {
       runtime,
       model,
-      body: JSON.stringify(converted.request),
+      body: completionBodyFrom(countingJson, converted.request),
       converted,
       promptTokens: count.tokens,
       countMethod: count.method,
@@ -331,7 +337,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const raw = await readBody(req, server.bodyLimitBytes);
     let json: unknown;
     try {
-      json = JSON.parse(raw.toString('utf8'));
+      json = JSON.parse(raw);
     } catch (err) {
       throw new BridgeError(
         400,
@@ -752,7 +758,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const raw = await readBody(req, server.bodyLimitBytes);
     let json: unknown;
     try {
-      json = JSON.parse(raw.toString('utf8'));
+      json = JSON.parse(raw);
     } catch (err) {
       throw new BridgeError(
         400,
@@ -795,7 +801,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const raw = await readBody(req, server.bodyLimitBytes);
     let body: Record<string, unknown>;
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      body = JSON.parse(raw);
       if (typeof body !== 'object' || body === null || Array.isArray(body))
         throw new Error('expected a JSON object');
     } catch (err) {

@@ -1,6 +1,7 @@
 // One OpenAI-compatible upstream: a keep-alive undici Pool, its model id, and request helpers.
 // All network I/O of the bridge towards model servers goes through here.
 
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import type { ServerConfig, UpstreamConfig } from '../config/schema.js';
@@ -60,11 +61,14 @@ export class Upstream {
     body: string | undefined,
     options: { signal?: AbortSignal; headersTimeoutMs?: number; accept?: string } = {},
   ): Promise<UpstreamResponse> {
+    const extra: Record<string, string> = options.accept ? { accept: options.accept } : {};
+    if (body !== undefined) extra['content-length'] = String(Buffer.byteLength(body));
     const res = await this.pool.request({
       method,
       path: this.prefix + path,
-      headers: this.headers(options.accept ? { accept: options.accept } : {}),
-      body,
+      headers: this.headers(extra),
+      // undici takes iterables (documented; its types lag behind).
+      body: body === undefined ? undefined : (bodyOnce(body) as unknown as Readable),
       signal: options.signal,
       headersTimeout: options.headersTimeoutMs ?? this.server.headersTimeoutMs,
       // The time allowed between two body chunks, not for the whole answer: generation can be long.
@@ -105,4 +109,22 @@ export class Upstream {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+/**
+ * The body as a one-shot iterable that lets go of the text once undici has taken it: undici keeps a
+ * string body (as a Buffer) until the whole answer has been read, seconds for a stream, and a
+ * generator would keep its argument as long.
+ */
+function bodyOnce(body: string): Iterable<string> {
+  let left: string | undefined = body;
+  const iterator: Iterator<string> = {
+    next: () => {
+      if (left === undefined) return { done: true, value: undefined };
+      const value = left;
+      left = undefined;
+      return { done: false, value };
+    },
+  };
+  return { [Symbol.iterator]: () => iterator };
 }

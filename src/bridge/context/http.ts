@@ -16,7 +16,10 @@ export function isUnsupportedStatus(status: number): boolean {
   return status === 404 || status === 405 || status === 501;
 }
 
-/** POSTs a JSON body and reads a JSON answer within `timeoutMs` (or until `signal` aborts). */
+/**
+ * POSTs a JSON body and reads a JSON answer within `timeoutMs` (or until `signal` aborts). A string
+ * `body` is taken as JSON already serialized (these calls never send a bare JSON string).
+ */
 export async function postJson(
   upstream: UpstreamLike,
   path: string,
@@ -38,7 +41,7 @@ export async function postJson(
   if (outer?.aborted) controller.abort();
   else outer?.addEventListener('abort', forwardAbort, { once: true });
   try {
-    const res = await upstream.request('POST', path, JSON.stringify(body), {
+    const res = await upstream.request('POST', path, typeof body === 'string' ? body : JSON.stringify(body), {
       signal: controller.signal,
       headersTimeoutMs: ms,
     });

@@ -65,10 +65,28 @@ function classify(res: JsonResult): Attempt | undefined {
   return { outcome: 'refused' };
 }
 
-/** The chat body without streaming options: what a counting endpoint parses like a completion. */
-function countingBody(request: ChatCompletionRequest): Record<string, unknown> {
-  const { stream: _stream, stream_options: _options, ...rest } = request;
+/**
+ * The chat body without streaming options and `max_tokens`: what a counting endpoint parses like a
+ * completion (the prompt is the same whatever the answer's length).
+ */
+export function countingBody(request: ChatCompletionRequest): Record<string, unknown> {
+  const { stream: _stream, stream_options: _options, max_tokens: _max, ...rest } = request;
   return rest;
+}
+
+/**
+ * The completion body from the serialized counting body: the prompt is serialized once per
+ * request, not twice (a Claude Code request is 40–500 KB of JSON).
+ */
+export function completionBodyFrom(countingJson: string, request: ChatCompletionRequest): string {
+  let tail = '';
+  if (request.max_tokens !== undefined) tail += `,"max_tokens":${JSON.stringify(request.max_tokens)}`;
+  if (request.stream !== undefined) tail += `,"stream":${JSON.stringify(request.stream)}`;
+  if (request.stream_options !== undefined)
+    tail += `,"stream_options":${JSON.stringify(request.stream_options)}`;
+  if (tail === '') return countingJson;
+  // countingJson is a JSON object with at least `model` and `messages`: never `{}`.
+  return `${countingJson.slice(0, -1)}${tail}}`;
 }
 
 export class TokenCounter {
@@ -96,13 +114,20 @@ export class TokenCounter {
   }
 
   /** The prompt's token count by the best method available; never throws. */
-  async count(request: ChatCompletionRequest, signal?: AbortSignal): Promise<TokenCount> {
+  /**
+   * @param countingJson `JSON.stringify(countingBody(request))` when the caller has it already.
+   */
+  async count(
+    request: ChatCompletionRequest,
+    signal?: AbortSignal,
+    countingJson?: string,
+  ): Promise<TokenCount> {
     try {
       if (this.options.upstream !== false) {
         for (const method of this.methods()) {
           if (signal?.aborted) break;
           if (this.unsupported.has(method) || (this.skipUntil.get(method) ?? 0) > this.now()) continue;
-          const attempt = await this.attempt(method, request, signal);
+          const attempt = await this.attempt(method, request, signal, countingJson);
           if (attempt.outcome === 'counted') {
             return { tokens: attempt.tokens, method: 'upstream', detail: METHOD_DETAIL[method] };
           }
@@ -136,27 +161,24 @@ export class TokenCounter {
     method: UpstreamMethod,
     request: ChatCompletionRequest,
     signal?: AbortSignal,
+    countingJson?: string,
   ): Promise<Attempt> {
+    const chatBody = () => countingJson ?? countingBody(request);
     const deadline = performance.now() + this.timeoutMs;
     const left = () => Math.max(1, deadline - performance.now());
     switch (method) {
       case 'llama-input-tokens': {
-        const res = await postJson(
-          this.upstream,
-          '/v1/chat/completions/input_tokens',
-          countingBody(request),
-          {
-            timeoutMs: left(),
-            signal,
-          },
-        );
+        const res = await postJson(this.upstream, '/v1/chat/completions/input_tokens', chatBody(), {
+          timeoutMs: left(),
+          signal,
+        });
         const failure = classify(res);
         if (failure) return failure;
         const tokens = isRecord(res.json) ? nonNegativeInt(res.json.input_tokens) : undefined;
         return tokens === undefined ? { outcome: 'unsupported' } : { outcome: 'counted', tokens };
       }
       case 'llama-template': {
-        const rendered = await postJson(this.upstream, '/apply-template', countingBody(request), {
+        const rendered = await postJson(this.upstream, '/apply-template', chatBody(), {
           timeoutMs: left(),
           signal,
         });

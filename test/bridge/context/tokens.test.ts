@@ -11,7 +11,7 @@ import {
   loadLocalTokenizer,
   localTokenizerStats,
 } from '../../../src/bridge/context/local-tokenizer.js';
-import { TokenCounter } from '../../../src/bridge/context/tokens.js';
+import { completionBodyFrom, countingBody, TokenCounter } from '../../../src/bridge/context/tokens.js';
 import type { ChatCompletionRequest } from '../../../src/bridge/openai/types.js';
 import type { Upstream } from '../../../src/bridge/upstream.js';
 import {
@@ -274,4 +274,30 @@ describe('local DeepSeek tokenizer', () => {
     expect(local).toBe(18);
     expect(estimatePromptTokens({ messages: [{ role: 'user', content: zh }] })).toBeGreaterThanOrEqual(local);
   });
+});
+
+describe('one serialization per request: the completion body from the counting body', () => {
+  const base: ChatCompletionRequest = {
+    model: 'deepseek-v3',
+    messages: [
+      { role: 'system', content: 'You are "terse".\n' },
+      { role: 'user', content: 'ünïcode ✓ and a } brace' },
+    ],
+    tools: [{ type: 'function', function: { name: 'Read', parameters: { type: 'object', properties: {} } } }],
+  };
+  const variants: ChatCompletionRequest[] = [
+    base,
+    { ...base, max_tokens: 32000 },
+    { ...base, max_tokens: 1, stream: true, stream_options: { include_usage: true } },
+    { ...base, stream: false },
+  ];
+  it.each(variants.map((v, i) => [i, v] as const))(
+    'variant %i parses back to the request itself',
+    (_, request) => {
+      const countingJson = JSON.stringify(countingBody(request));
+      expect(JSON.parse(countingJson)).not.toHaveProperty('max_tokens');
+      expect(JSON.parse(countingJson)).not.toHaveProperty('stream');
+      expect(JSON.parse(completionBodyFrom(countingJson, request))).toEqual(request);
+    },
+  );
 });
