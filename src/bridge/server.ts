@@ -110,6 +110,22 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/**
+ * Resolves when a full response buffer has drained, or when the client went away: a client that
+ * leaves while its socket is full never drains, and the writer must not wait forever.
+ */
+function drainedOrClosed(res: http.ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 function sendJson(
   res: http.ServerResponse,
   status: number,
@@ -658,17 +674,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
             firstTokenAt = performance.now();
         }
         lastWrite = performance.now();
-        if (!res.write(frame)) {
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              res.off('drain', done);
-              res.off('close', done);
-              resolve();
-            };
-            res.on('drain', done);
-            res.on('close', done);
-          });
-        }
+        if (!res.write(frame)) await drainedOrClosed(res);
       };
       const pingTimer = setInterval(
         () => {
@@ -867,18 +873,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       }
       res.writeHead(up.status, headers);
       for await (const chunk of up.body) {
-        if (!res.write(chunk) && !res.destroyed) {
-          // A client that goes away while its socket is full never drains: stop waiting then too.
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              res.off('drain', done);
-              res.off('close', done);
-              resolve();
-            };
-            res.on('drain', done);
-            res.on('close', done);
-          });
-        }
+        if (!res.write(chunk) && !res.destroyed) await drainedOrClosed(res);
         if (res.destroyed) break;
       }
       res.end();
