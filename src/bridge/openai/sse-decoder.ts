@@ -72,8 +72,11 @@ export class UpstreamSseDecoder {
   }
 
   private dispatch(events: UpstreamSseEvent[]): void {
-    if (this.dataLines.length > 0) events.push({ event: this.eventName, data: this.dataLines.join('\n') });
-    this.dataLines = [];
+    const lines = this.dataLines;
+    // One `data:` line per event is what every OpenAI-compatible server sends: no join, no new array.
+    if (lines.length === 1) events.push({ event: this.eventName, data: lines[0]! });
+    else if (lines.length > 1) events.push({ event: this.eventName, data: lines.join('\n') });
+    lines.length = 0;
     this.eventName = undefined;
   }
 }
