@@ -74,6 +74,9 @@ const CORS_AND_JSON = { 'content-type': 'application/json' };
 
 class BodyTooLargeError extends Error {}
 
+/** An error on a request whose body has been read (a reset): the response side handles it. */
+function ignoreLateError(): void {}
+
 function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
@@ -98,15 +101,19 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
       }
       if (decoder) text += decoder.write(chunk);
     };
+    const onError = (err: Error) => reject(err);
     req.on('data', onData);
     req.once('end', () => {
       req.off('data', onData);
+      // The error listener would hold this promise, and so the body, for the whole answer.
+      req.off('error', onError);
+      req.on('error', ignoreLateError);
       const body = text + (decoder?.end() ?? '');
       decoder = undefined;
       text = '';
       resolve(body);
     });
-    req.on('error', reject);
+    req.on('error', onError);
   });
 }
 
