@@ -7,6 +7,7 @@ import { silentLogger } from '../../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../../src/bridge/server.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { type Fault, type FaultyUpstream, startFaultyUpstream } from '../../support/faulty-upstream.js';
+import { helloMessagesBody } from '../../support/hello-request.js';
 
 const LIMIT_MS = 100;
 const TRIALS = 8;
@@ -48,12 +49,7 @@ async function abortDelay(
   const done = request(`${bridge.url}/v1/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'claude-sonnet-4-5',
-      max_tokens: 64,
-      stream,
-      messages: [{ role: 'user', content: 'hi' }],
-    }),
+    body: helloMessagesBody(stream),
     dispatcher: agent,
     signal: controller.signal,
   }).then(async (res) => {

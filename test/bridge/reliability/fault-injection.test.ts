@@ -16,6 +16,7 @@ import {
   type FaultyUpstream,
   startFaultyUpstream,
 } from '../../support/faulty-upstream.js';
+import { helloMessagesBody } from '../../support/hello-request.js';
 
 const HEADERS_TIMEOUT_MS = 500;
 const IDLE_TIMEOUT_MS = 600;
@@ -56,12 +57,7 @@ async function ask(baseUrl: string, stream: boolean): Promise<Outcome> {
     const res = await request(`${baseUrl}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-      body: JSON.stringify({
-        model: 'claude-sonnet-4-5',
-        max_tokens: 64,
-        stream,
-        messages: [{ role: 'user', content: 'hi' }],
-      }),
+      body: helloMessagesBody(stream),
       dispatcher: agent,
       headersTimeout: 10_000,
       bodyTimeout: 10_000,
