@@ -4,6 +4,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
+import type { z } from 'zod';
 import { formatZodIssues } from '../config/load.js';
 import type { DsbConfig } from '../config/schema.js';
 import { isLoopbackHost } from '../config/schema.js';
@@ -333,6 +334,36 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     };
   }
 
+  /** The body of an Anthropic API request, parsed and validated; a 400 in Anthropic's shape if not. */
+  async function readAnthropicRequest<T>(req: http.IncomingMessage, schema: z.ZodType<T>): Promise<T> {
+    const raw = await readBody(req, server.bodyLimitBytes);
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (err) {
+      throw new BridgeError(
+        400,
+        'invalid_request_error',
+        `request body is not valid JSON: ${(err as Error).message}`,
+      );
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new BridgeError(
+        400,
+        'invalid_request_error',
+        `invalid request: ${formatZodIssues(parsed.error).replace(/\n/g, '; ')}`,
+      );
+    }
+    return parsed.data;
+  }
+
+  /** The route for the model a request names, or for its `X-Model-Override` header. */
+  function routeFor(req: http.IncomingMessage, model: string): Route {
+    const override = req.headers['x-model-override'];
+    return router.resolve(model, typeof override === 'string' && override ? override : undefined);
+  }
+
   async function handleMessages(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -357,33 +388,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     log: RequestLogEntry,
     started: number,
   ): Promise<UpstreamCall | undefined> {
-    const raw = await readBody(req, server.bodyLimitBytes);
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch (err) {
-      throw new BridgeError(
-        400,
-        'invalid_request_error',
-        `request body is not valid JSON: ${(err as Error).message}`,
-      );
-    }
-    const parsed = messagesRequestSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new BridgeError(
-        400,
-        'invalid_request_error',
-        `invalid request: ${formatZodIssues(parsed.error).replace(/\n/g, '; ')}`,
-      );
-    }
-    const request: MessagesRequest = parsed.data;
+    const request = await readAnthropicRequest(req, messagesRequestSchema);
     log.modelAsked = request.model;
     log.stream = request.stream === true;
-    const override = req.headers['x-model-override'];
-    const route = router.resolve(
-      request.model,
-      typeof override === 'string' && override ? override : undefined,
-    );
+    const route = routeFor(req, request.model);
 
     const controller = new AbortController();
     const onClose = () => {
@@ -768,31 +776,9 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   }
 
   async function handleCountTokens(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const raw = await readBody(req, server.bodyLimitBytes);
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch (err) {
-      throw new BridgeError(
-        400,
-        'invalid_request_error',
-        `request body is not valid JSON: ${(err as Error).message}`,
-      );
-    }
-    const parsed = countTokensRequestSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new BridgeError(
-        400,
-        'invalid_request_error',
-        `invalid request: ${formatZodIssues(parsed.error).replace(/\n/g, '; ')}`,
-      );
-    }
-    const request = { ...parsed.data, max_tokens: parsed.data.max_tokens ?? 1 };
-    const override = req.headers['x-model-override'];
-    const route = router.resolve(
-      request.model,
-      typeof override === 'string' && override ? override : undefined,
-    );
+    const counted = await readAnthropicRequest(req, countTokensRequestSchema);
+    const request = { ...counted, max_tokens: counted.max_tokens ?? 1 };
+    const route = routeFor(req, request.model);
     const upstream = router.pick(route, new Set()) ?? upstreams[0]!;
     const runtime = runtimes.get(upstream)!;
     const facts = await runtime.facts();
