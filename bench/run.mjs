@@ -11,8 +11,8 @@
 //           --body small       send a minimal chat request instead of a Claude Code first turn
 //           --cpu-prof         profile the bridge (bench/profiles/*.cpuprofile) and print a summary
 //           --json <file>      where to write the results (default bench/results/latest.json)
-import { fork } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +39,7 @@ if (!existsSync(path.join(root, 'dist', 'bridge', 'server.js'))) {
   process.exit(2);
 }
 const { convertMessagesRequest } = await import('../dist/bridge/translate/request.js');
+const { planServeProcess } = await import('../dist/system/serve-process.js');
 
 const DURATION = Number(args.duration ?? (args.quick ? 1500 : 4000));
 const WARMUP = args.quick ? 500 : 1500;
@@ -50,8 +51,22 @@ const PACED_LEVELS = [50, 200];
 const PACED_WARMUP = 5000;
 const PACED_DURATION = args.quick ? 4000 : 7500;
 const PROFILE_DIR = path.join(here, 'profiles');
-/** The V8 flag the README suggests (`NODE_OPTIONS`) to hold a busy bridge to less memory. */
-const YOUNG_GENERATION_CAP = '--max-semi-space-size=16';
+/**
+ * What `dsb serve` runs with (src/system/serve-process.ts): the bridge child gets the same Node
+ * flags and environment, so every phase measures the bridge as users run it.
+ */
+const SERVE_PROCESS = planServeProcess({
+  argv: [process.execPath, 'bin/run.js', 'serve'],
+  execArgv: [],
+  execPath: process.execPath,
+  env: {},
+  platform: process.platform,
+  canExecve: true,
+});
+const SERVE_FLAGS = SERVE_PROCESS?.added ?? [];
+const SERVE_ENV = SERVE_PROCESS?.env.MALLOC_ARENA_MAX
+  ? { MALLOC_ARENA_MAX: SERVE_PROCESS.env.MALLOC_ARENA_MAX }
+  : {};
 
 /** Targets: issue 7 (design.md §10 asks for ≥ 80 % of the direct rate; shown beside it). */
 const TARGETS = {
@@ -110,7 +125,7 @@ function startChild(script, { env = {}, execArgv = [], quietStderr = false } = {
   };
 }
 
-/** The bridge's resident set size in bytes, read from the kernel (Linux), else asked over IPC. */
+/** The bridge's resident set size in bytes, read from the kernel (Linux), else `ps`, else over IPC. */
 async function rssOf(bridge) {
   try {
     const status = readFileSync(`/proc/${bridge.child.pid}/status`, 'utf8');
@@ -119,8 +134,84 @@ async function rssOf(bridge) {
   } catch {
     // not Linux: fall through
   }
+  if (!bridge.request) {
+    try {
+      return (
+        Number(execFileSync('ps', ['-o', 'rss=', '-p', String(bridge.child.pid)], { encoding: 'utf8' })) *
+        1024
+      );
+    } catch {
+      return Number.NaN;
+    }
+  }
   const { usage } = await bridge.request({ type: 'memory' }, 'memory');
   return usage.rss;
+}
+
+/**
+ * The real `dsb serve` (bin/run.js, as users start it: oclif, config, the re-exec with its Node
+ * flags), for the memory target. Its request log (stderr) is read and dropped.
+ */
+async function startServeProcess(upstreamUrl, env = {}) {
+  // No user config, no ./dsb.config.json: the bench's flags only.
+  const configDir = mkdtempSync(path.join(os.tmpdir(), 'dsb-bench-'));
+  const isolated = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DSB_')));
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'bin', 'run.js'),
+      'serve',
+      '--port',
+      '0',
+      '--upstream',
+      upstreamUrl,
+      '--model',
+      'models/bench-model.gguf',
+    ],
+    {
+      cwd: configDir,
+      env: { ...isolated, DSB_CONFIG_DIR: configDir, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let head = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`dsb serve: no start line within 30 s: ${head}`)),
+      30_000,
+    );
+    child.stderr.on('data', (chunk) => {
+      if (head === null) return;
+      head += chunk;
+      const m = /listening on (http:\/\/\S+)/.exec(head);
+      if (m) {
+        clearTimeout(timer);
+        head = null;
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`dsb serve exited (${code}): ${head}`)));
+  });
+  const cmdline = (() => {
+    try {
+      return readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+      return undefined;
+    }
+  })();
+  return {
+    child,
+    url,
+    cmdline,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /**
@@ -148,15 +239,15 @@ async function withRssSampling(bridge, work) {
   }
 }
 
-async function startBridgeChild(upstreamUrl, { profile = false, nodeFlags = [] } = {}) {
-  const execArgv = ['--expose-gc', ...nodeFlags];
+async function startBridgeChild(upstreamUrl, { profile = false } = {}) {
+  const execArgv = ['--expose-gc', ...SERVE_FLAGS];
   if (profile) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
   }
   // The request log goes to /dev/null: written (as `dsb serve` does) but not shown.
   const bridge = startChild('bridge-child.mjs', {
-    env: { BENCH_UPSTREAM: upstreamUrl },
+    env: { BENCH_UPSTREAM: upstreamUrl, ...SERVE_ENV },
     execArgv,
     quietStderr: true,
   });
@@ -190,6 +281,9 @@ async function main() {
     `request: ${args.body} (${(anthropicBody.length / 1024).toFixed(1)} KB Anthropic, ${(openaiBody.length / 1024).toFixed(1)} KB OpenAI); answer: 50 content chunks`,
   );
 
+  log(
+    `bridge process: ${[...SERVE_FLAGS, ...Object.entries(SERVE_ENV).map(([k, v]) => `${k}=${v}`)].join(' ') || "Node's defaults"} (what dsb serve runs with)`,
+  );
   log('microbenchmarks …');
   const microChild = startChild('micro.mjs');
   const micro = (await microChild.next('micro', 300_000)).result;
@@ -263,7 +357,8 @@ async function main() {
     });
     children.push(paced);
     const pacedUrl = (await paced.next('ready')).url;
-    const pacedBridge = await startBridgeChild(pacedUrl);
+    // The real `dsb serve`, as users start it: the memory target is about it.
+    const pacedBridge = await startServeProcess(pacedUrl);
     children.push(pacedBridge);
     const pacedRows = [];
     // Streams start evenly over one answer's time, as independent users would, not all at once.
@@ -316,26 +411,28 @@ async function main() {
         onMeasure,
       }),
     );
-    // The same streams through a bridge with the young-generation cap the README suggests for a
-    // bridge that serves a team (Node sizes it from the machine's RAM otherwise).
-    const cappedBridge = await startBridgeChild(pacedUrl, { nodeFlags: [YOUNG_GENERATION_CAP] });
-    children.push(cappedBridge);
-    const { result: cappedPaced, peakRss: cappedPeakRss } = await withRssSampling(cappedBridge, (onMeasure) =>
-      runLoad({
-        origin: cappedBridge.url,
-        protocol: 'anthropic',
-        body: anthropicBody,
-        concurrency: maxPaced,
-        ...pacedPhase,
-        onMeasure,
-      }),
+    // The same streams through `dsb serve` with Node's default heap sizing (DSB_SEMI_SPACE_MB=0): what
+    // the young-generation cap saves.
+    const nodeDefaultsBridge = await startServeProcess(pacedUrl, { DSB_SEMI_SPACE_MB: '0' });
+    children.push(nodeDefaultsBridge);
+    const { result: nodeDefaultsPaced, peakRss: nodeDefaultsPeakRss } = await withRssSampling(
+      nodeDefaultsBridge,
+      (onMeasure) =>
+        runLoad({
+          origin: nodeDefaultsBridge.url,
+          protocol: 'anthropic',
+          body: anthropicBody,
+          concurrency: maxPaced,
+          ...pacedPhase,
+          onMeasure,
+        }),
     );
     const pacedRow = pacedRows.find((r) => r.concurrency === maxPaced);
     if (pacedRow) {
       pacedRow.passthrough = proxiedPaced;
       pacedRow.passthroughRssMb = proxyPeakRss / 2 ** 20;
-      pacedRow.capped = cappedPaced;
-      pacedRow.cappedRssMb = cappedPeakRss / 2 ** 20;
+      pacedRow.nodeDefaults = nodeDefaultsPaced;
+      pacedRow.nodeDefaultsRssMb = nodeDefaultsPeakRss / 2 ** 20;
     }
     await stopAll();
 
@@ -457,7 +554,7 @@ function checkTargets(report) {
     );
   if (pacedAt(200))
     add(
-      'bridge RSS holding 200 concurrent streams',
+      'dsb serve RSS holding 200 concurrent streams',
       pacedAt(200).bridgeRssMb,
       'MB',
       `< ${TARGETS.rssAtC200Mb}`,
@@ -466,13 +563,8 @@ function checkTargets(report) {
         ? `peak, paced; pass-through proxy ${fmt(pacedAt(200).passthroughRssMb, 1)} MB`
         : 'peak, paced upstream',
     );
-  if (pacedAt(200)?.cappedRssMb !== undefined)
-    info(
-      `bridge RSS holding 200 streams, ${YOUNG_GENERATION_CAP}`,
-      pacedAt(200).cappedRssMb,
-      'MB',
-      'NODE_OPTIONS, see README',
-    );
+  if (pacedAt(200)?.nodeDefaultsRssMb !== undefined)
+    info("same, Node's default heap sizing", pacedAt(200).nodeDefaultsRssMb, 'MB', 'DSB_SEMI_SPACE_MB=0');
   if (at(200))
     info(
       'bridge RSS peak, concurrency 200 at full speed',
@@ -507,7 +599,7 @@ function checkTargets(report) {
   const failed =
     [...report.rows, ...report.pacedRows].reduce(
       (n, r) =>
-        n + r.direct.failed + r.bridged.failed + (r.passthrough?.failed ?? 0) + (r.capped?.failed ?? 0),
+        n + r.direct.failed + r.bridged.failed + (r.passthrough?.failed ?? 0) + (r.nodeDefaults?.failed ?? 0),
       0,
     ) + m.failed;
   add('failed or malformed streams', failed, '', '= 0', failed === 0);
@@ -584,7 +676,7 @@ function printReport(report) {
   );
 
   log(
-    `\nPaced upstream (${report.options.pacedIntervalMs} ms per token, each answer ~${((50 * report.options.pacedIntervalMs) / 1000).toFixed(1)} s)\n`,
+    `\nPaced upstream (${report.options.pacedIntervalMs} ms per token, each answer ~${((50 * report.options.pacedIntervalMs) / 1000).toFixed(1)} s; the bridge is the real \`dsb serve\` process)\n`,
   );
   log(
     table(
@@ -614,9 +706,9 @@ function printReport(report) {
     log(
       `calibration: the pass-through proxy holding the same ${r.concurrency} streams peaks at ${fmt(r.passthroughRssMb, 1)} MB RSS`,
     );
-  for (const r of report.pacedRows.filter((x) => x.cappedRssMb !== undefined))
+  for (const r of report.pacedRows.filter((x) => x.nodeDefaultsRssMb !== undefined))
     log(
-      `with NODE_OPTIONS=${YOUNG_GENERATION_CAP} (README) the bridge holds them in ${fmt(r.cappedRssMb, 1)} MB RSS (${fmt(r.capped.requestsPerSecond, 1)} req/s, added TTFT p50 ${fmt(r.capped.ttftP50 - r.direct.ttftP50)} ms)`,
+      `with Node's default heap sizing (DSB_SEMI_SPACE_MB=0) dsb serve holds them in ${fmt(r.nodeDefaultsRssMb, 1)} MB RSS (${fmt(r.nodeDefaults.requestsPerSecond, 1)} req/s, added TTFT p50 ${fmt(r.nodeDefaults.ttftP50 - r.direct.ttftP50)} ms)`,
     );
 
   const m = report.memory;

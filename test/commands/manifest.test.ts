@@ -42,7 +42,9 @@ describe('oclif.manifest.json', () => {
         expect(entry.flags[name], `${id} --${name}`).toBeDefined();
         expect(entry.flags[name]?.char, `${id} --${name} short form`).toBe(mod.default.flags?.[name]?.char);
       }
-      expect(Object.keys(entry.args).sort(), `${id} args`).toEqual(Object.keys(mod.default.args ?? {}).sort());
+      expect(Object.keys(entry.args).sort(), `${id} args`).toEqual(
+        Object.keys(mod.default.args ?? {}).sort(),
+      );
     }
   });
 });
