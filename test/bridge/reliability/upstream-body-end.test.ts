@@ -1,0 +1,110 @@
+// After the upstream's `data: [DONE]` the bridge finishes the client's stream at once, lets the
+// upstream body end by itself (so its connection is reused), and drops a body that never ends.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/bridge/log.js';
+import { type RunningBridge, startBridge } from '../../../src/bridge/server.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { helloMessagesBody } from '../../support/hello-request.js';
+
+const chunk = (delta: object, finish: string | null = null) =>
+  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'tiny', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+interface Upstream {
+  url: string;
+  connections: number;
+  /** Resolves when the upstream sees a response closed (ended or torn down), with the time. */
+  closedAt: number[];
+  close(): Promise<void>;
+}
+
+/** A llama-server-like upstream; with `holdAfterDone` it never ends the response after [DONE]. */
+async function startUpstream(holdAfterDone: boolean): Promise<Upstream> {
+  const state: Upstream = { url: '', connections: 0, closedAt: [], close: async () => {} };
+  const server = http.createServer((req, res) => {
+    req.resume();
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+      // Discovery and counting probes: not offered here.
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      return;
+    }
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk({ role: 'assistant', content: 'Hi' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
+      res.on('close', () => state.closedAt.push(performance.now()));
+      if (!holdAfterDone) res.end();
+    });
+  });
+  server.on('connection', () => state.connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  return state;
+}
+
+let upstream: Upstream | undefined;
+let bridge: RunningBridge | undefined;
+afterEach(async () => {
+  await bridge?.close();
+  await upstream?.close();
+});
+
+async function startWith(holdAfterDone: boolean) {
+  upstream = await startUpstream(holdAfterDone);
+  bridge = await startBridge({
+    config: configSchema.parse({
+      server: { port: 0, idleTimeoutMs: 60_000 },
+      upstreams: [
+        { url: upstream.url, kind: 'llama.cpp', model: 'tiny', tokenCounting: 'estimate', contextSize: 8192 },
+      ],
+    }),
+    logger: silentLogger,
+  });
+  return { upstream, bridge };
+}
+
+async function streamOnce(url: string): Promise<{ text: string; ms: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: helloMessagesBody(true),
+  });
+  const text = await res.text();
+  return { text, ms: performance.now() - t0 };
+}
+
+describe('the upstream body after [DONE]', () => {
+  it('ends by itself: sequential streams reuse one upstream connection', async () => {
+    const { upstream, bridge } = await startWith(false);
+    // The first stream may open connections besides its own (the bridge's discovery of the upstream).
+    expect((await streamOnce(bridge.url)).text).toContain('event: message_stop');
+    const opened = upstream.connections;
+    for (let i = 0; i < 5; i++) {
+      const { text } = await streamOnce(bridge.url);
+      expect(text).toContain('event: message_stop');
+      expect(text).not.toContain('event: error');
+    }
+    expect(upstream.connections).toBe(opened);
+  });
+
+  it('that never ends: the client is answered at once, the upstream response is dropped within ~1 s', async () => {
+    const { upstream, bridge } = await startWith(true);
+    const { text, ms } = await streamOnce(bridge.url);
+    const answeredAt = performance.now();
+    expect(text).toContain('event: message_stop');
+    expect(ms).toBeLessThan(500);
+    const deadline = performance.now() + 3_000;
+    while (upstream.closedAt.length === 0 && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(upstream.closedAt).toHaveLength(1);
+    const after = upstream.closedAt[0]! - answeredAt;
+    expect(after).toBeGreaterThan(500);
+    expect(after).toBeLessThan(2_000);
+  });
+});
