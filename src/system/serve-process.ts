@@ -34,11 +34,12 @@ export interface ServeProcessPlan {
 }
 
 const SEMI_SPACE_FLAG = /^--max-semi-space-size(=|$)/;
+const INSPECT_FLAG = /^--inspect(-brk|-wait)?(=|$)/;
 
 /**
  * The exec that gives `dsb serve` its memory flags, or undefined when this process should serve as
  * it is: not `serve`, already re-executed, no execve here, the user chose a semi-space size
- * (execArgv or NODE_OPTIONS), or DSB_SEMI_SPACE_MB=0.
+ * (execArgv or NODE_OPTIONS), a debugger is on (--inspect), or DSB_SEMI_SPACE_MB=0.
  */
 export function planServeProcess(input: ServeProcessInput): ServeProcessPlan | undefined {
   const [, script, command] = input.argv;
@@ -46,7 +47,10 @@ export function planServeProcess(input: ServeProcessInput): ServeProcessPlan | u
   if (!input.canExecve || input.platform === 'win32') return undefined;
   if (input.env[REEXEC_MARKER] === '1') return undefined;
   if (input.execArgv.some((a) => SEMI_SPACE_FLAG.test(a))) return undefined;
-  if ((input.env.NODE_OPTIONS ?? '').split(/\s+/).some((a) => SEMI_SPACE_FLAG.test(a))) return undefined;
+  const nodeOptions = (input.env.NODE_OPTIONS ?? '').split(/\s+/);
+  if (nodeOptions.some((a) => SEMI_SPACE_FLAG.test(a))) return undefined;
+  // A debugger attached to this process would lose it at the exec.
+  if ([...input.execArgv, ...nodeOptions].some((a) => INSPECT_FLAG.test(a))) return undefined;
 
   const requested = input.env.DSB_SEMI_SPACE_MB;
   let semiSpaceMb = SERVE_SEMI_SPACE_MB;

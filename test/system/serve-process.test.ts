@@ -66,6 +66,12 @@ describe('planServeProcess', () => {
     ]);
   });
 
+  it('stays in place under a debugger (the exec would drop it)', () => {
+    expect(planServeProcess({ ...base, execArgv: ['--inspect-brk=9229'] })).toBeUndefined();
+    expect(planServeProcess({ ...base, env: { NODE_OPTIONS: '--inspect' } })).toBeUndefined();
+    expect(planServeProcess({ ...base, execArgv: ['--inspect-publish-uid=http'] })).toBeDefined();
+  });
+
   it('keeps a MALLOC_ARENA_MAX the user set', () => {
     expect(planServeProcess({ ...base, env: { MALLOC_ARENA_MAX: '8' } })?.env.MALLOC_ARENA_MAX).toBe('8');
   });
