@@ -217,6 +217,16 @@ const source = fc.oneof(
 
 const cacheControl = fc.oneof(fc.constant(undefined), fc.constant({ type: 'ephemeral' }), json);
 
+/** A thinking block: well-formed in shape, its signature forged or junk (both block generators). */
+const thinkingBlock = fc.record(
+  {
+    type: fc.constant('thinking'),
+    thinking: text,
+    signature: fc.oneof(text, fc.constant('dsb1.forged')),
+  },
+  { requiredKeys: ['type', 'thinking'] },
+);
+
 const innerBlock = fc.oneof(
   fc.record({ type: fc.constant('text'), text }),
   fc.record({ type: fc.constant('image'), source }),
@@ -255,17 +265,7 @@ export const block = fc.oneof(
       { requiredKeys: ['type', 'tool_use_id'] },
     ),
   },
-  {
-    weight: 1,
-    arbitrary: fc.record(
-      {
-        type: fc.constant('thinking'),
-        thinking: text,
-        signature: fc.oneof(text, fc.constant('dsb1.forged')),
-      },
-      { requiredKeys: ['type', 'thinking'] },
-    ),
-  },
+  { weight: 1, arbitrary: thinkingBlock },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -449,17 +449,7 @@ const validBlock = fc.oneof(
       { requiredKeys: ['type', 'tool_use_id'] },
     ),
   },
-  {
-    weight: 1,
-    arbitrary: fc.record(
-      {
-        type: fc.constant('thinking'),
-        thinking: text,
-        signature: fc.oneof(text, fc.constant('dsb1.forged')),
-      },
-      { requiredKeys: ['type', 'thinking'] },
-    ),
-  },
+  { weight: 1, arbitrary: thinkingBlock },
   {
     weight: 1,
     arbitrary: fc.record({
