@@ -607,7 +607,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
             const decoder = new UpstreamSseDecoder();
             let sawEvent = false;
             let head: Uint8Array | undefined;
-            for await (const chunk of upstreamRes.body) {
+            // Not destroyed when the loop leaves after [DONE]: see letUpstreamBodyEnd.
+            for await (const chunk of upstreamRes.body.iterator({ destroyOnReturn: false })) {
               head ??= chunk as Uint8Array;
               for (const e of decoder.push(chunk as Buffer)) {
                 sawEvent = true;
@@ -615,6 +616,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
               }
               if (translator.isDone) break;
             }
+            letUpstreamBodyEnd(upstreamRes.body);
             for (const e of decoder.end()) {
               sawEvent = true;
               events.push(...translator.pushData(e.data));

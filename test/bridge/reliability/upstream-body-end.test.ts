@@ -68,12 +68,12 @@ async function startWith(holdAfterDone: boolean) {
   return { upstream, bridge };
 }
 
-async function streamOnce(url: string): Promise<{ text: string; ms: number }> {
+async function streamOnce(url: string, stream = true): Promise<{ text: string; ms: number }> {
   const t0 = performance.now();
   const res = await fetch(`${url}/v1/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: helloMessagesBody(true),
+    body: helloMessagesBody(stream),
   });
   const text = await res.text();
   return { text, ms: performance.now() - t0 };
@@ -93,18 +93,24 @@ describe('the upstream body after [DONE]', () => {
     expect(upstream.connections).toBe(opened);
   });
 
-  it('that never ends: the client is answered at once, the upstream response is dropped within ~1 s', async () => {
-    const { upstream, bridge } = await startWith(true);
-    const { text, ms } = await streamOnce(bridge.url);
-    const answeredAt = performance.now();
-    expect(text).toContain('event: message_stop');
-    expect(ms).toBeLessThan(500);
-    const deadline = performance.now() + 3_000;
-    while (upstream.closedAt.length === 0 && performance.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
-    expect(upstream.closedAt).toHaveLength(1);
-    const after = upstream.closedAt[0]! - answeredAt;
-    expect(after).toBeGreaterThan(500);
-    expect(after).toBeLessThan(2_000);
-  });
+  it.each([
+    ['a streaming client', true, 'event: message_stop'],
+    ['a non-streaming client (the upstream streams anyway)', false, '"stop_reason":"end_turn"'],
+  ])(
+    'that never ends: %s is answered at once, the upstream response is dropped within ~1 s',
+    async (_, stream, ended) => {
+      const { upstream, bridge } = await startWith(true);
+      const { text, ms } = await streamOnce(bridge.url, stream);
+      const answeredAt = performance.now();
+      expect(text).toContain(ended);
+      expect(ms).toBeLessThan(500);
+      const deadline = performance.now() + 3_000;
+      while (upstream.closedAt.length === 0 && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(upstream.closedAt).toHaveLength(1);
+      const after = upstream.closedAt[0]! - answeredAt;
+      expect(after).toBeGreaterThan(500);
+      expect(after).toBeLessThan(2_000);
+    },
+  );
 });
