@@ -193,6 +193,7 @@ async function startServeProcess(upstreamUrl, env = {}) {
     });
     child.once('exit', (code) => reject(new Error(`dsb serve exited (${code}): ${head}`)));
   });
+  // What the serving pid really runs (Linux): the re-exec shows here.
   const cmdline = (() => {
     try {
       return readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
@@ -360,6 +361,9 @@ async function main() {
     // The real `dsb serve`, as users start it: the memory target is about it.
     const pacedBridge = await startServeProcess(pacedUrl);
     children.push(pacedBridge);
+    // The memory row stands for dsb serve with its flags: say so when the re-exec did not happen.
+    if (pacedBridge.cmdline && !SERVE_FLAGS.every((f) => pacedBridge.cmdline.includes(f)))
+      log(`warning: dsb serve runs without ${SERVE_FLAGS.join(' ')}: ${pacedBridge.cmdline.join(' ')}`);
     const pacedRows = [];
     // Streams start evenly over one answer's time, as independent users would, not all at once.
     const pacedPhase = {
