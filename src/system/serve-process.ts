@@ -1,7 +1,8 @@
 // `dsb serve` runs with a young-generation cap. Node sizes V8's young generation from the machine's
 // RAM (semi-spaces up to 64 MB each on a 24 GB machine), and a bridge holding hundreds of streams
 // fills it: measured with 200 streams open (npm run bench), 230 MB RSS with Node's defaults, under
-// 150 MB with 8 MB semi-spaces, at the same rate and latency. The size can only be set when the
+// 150 MB with 8 MB semi-spaces, at the same rate and latency (with the CPU saturated, ~7 % fewer
+// requests/s: more scavenges). The size can only be set when the
 // process starts (v8.setFlagsFromString does nothing once the heap exists), so bin/run.js replaces
 // the process with itself plus the flag, before anything else loads: the same pid, stdio and
 // signals, so systemd units, Docker and terminals see one process. Where process.execve does not
