@@ -1,6 +1,12 @@
-// Closed-loop load generator: `concurrency` workers, each sending the next streaming request as soon
-// as its previous answer ended, over an undici Pool with one keep-alive connection per worker. It
-// records, per request, the time to first token (the first chunk that carries content: the first
+// Load generator, over an undici Pool with one keep-alive connection per stream:
+// - closed loop (default): `concurrency` workers, each sending the next streaming request as soon as
+//   its previous answer ended. It finds the most a path can carry, and there every request mostly
+//   waits its turn: a slower path shows a longer TTFT by Little's law, whatever it adds itself;
+// - fixed rate (`rate`): requests are due at a steady rate, at most `concurrency` in flight, the
+//   same schedule for every path, so a difference in TTFT is time the path added. A request that
+//   could not start when due (every stream busy) counts its TTFT from when it was due: a path that
+//   falls behind is not excused by its own slowness (no coordinated omission).
+// It records, per request, the time to first token (the first chunk that carries content: the first
 // `content_block_delta` from the bridge, the first `delta.content` from the upstream) and whether
 // the stream ended properly (`message_stop` / `[DONE]`).
 import { performance } from 'node:perf_hooks';
@@ -46,8 +52,10 @@ function readStream(body, protocol, t0) {
  * @param {number} [o.warmupMs]
  * @param {number} [o.rampUpMs]        start the workers evenly over this time, not all at once
  * @param {() => void} [o.onMeasure]   called when the measured window begins
+ * @param {number} [o.rate]            requests per second: a fixed-rate run (with durationMs), see above
  */
 export async function runLoad(o) {
+  if (o.rate !== undefined) return runFixedRate(o);
   const protocol = PROTOCOLS[o.protocol];
   const pool = new Pool(o.origin, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
@@ -122,5 +130,93 @@ export async function runLoad(o) {
     ttftP99: percentile(ttfts, 99),
     ttftMean: ttfts.reduce((a, b) => a + b, 0) / (ttfts.length || 1),
     countMethods,
+  };
+}
+
+/**
+ * A fixed-rate run: request k is due at start + k / rate. At most `concurrency` are in flight; the
+ * rest wait in order. Requests due in the measured window count; TTFT runs from when a request was
+ * due (or from when it went out, if the timer woke a little early). Requests still waiting when the
+ * window closes are not sent: `notStarted` says the path could not keep up.
+ * @param {{ origin: string, protocol: 'anthropic'|'openai', body: string, concurrency: number, rate: number, durationMs: number, warmupMs?: number }} o
+ */
+async function runFixedRate(o) {
+  const protocol = PROTOCOLS[o.protocol];
+  const pool = new Pool(o.origin, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
+  const headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
+  if (o.protocol === 'anthropic') headers['anthropic-version'] = '2023-06-01';
+  const interval = 1000 / o.rate;
+  const start = performance.now();
+  const measureFrom = start + (o.warmupMs ?? 0);
+  const measureTo = measureFrom + o.durationMs;
+  if (o.warmupMs) setTimeout(() => o.onMeasure?.(), o.warmupMs);
+  else o.onMeasure?.();
+  const ttfts = [];
+  let completed = 0;
+  let failed = 0;
+  let late = 0;
+  let notStarted = 0;
+  let inFlight = 0;
+  /** Requests due but waiting for a free stream, oldest first. */
+  const queue = [];
+  const running = new Set();
+  const counts = (due) => due >= measureFrom && due < measureTo;
+
+  const send = (due) => {
+    inFlight++;
+    const t0 = Math.min(due, performance.now());
+    const done = (async () => {
+      try {
+        const res = await pool.request({ path: protocol.path, method: 'POST', headers, body: o.body });
+        const { ttft, ok } = await readStream(res.body, protocol, t0);
+        if (counts(due)) {
+          if (res.statusCode !== 200 || !ok) failed++;
+          else {
+            completed++;
+            ttfts.push(ttft);
+          }
+        }
+      } catch {
+        if (counts(due)) failed++;
+      }
+    })().finally(() => {
+      inFlight--;
+      running.delete(done);
+      const next = queue.shift();
+      if (next !== undefined) {
+        if (counts(next)) late++;
+        send(next);
+      }
+    });
+    running.add(done);
+  };
+
+  for (let k = 0; ; k++) {
+    const due = start + k * interval;
+    if (due >= measureTo) break;
+    const wait = due - performance.now();
+    // Timers have millisecond granularity: wake at most a millisecond early (see t0 above).
+    if (wait >= 1) await new Promise((r) => setTimeout(r, Math.floor(wait)));
+    if (inFlight < o.concurrency) send(due);
+    else queue.push(due);
+  }
+  for (const due of queue.splice(0)) if (counts(due)) notStarted++;
+  while (running.size > 0) await Promise.all([...running]);
+  await pool.close();
+  ttfts.sort((a, b) => a - b);
+  const seconds = o.durationMs / 1000;
+  return {
+    concurrency: o.concurrency,
+    rate: o.rate,
+    completed,
+    failed,
+    late,
+    notStarted,
+    seconds,
+    requestsPerSecond: completed / seconds,
+    ttftP50: percentile(ttfts, 50),
+    ttftP99: percentile(ttfts, 99),
+    ttftMean: ttfts.reduce((a, b) => a + b, 0) / (ttfts.length || 1),
+    countMethods: {},
   };
 }

@@ -3,8 +3,10 @@
 // issue 7). Three processes on loopback: a fast llama-server-like upstream (bench/fast-upstream.mjs),
 // the built bridge (bench/bridge-child.mjs) and this load generator. At each concurrency the same
 // streaming load goes to the upstream directly (OpenAI request) and through the bridge (the
-// equivalent Anthropic request); the table compares them. Then: the bridge's memory over 10,000
-// requests (a fresh bridge), and microbenchmarks of the pure translation code.
+// equivalent Anthropic request), closed loop; the table compares them. At 50 streams the three paths
+// also run on one fixed schedule (bench/load.mjs says why: latency added, not queueing). Then: a
+// paced upstream with the real `dsb serve`, the bridge's memory over 10,000 requests (a fresh
+// bridge), and microbenchmarks of the pure translation code.
 //
 // Options:  --quick            shorter phases (a smoke run, numbers are noisier)
 //           --duration <ms>    measured time per load phase (default 4000)
@@ -46,6 +48,9 @@ const WARMUP = args.quick ? 500 : 1500;
 const LEVELS = args.concurrency.split(',').map(Number);
 const MEMORY_REQUESTS = Number(args['memory-requests']);
 const MEMORY_CONCURRENCY = 50;
+/** The fixed-rate phase runs at this share of the direct path's closed-loop rate (the rate target). */
+const FIXED_RATE_SHARE = 0.5;
+const FIXED_RATE_CONCURRENCY = 50;
 const PACED_INTERVAL_MS = 50;
 const PACED_LEVELS = [50, 200];
 const PACED_WARMUP = 5000;
@@ -345,6 +350,40 @@ async function main() {
         bridgeRssMb: peakRss / 2 ** 20,
       });
     }
+    // 1b. Added latency at 50 streams: the closed loop above runs every path flat out, so there its
+    //     TTFT is mostly queueing. Here all three paths get the same fixed schedule: half the
+    //     direct path's closed-loop rate (what target 3 asks the bridge to carry), ≤ 50 in flight.
+    const closed50 = rows.find((r) => r.concurrency === FIXED_RATE_CONCURRENCY);
+    let fixedRate;
+    if (closed50) {
+      const rate = Math.round(closed50.direct.requestsPerSecond * FIXED_RATE_SHARE);
+      log(
+        `fast upstream, fixed rate ${rate} req/s, ≤ ${FIXED_RATE_CONCURRENCY} streams: direct, pass-through proxy, bridge …`,
+      );
+      const fixed = { concurrency: FIXED_RATE_CONCURRENCY, rate, ...phase };
+      const direct = await runLoad({ origin: upstreamUrl, protocol: 'openai', body: openaiBody, ...fixed });
+      const proxied = await runLoad({
+        origin: passthroughUrl,
+        protocol: 'openai',
+        body: openaiBody,
+        ...fixed,
+      });
+      const { result: bridged, peakRss } = await withRssSampling(bridge, (onMeasure) =>
+        runLoad({ origin: bridge.url, protocol: 'anthropic', body: anthropicBody, ...fixed, onMeasure }),
+      );
+      fixedRate = {
+        concurrency: FIXED_RATE_CONCURRENCY,
+        rate,
+        share: FIXED_RATE_SHARE,
+        direct,
+        passthrough: proxied,
+        bridged,
+        addedTtftP50: bridged.ttftP50 - direct.ttftP50,
+        addedTtftP99: bridged.ttftP99 - direct.ttftP99,
+        passthroughAddedTtftP50: proxied.ttftP50 - direct.ttftP50,
+        bridgeRssMb: peakRss / 2 ** 20,
+      };
+    }
     const upstreamStats = (await upstream.request({ type: 'stats' }, 'stats')).stats;
     if (args['cpu-prof']) await bridge.stop();
     await stopAll();
@@ -496,6 +535,7 @@ async function main() {
       options: { ...args, duration: DURATION, warmup: WARMUP, pacedIntervalMs: PACED_INTERVAL_MS },
       idleRssMb: idleRss / 2 ** 20,
       rows,
+      fixedRate,
       pacedRows,
       memory,
       micro,
@@ -531,14 +571,24 @@ function checkTargets(report) {
       `≤ ${TARGETS.addedTtftP50AtC1Ms}`,
       at(1).addedTtftP50 <= TARGETS.addedTtftP50AtC1Ms,
     );
-  if (at(50)) {
+  const fixed = report.fixedRate;
+  if (fixed) {
+    const keptUp = fixed.bridged.notStarted === 0 && fixed.direct.notStarted === 0;
     add(
-      'added TTFT p50, concurrency 50 (fast upstream)',
-      at(50).addedTtftP50,
+      `added TTFT p50, ${fixed.concurrency} streams (fast upstream, fixed rate)`,
+      fixed.addedTtftP50,
       'ms',
       `≤ ${TARGETS.addedTtftP50AtC50Ms}`,
-      at(50).addedTtftP50 <= TARGETS.addedTtftP50AtC50Ms,
-      `pass-through proxy adds ${fmt(at(50).passthroughAddedTtftP50)} ms`,
+      keptUp && fixed.addedTtftP50 <= TARGETS.addedTtftP50AtC50Ms,
+      `${fmt(fixed.rate, 0)} req/s for both; proxy adds ${fmt(fixed.passthroughAddedTtftP50)} ms${keptUp ? '' : '; fell behind'}`,
+    );
+  }
+  if (at(50)) {
+    info(
+      'added TTFT p50, concurrency 50, closed loop',
+      at(50).addedTtftP50,
+      'ms',
+      `queueing at full load; proxy adds ${fmt(at(50).passthroughAddedTtftP50)} ms`,
     );
     add(
       'bridged / direct requests/s, concurrency 50',
@@ -601,7 +651,7 @@ function checkTargets(report) {
     m.heapDriftPercent <= TARGETS.memoryDriftPercent,
   );
   const failed =
-    [...report.rows, ...report.pacedRows].reduce(
+    [...report.rows, ...(report.fixedRate ? [report.fixedRate] : []), ...report.pacedRows].reduce(
       (n, r) =>
         n + r.direct.failed + r.bridged.failed + (r.passthrough?.failed ?? 0) + (r.nodeDefaults?.failed ?? 0),
       0,
@@ -672,6 +722,39 @@ function printReport(report) {
       ]),
     ),
   );
+  const f = report.fixedRate;
+  if (f) {
+    log(
+      `\nAdded latency at ${f.concurrency} streams: every path on the same fixed schedule, ${fmt(f.rate, 0)} req/s (${fmt(f.share * 100, 0)} % of the direct closed-loop rate), ≤ ${f.concurrency} in flight; TTFT from when each request was due\n`,
+    );
+    log(
+      table(
+        ['path', 'req/s', 'late', 'not sent', 'TTFT p50', 'added p50', 'TTFT p99', 'added p99'],
+        [
+          ['direct', f.direct, 0, 0],
+          [
+            'pass-through proxy',
+            f.passthrough,
+            f.passthrough.ttftP50 - f.direct.ttftP50,
+            f.passthrough.ttftP99 - f.direct.ttftP99,
+          ],
+          ['bridge', f.bridged, f.addedTtftP50, f.addedTtftP99],
+        ].map(([name, r, a50, a99]) => [
+          name,
+          fmt(r.requestsPerSecond, 0),
+          r.late,
+          r.notStarted,
+          ms(r.ttftP50),
+          name === 'direct' ? '' : ms(a50),
+          ms(r.ttftP99),
+          name === 'direct' ? '' : ms(a99),
+        ]),
+      ),
+    );
+    log(
+      'late: waited for a free stream (counted from when due); not sent: still waiting when the window closed',
+    );
+  }
   const methods = Object.entries(report.rows.at(-1)?.bridged.countMethods ?? {})
     .map(([m, n]) => `${m} ×${n}`)
     .join(', ');
