@@ -201,7 +201,8 @@ const KNOWN_ROUTES = new Set([
  * upstream sends a chunk per token, and a write (a syscall, and a read for the client) per chunk
  * was the bridge's largest cost at full load in the benchmark; this window cut its CPU per request
  * by about an eighth there. Tokens that arrive further apart (any real model: 10 ms and more)
- * are not held back at all, and no token waits longer than this.
+ * are not held back at all; no token waits much longer than the window (a timer, so plus any
+ * event-loop delay).
  */
 const COALESCE_WINDOW_MS = 5;
 /** Streams open at once from which writes are coalesced: one user's stream is never held back. */
