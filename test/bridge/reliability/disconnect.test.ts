@@ -14,22 +14,28 @@ const TRIALS = 8;
 
 let upstream: FaultyUpstream;
 let bridge: RunningBridge;
+/** Coalesces writes even for one stream, with a window far longer than the limit. */
+let coalescingBridge: RunningBridge;
 
 beforeAll(async () => {
   upstream = await startFaultyUpstream();
-  bridge = await startBridge({
-    // Long timeouts: only the client's disconnect may end these requests.
-    config: configSchema.parse({
-      server: { port: 0, pingIntervalMs: 50, headersTimeoutMs: 60_000, idleTimeoutMs: 60_000 },
-      upstreams: [
-        { url: upstream.url, kind: 'llama.cpp', model: 'tiny', tokenCounting: 'estimate', contextSize: 8192 },
-      ],
-    }),
+  // Long timeouts: only the client's disconnect may end these requests.
+  const config = configSchema.parse({
+    server: { port: 0, pingIntervalMs: 50, headersTimeoutMs: 60_000, idleTimeoutMs: 60_000 },
+    upstreams: [
+      { url: upstream.url, kind: 'llama.cpp', model: 'tiny', tokenCounting: 'estimate', contextSize: 8192 },
+    ],
+  });
+  bridge = await startBridge({ config, logger: silentLogger });
+  coalescingBridge = await startBridge({
+    config,
     logger: silentLogger,
+    coalesce: { windowMs: 1000, fromStreams: 1 },
   });
 });
 afterAll(async () => {
   await bridge?.close();
+  await coalescingBridge?.close();
   await upstream?.close();
 });
 
@@ -41,12 +47,13 @@ async function abortDelay(
   fault: Fault,
   stream: boolean,
   waitFor: 'upstream' | 'first-delta' | 'first-bytes',
+  through: RunningBridge = bridge,
 ): Promise<number> {
   upstream.fault = fault;
   const before = upstream.completions.length;
   const agent = new Agent({ connections: 1 });
   const controller = new AbortController();
-  const done = request(`${bridge.url}/v1/messages`, {
+  const done = request(`${through.url}/v1/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: helloMessagesBody(stream),
@@ -93,6 +100,13 @@ describe('a client disconnect aborts the upstream request within 100 ms', () => 
   it('mid-stream, while the upstream is still sending (slow drip)', async () => {
     const delays: number[] = [];
     for (let i = 0; i < TRIALS; i++) delays.push(await abortDelay('slow-drip', true, 'first-bytes'));
+    expect(Math.max(...delays)).toBeLessThan(LIMIT_MS);
+  });
+
+  it('mid-stream, while the bridge holds its writes back (write coalescing window)', async () => {
+    const delays: number[] = [];
+    for (let i = 0; i < TRIALS; i++)
+      delays.push(await abortDelay('stall-mid-stream', true, 'first-delta', coalescingBridge));
     expect(Math.max(...delays)).toBeLessThan(LIMIT_MS);
   });
 
