@@ -153,12 +153,19 @@ export class BridgeMetrics {
     }
   }
 
+  private streams = 0;
+
+  /** Streaming answers open now: the gauge's value, read synchronously (write coalescing uses it). */
+  get openStreams(): number {
+    return this.streams;
+  }
+
   streamOpened(): void {
-    this.activeStreams.inc();
+    this.activeStreams.set(++this.streams);
   }
 
   streamClosed(): void {
-    this.activeStreams.dec();
+    this.activeStreams.set(--this.streams);
   }
 
   setUpstreamHealth(name: string, up: boolean, outstanding: number): void {

@@ -265,8 +265,6 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   const router = new Router(demo ? {} : config.models, upstreams);
   const reasoningCache = new ReasoningCache();
   const metrics = new BridgeMetrics();
-  /** Streams being relayed now (for write coalescing). */
-  let openStreams = 0;
   const coalesce = options.coalesce ?? { windowMs: COALESCE_WINDOW_MS, fromStreams: COALESCE_FROM_STREAMS };
   const responseCache = server.cache.enabled
     ? new ResponseCache({ maxEntries: server.cache.maxEntries, maxBytes: server.cache.maxBytes })
@@ -698,7 +696,6 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       let firstTokenAt: number | undefined;
       const collected: StreamEvent[] | undefined = cacheKey ? [] : undefined;
       metrics.streamOpened();
-      openStreams++;
       // Shutdown (the upstream request is aborted by onCancel above): the bridge's own error, not
       // the upstream's, so it bypasses `write`'s naming.
       shutdown.get(res)?.onEndStream((message) => {
@@ -758,7 +755,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
               }
               if (batch) await write(batch);
               if (translator.isDone) break;
-              if (batch && firstTokenAt !== undefined && openStreams >= coalesce.fromStreams)
+              if (batch && firstTokenAt !== undefined && metrics.openStreams >= coalesce.fromStreams)
                 await sleep(coalesce.windowMs);
             }
             for (const e of decoder.end()) {
@@ -795,7 +792,6 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       } finally {
         clearInterval(pingTimer);
         metrics.streamClosed();
-        openStreams--;
         // Unfinished or failed: the upstream may still be generating for nobody (frees the GPU slot).
         if (!translator.isDone || !translator.result?.stopReason) controller.abort();
         else letUpstreamBodyEnd(upstreamRes.body);

@@ -166,6 +166,7 @@ describe('BridgeMetrics', () => {
     m.streamOpened();
     m.streamClosed();
     expect((await scrape(m)).value('dsb_active_streams')).toBe(2);
+    expect(m.openStreams).toBe(2);
   });
 
   it('reports each upstream’s health and outstanding requests, latest value wins', async () => {
