@@ -56,15 +56,8 @@ function readStream(body, protocol, t0) {
  */
 export async function runLoad(o) {
   if (o.rate !== undefined) return runFixedRate(o);
-  const protocol = PROTOCOLS[o.protocol];
-  const pool = new Pool(o.origin, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
-  const headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
-  if (o.protocol === 'anthropic') headers['anthropic-version'] = '2023-06-01';
-  const ttfts = [];
-  /** How the bridge counted prompt tokens (its x-dsb-token-count header), per method. */
-  const countMethods = {};
-  let completed = 0;
-  let failed = 0;
+  const client = openClient(o);
+  const tally = newTally();
   let measuring = false;
   let stop = false;
   let measuredStart = 0;
@@ -77,22 +70,8 @@ export async function runLoad(o) {
 
   // A request counts when it ends inside the measured window (however long it took).
   const one = async () => {
-    const t0 = performance.now();
-    try {
-      const res = await pool.request({ path: protocol.path, method: 'POST', headers, body: o.body });
-      const { ttft, ok } = await readStream(res.body, protocol, t0);
-      if (!measuring || stop) return;
-      const method = res.headers['x-dsb-token-count'];
-      if (typeof method === 'string') countMethods[method] = (countMethods[method] ?? 0) + 1;
-      if (res.statusCode !== 200 || !ok) failed++;
-      else {
-        completed++;
-        ttfts.push(ttft);
-      }
-    } catch {
-      if (measuring && !stop) failed++;
-    }
-    if (o.requests !== undefined && measuring && completed + failed >= o.requests) halt();
+    await sendOne(client, o.body, performance.now(), () => measuring && !stop, tally);
+    if (o.requests !== undefined && measuring && tally.completed + tally.failed >= o.requests) halt();
   };
 
   const worker = async (_, i) => {
@@ -117,19 +96,63 @@ export async function runLoad(o) {
     halt();
   }
   await Promise.all(workers);
-  await pool.close();
-  ttfts.sort((a, b) => a - b);
-  const seconds = (measuredEnd - measuredStart) / 1000;
+  await client.pool.close();
+  return summarize(o, tally, (measuredEnd - measuredStart) / 1000);
+}
+
+/** The pool, headers and protocol markers every request of one run uses. */
+function openClient(o) {
+  const protocol = PROTOCOLS[o.protocol];
+  const pool = new Pool(o.origin, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
+  const headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
+  if (o.protocol === 'anthropic') headers['anthropic-version'] = '2023-06-01';
+  return { protocol, pool, headers };
+}
+
+function newTally() {
+  /** countMethods: how the bridge counted prompt tokens (its x-dsb-token-count header), per method. */
+  return { ttfts: [], completed: 0, failed: 0, countMethods: {} };
+}
+
+/**
+ * Sends one streaming request, reads its answer, and adds it to `tally` when `counts()` (asked once
+ * the answer is in) says it belongs to the measured window. TTFT runs from `t0`.
+ */
+async function sendOne(client, body, t0, counts, tally) {
+  try {
+    const res = await client.pool.request({
+      path: client.protocol.path,
+      method: 'POST',
+      headers: client.headers,
+      body,
+    });
+    const { ttft, ok } = await readStream(res.body, client.protocol, t0);
+    if (!counts()) return;
+    const method = res.headers['x-dsb-token-count'];
+    if (typeof method === 'string') tally.countMethods[method] = (tally.countMethods[method] ?? 0) + 1;
+    if (res.statusCode !== 200 || !ok) tally.failed++;
+    else {
+      tally.completed++;
+      tally.ttfts.push(ttft);
+    }
+  } catch {
+    if (counts()) tally.failed++;
+  }
+}
+
+function summarize(o, tally, seconds, extra = {}) {
+  const ttfts = tally.ttfts.sort((a, b) => a - b);
   return {
     concurrency: o.concurrency,
-    completed,
-    failed,
+    ...extra,
+    completed: tally.completed,
+    failed: tally.failed,
     seconds,
-    requestsPerSecond: completed / seconds,
+    requestsPerSecond: tally.completed / seconds,
     ttftP50: percentile(ttfts, 50),
     ttftP99: percentile(ttfts, 99),
     ttftMean: ttfts.reduce((a, b) => a + b, 0) / (ttfts.length || 1),
-    countMethods,
+    countMethods: tally.countMethods,
   };
 }
 
@@ -138,56 +161,35 @@ export async function runLoad(o) {
  * rest wait in order. Requests due in the measured window count; TTFT runs from when a request was
  * due (or from when it went out, if the timer woke a little early). Requests still waiting when the
  * window closes are not sent: `notStarted` says the path could not keep up.
- * @param {{ origin: string, protocol: 'anthropic'|'openai', body: string, concurrency: number, rate: number, durationMs: number, warmupMs?: number }} o
+ * @param {{ origin: string, protocol: 'anthropic'|'openai', body: string, concurrency: number, rate: number, durationMs: number, warmupMs?: number, onMeasure?: () => void }} o
  */
 async function runFixedRate(o) {
-  const protocol = PROTOCOLS[o.protocol];
-  const pool = new Pool(o.origin, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
-  const headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
-  if (o.protocol === 'anthropic') headers['anthropic-version'] = '2023-06-01';
+  const client = openClient(o);
+  const tally = newTally();
   const interval = 1000 / o.rate;
   const start = performance.now();
   const measureFrom = start + (o.warmupMs ?? 0);
   const measureTo = measureFrom + o.durationMs;
   if (o.warmupMs) setTimeout(() => o.onMeasure?.(), o.warmupMs);
   else o.onMeasure?.();
-  const ttfts = [];
-  let completed = 0;
-  let failed = 0;
   let late = 0;
   let notStarted = 0;
-  let inFlight = 0;
   /** Requests due but waiting for a free stream, oldest first. */
   const queue = [];
   const running = new Set();
   const counts = (due) => due >= measureFrom && due < measureTo;
 
   const send = (due) => {
-    inFlight++;
-    const t0 = Math.min(due, performance.now());
-    const done = (async () => {
-      try {
-        const res = await pool.request({ path: protocol.path, method: 'POST', headers, body: o.body });
-        const { ttft, ok } = await readStream(res.body, protocol, t0);
-        if (counts(due)) {
-          if (res.statusCode !== 200 || !ok) failed++;
-          else {
-            completed++;
-            ttfts.push(ttft);
-          }
+    const done = sendOne(client, o.body, Math.min(due, performance.now()), () => counts(due), tally).finally(
+      () => {
+        running.delete(done);
+        const next = queue.shift();
+        if (next !== undefined) {
+          if (counts(next)) late++;
+          send(next);
         }
-      } catch {
-        if (counts(due)) failed++;
-      }
-    })().finally(() => {
-      inFlight--;
-      running.delete(done);
-      const next = queue.shift();
-      if (next !== undefined) {
-        if (counts(next)) late++;
-        send(next);
-      }
-    });
+      },
+    );
     running.add(done);
   };
 
@@ -195,28 +197,13 @@ async function runFixedRate(o) {
     const due = start + k * interval;
     if (due >= measureTo) break;
     const wait = due - performance.now();
-    // Timers have millisecond granularity: wake at most a millisecond early (see t0 above).
+    // Timers have millisecond granularity: wake at most a millisecond early (see TTFT above).
     if (wait >= 1) await new Promise((r) => setTimeout(r, Math.floor(wait)));
-    if (inFlight < o.concurrency) send(due);
+    if (running.size < o.concurrency) send(due);
     else queue.push(due);
   }
   for (const due of queue.splice(0)) if (counts(due)) notStarted++;
   while (running.size > 0) await Promise.all([...running]);
-  await pool.close();
-  ttfts.sort((a, b) => a - b);
-  const seconds = o.durationMs / 1000;
-  return {
-    concurrency: o.concurrency,
-    rate: o.rate,
-    completed,
-    failed,
-    late,
-    notStarted,
-    seconds,
-    requestsPerSecond: completed / seconds,
-    ttftP50: percentile(ttfts, 50),
-    ttftP99: percentile(ttfts, 99),
-    ttftMean: ttfts.reduce((a, b) => a + b, 0) / (ttfts.length || 1),
-    countMethods: {},
-  };
+  await client.pool.close();
+  return summarize(o, tally, o.durationMs / 1000, { rate: o.rate, late, notStarted });
 }

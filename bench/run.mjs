@@ -309,36 +309,21 @@ async function main() {
     children.push(passthrough);
     const passthroughUrl = (await passthrough.next('ready')).url;
     const idleRss = await rssOf(bridge);
-    const rows = [];
     const phase = { warmupMs: WARMUP, durationMs: DURATION };
-    for (const concurrency of LEVELS) {
-      log(`fast upstream, concurrency ${concurrency}: direct, pass-through proxy, bridge …`);
-      const direct = await runLoad({
-        origin: upstreamUrl,
-        protocol: 'openai',
-        body: openaiBody,
-        concurrency,
-        ...phase,
-      });
+    /** The same load (`load`: concurrency, phase, rate) direct, through the proxy and through the bridge. */
+    const compareThreePaths = async (load) => {
+      const direct = await runLoad({ origin: upstreamUrl, protocol: 'openai', body: openaiBody, ...load });
       const proxied = await runLoad({
         origin: passthroughUrl,
         protocol: 'openai',
         body: openaiBody,
-        concurrency,
-        ...phase,
+        ...load,
       });
       const { result: bridged, peakRss } = await withRssSampling(bridge, (onMeasure) =>
-        runLoad({
-          origin: bridge.url,
-          protocol: 'anthropic',
-          body: anthropicBody,
-          concurrency,
-          ...phase,
-          onMeasure,
-        }),
+        runLoad({ origin: bridge.url, protocol: 'anthropic', body: anthropicBody, ...load, onMeasure }),
       );
-      rows.push({
-        concurrency,
+      return {
+        concurrency: load.concurrency,
         direct,
         passthrough: proxied,
         bridged,
@@ -348,7 +333,12 @@ async function main() {
         rateRatio: bridged.requestsPerSecond / direct.requestsPerSecond,
         passthroughRateRatio: proxied.requestsPerSecond / direct.requestsPerSecond,
         bridgeRssMb: peakRss / 2 ** 20,
-      });
+      };
+    };
+    const rows = [];
+    for (const concurrency of LEVELS) {
+      log(`fast upstream, concurrency ${concurrency}: direct, pass-through proxy, bridge …`);
+      rows.push(await compareThreePaths({ concurrency, ...phase }));
     }
     // 1b. Added latency at 50 streams: the closed loop above runs every path flat out, so there its
     //     TTFT is mostly queueing. Here all three paths get the same fixed schedule: half the
@@ -360,28 +350,10 @@ async function main() {
       log(
         `fast upstream, fixed rate ${rate} req/s, ≤ ${FIXED_RATE_CONCURRENCY} streams: direct, pass-through proxy, bridge …`,
       );
-      const fixed = { concurrency: FIXED_RATE_CONCURRENCY, rate, ...phase };
-      const direct = await runLoad({ origin: upstreamUrl, protocol: 'openai', body: openaiBody, ...fixed });
-      const proxied = await runLoad({
-        origin: passthroughUrl,
-        protocol: 'openai',
-        body: openaiBody,
-        ...fixed,
-      });
-      const { result: bridged, peakRss } = await withRssSampling(bridge, (onMeasure) =>
-        runLoad({ origin: bridge.url, protocol: 'anthropic', body: anthropicBody, ...fixed, onMeasure }),
-      );
       fixedRate = {
-        concurrency: FIXED_RATE_CONCURRENCY,
+        ...(await compareThreePaths({ concurrency: FIXED_RATE_CONCURRENCY, rate, ...phase })),
         rate,
         share: FIXED_RATE_SHARE,
-        direct,
-        passthrough: proxied,
-        bridged,
-        addedTtftP50: bridged.ttftP50 - direct.ttftP50,
-        addedTtftP99: bridged.ttftP99 - direct.ttftP99,
-        passthroughAddedTtftP50: proxied.ttftP50 - direct.ttftP50,
-        bridgeRssMb: peakRss / 2 ** 20,
       };
     }
     const upstreamStats = (await upstream.request({ type: 'stats' }, 'stats')).stats;
