@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Prints the closing line CI reads, `N passed, N failed`, from vitest's JSON report.
+// Prints the closing line CI reads, `N passed, N failed, N skipped`, alone on its line, from vitest's
+// JSON report.
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2] ?? '.test-results/vitest.json';
@@ -8,7 +9,7 @@ try {
   report = JSON.parse(readFileSync(file, 'utf8'));
 } catch (err) {
   console.error(`test-summary: cannot read ${file}: ${err.message}`);
-  console.log('0 passed, 1 failed');
+  console.log('0 passed, 1 failed, 0 skipped');
   process.exit(1);
 }
 const passed = report.numPassedTests ?? 0;
@@ -18,5 +19,5 @@ const failedSuites = (report.testResults ?? []).filter(
 ).length;
 const failed = (report.numFailedTests ?? 0) + failedSuites;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

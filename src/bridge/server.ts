@@ -56,6 +56,8 @@ export interface BridgeOptions {
   logger?: BridgeLogger;
   /** Write coalescing under load (default: COALESCE_WINDOW_MS from COALESCE_FROM_STREAMS streams). */
   coalesce?: { windowMs: number; fromStreams: number };
+  /** Longest upstream SSE line accepted (default 16 MiB); tests set it small to make faults cheap. */
+  maxSseLineLength?: number;
 }
 
 export interface RunningBridge {
@@ -621,7 +623,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         try {
           if (isSse) {
             events = translator.start();
-            const decoder = new UpstreamSseDecoder();
+            const decoder = new UpstreamSseDecoder(options.maxSseLineLength);
             let sawEvent = false;
             let head: Uint8Array | undefined;
             // Not destroyed when the loop leaves after [DONE]: see letUpstreamBodyEnd.
@@ -735,7 +737,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         await write(translator.start());
         try {
           if (isSse) {
-            const decoder = new UpstreamSseDecoder();
+            const decoder = new UpstreamSseDecoder(options.maxSseLineLength);
             let sawEvent = false;
             let head: Uint8Array | undefined;
             // Not destroyed when the loop leaves after [DONE]: see letUpstreamBodyEnd.

@@ -1,8 +1,8 @@
 // An upstream that fails on purpose, the ways real model servers and networks fail: it answers
 // discovery like llama-server (recorded bodies from test/fixtures/llama-server/) and then, for
 // POST /v1/chat/completions, does what `fault` says — reset or close the connection mid-stream,
-// stall before or after the headers, send garbage or truncated SSE, a 10 MB line, invalid UTF-8, a
-// 5xx, or drip a valid answer a few bytes at a time. It counts sockets and records when each
+// stall before or after the headers, send garbage or truncated SSE, a huge line, a line that never
+// ends, invalid UTF-8, a 5xx, or drip a valid answer a few bytes at a time. It counts sockets and records when each
 // completion request was closed, so tests can assert that the bridge aborts and leaks nothing.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -45,6 +45,16 @@ export interface CompletionRecord {
   closedAt: number | undefined;
   /** The bridge went away before the answer was complete. */
   aborted: boolean;
+  /** Resolves when the request's connection or response closed (event order, not a clock). */
+  closed: Promise<void>;
+}
+
+export interface FaultyUpstreamOptions {
+  keepAliveTimeoutMs?: number;
+  /** Size of the `huge-line` fault's one `data:` line (default 10 MiB). */
+  hugeLineBytes?: number;
+  /** Bytes of the `endless-line` fault's line before the connection closes (default 20 MiB). */
+  endlessLineBytes?: number;
 }
 
 export interface FaultyUpstream {
@@ -52,9 +62,11 @@ export interface FaultyUpstream {
   /** What the next completion requests get. */
   fault: Fault;
   completions: CompletionRecord[];
+  /** Resolves once `count` completion requests have arrived (in all). */
+  waitForCompletions(count: number): Promise<void>;
   /** Sockets open right now (the bridge's pooled connections included). */
   openSockets(): number;
-  /** Resolves when every socket is closed, or rejects after `timeoutMs`. */
+  /** Resolves when every socket is closed, or rejects after `timeoutMs` (a hang-catching deadline). */
   waitForNoSockets(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -66,10 +78,21 @@ const sseChunk = (delta: string) => `data: ${CHUNK_HEAD}${delta}${CHUNK_TAIL}\n\
 const FINISH =
   'data: {"choices":[{"finish_reason":"stop","index":0,"delta":{}}],"object":"chat.completion.chunk"}\n\ndata: [DONE]\n\n';
 
-export async function startFaultyUpstream(
-  options: { keepAliveTimeoutMs?: number } = {},
-): Promise<FaultyUpstream> {
+const MiB = 1024 * 1024;
+
+/** `bytes` of `char`, written in pieces of at most 1 MiB. */
+function writeRepeated(res: http.ServerResponse, char: string, bytes: number): void {
+  for (let left = bytes; left > 0; left -= MiB) res.write(char.repeat(Math.min(MiB, left)));
+}
+
+export async function startFaultyUpstream(options: FaultyUpstreamOptions = {}): Promise<FaultyUpstream> {
+  const hugeLineBytes = options.hugeLineBytes ?? 10 * MiB;
+  const endlessLineBytes = options.endlessLineBytes ?? 20 * MiB;
   const sockets = new Set<Socket>();
+  /** Wakes waitForNoSockets when a socket closes. */
+  let socketClosed: () => void = () => {};
+  /** Wakes waitForCompletions when a completion request arrives. */
+  const arrivalWaiters = new Set<() => void>();
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -84,12 +107,30 @@ export async function startFaultyUpstream(
     fault: 'ok',
     completions: [],
     openSockets: () => sockets.size,
+    waitForCompletions: async (count) => {
+      while (state.completions.length < count) {
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            arrivalWaiters.delete(wake);
+            resolve();
+          };
+          arrivalWaiters.add(wake);
+        });
+      }
+    },
     waitForNoSockets: async (timeoutMs) => {
-      const until = performance.now() + timeoutMs;
-      while (sockets.size > 0) {
-        if (performance.now() > until)
-          throw new Error(`${sockets.size} upstream socket(s) still open after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 10));
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${sockets.size} upstream socket(s) still open after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      try {
+        while (sockets.size > 0)
+          await Promise.race([new Promise<void>((r) => (socketClosed = r)), deadline]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     close: async () => {},
@@ -116,17 +157,21 @@ export async function startFaultyUpstream(
       } catch {
         // a broken request still gets the fault
       }
+      let markClosed: () => void = () => {};
       const record: CompletionRecord = {
         fault: state.fault,
         stream,
         arrivedAt: performance.now(),
         closedAt: undefined,
         aborted: false,
+        closed: new Promise<void>((r) => (markClosed = r)),
       };
       state.completions.push(record);
+      for (const wake of [...arrivalWaiters]) wake();
       res.on('close', () => {
         record.closedAt = performance.now();
         record.aborted = !res.writableFinished;
+        markClosed();
       });
       const sse = () =>
         res.writeHead(200, {
@@ -190,19 +235,17 @@ export async function startFaultyUpstream(
           sse();
           res.write(firstHalf);
           res.write(sseChunk('{"content":"Hel"}'));
-          // 10 MB in one `data:` line, then a normal end.
+          // hugeLineBytes in one `data:` line, then a normal end.
           res.write('data: ');
-          const piece = 'x'.repeat(1024 * 1024);
-          for (let i = 0; i < 10; i++) res.write(piece);
+          writeRepeated(res, 'x', hugeLineBytes);
           return res.end(`\n\n${FINISH}`);
         }
         case 'endless-line': {
-          // A line that never ends (20 MB and counting), then the connection closes.
+          // A line that never ends (endlessLineBytes and counting), then the connection closes.
           sse();
           res.write(firstHalf);
           res.write('data: {"choices":[{"delta":{"content":"');
-          const piece = 'y'.repeat(1024 * 1024);
-          for (let i = 0; i < 20; i++) res.write(piece);
+          writeRepeated(res, 'y', endlessLineBytes);
           return res.end();
         }
         case 'invalid-utf8': {
@@ -248,7 +291,10 @@ export async function startFaultyUpstream(
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 200;
   server.on('connection', (socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      socketClosed();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

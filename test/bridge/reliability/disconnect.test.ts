@@ -1,6 +1,9 @@
-// A client that goes away mid-stream must free the upstream at once (design.md §4.7, §10: within
-// 100 ms): a GPU slot generating for nobody is the most expensive leak a bridge can have. Measured
-// at the fake upstream: from the client's abort to the moment the upstream sees its request closed.
+// A client that goes away mid-stream must free the upstream at once (design.md §4.7, §10): a GPU slot
+// generating for nobody is the most expensive leak a bridge can have. Checked by what happens, not
+// by a stopwatch: every timer that could also end the upstream request (pings, the idle and headers
+// timeouts, the write-coalescing window) is set to a minute, so an upstream that sees its request
+// closed before ABORT_HANG_DEADLINE_MS saw it because of the client's disconnect. How fast that is
+// (design.md: within 100 ms) is measured by `npm run bench` (abort latency), not asserted here.
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/bridge/log.js';
@@ -9,19 +12,27 @@ import { configSchema } from '../../../src/config/schema.js';
 import { type Fault, type FaultyUpstream, startFaultyUpstream } from '../../support/faulty-upstream.js';
 import { helloMessagesBody } from '../../support/hello-request.js';
 
-const LIMIT_MS = 100;
+/** Every timer of the bridge that could end a request on its own: far beyond the deadline below. */
+const BRIDGE_TIMERS_MS = 60_000;
+/** Hang-catching deadline: only a bridge that waits for one of its timers gets near it. */
+const ABORT_HANG_DEADLINE_MS = 10_000;
 const TRIALS = 8;
 
 let upstream: FaultyUpstream;
 let bridge: RunningBridge;
-/** Coalesces writes even for one stream, with a window far longer than the limit. */
+/** Coalesces writes even for one stream, with a window as long as the other timers. */
 let coalescingBridge: RunningBridge;
 
 beforeAll(async () => {
   upstream = await startFaultyUpstream();
   // Long timeouts: only the client's disconnect may end these requests.
   const config = configSchema.parse({
-    server: { port: 0, pingIntervalMs: 50, headersTimeoutMs: 60_000, idleTimeoutMs: 60_000 },
+    server: {
+      port: 0,
+      pingIntervalMs: BRIDGE_TIMERS_MS,
+      headersTimeoutMs: BRIDGE_TIMERS_MS,
+      idleTimeoutMs: BRIDGE_TIMERS_MS,
+    },
     upstreams: [
       { url: upstream.url, kind: 'llama.cpp', model: 'tiny', tokenCounting: 'estimate', contextSize: 8192 },
     ],
@@ -30,7 +41,7 @@ beforeAll(async () => {
   coalescingBridge = await startBridge({
     config,
     logger: silentLogger,
-    coalesce: { windowMs: 1000, fromStreams: 1 },
+    coalesce: { windowMs: BRIDGE_TIMERS_MS, fromStreams: 1 },
   });
 });
 afterAll(async () => {
@@ -39,16 +50,24 @@ afterAll(async () => {
   await upstream?.close();
 });
 
+function hangDeadline(ms: number, what: string): { promise: Promise<never>; clear(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`hang: ${what} after ${ms} ms`)), ms);
+  });
+  return { promise, clear: () => clearTimeout(timer) };
+}
+
 /**
  * Starts a request, waits until `ready` says so (the upstream has it, or the client has bytes),
- * aborts, and returns how long the upstream took to see its request closed.
+ * aborts, and resolves once the upstream saw its request closed, aborted before its end.
  */
-async function abortDelay(
+async function abortReachesUpstream(
   fault: Fault,
   stream: boolean,
   waitFor: 'upstream' | 'first-delta' | 'first-bytes',
   through: RunningBridge = bridge,
-): Promise<number> {
+): Promise<void> {
   upstream.fault = fault;
   const before = upstream.completions.length;
   const agent = new Agent({ connections: 1 });
@@ -69,54 +88,41 @@ async function abortDelay(
     return 'ended';
   });
   done.catch(() => {});
-  if (waitFor === 'upstream') {
-    const until = performance.now() + 5_000;
-    while (upstream.completions.length === before && performance.now() < until)
-      await new Promise((r) => setTimeout(r, 2));
-  } else {
-    expect(await done).toBe('ready');
-  }
+  if (waitFor === 'upstream') await upstream.waitForCompletions(before + 1);
+  else expect(await done).toBe('ready');
   const record = upstream.completions[before];
   expect(record).toBeDefined();
   expect(record!.closedAt).toBeUndefined();
-  const abortedAt = performance.now();
   controller.abort();
-  const until = abortedAt + 2_000;
-  while (record!.closedAt === undefined && performance.now() < until)
-    await new Promise((r) => setImmediate(r));
-  await agent.destroy();
-  expect(record!.closedAt).toBeDefined();
+  const deadline = hangDeadline(ABORT_HANG_DEADLINE_MS, 'the upstream never saw the client leave');
+  try {
+    await Promise.race([record!.closed, deadline.promise]);
+  } finally {
+    deadline.clear();
+    await agent.destroy();
+  }
   expect(record!.aborted).toBe(true);
-  return record!.closedAt! - abortedAt;
 }
 
-describe('a client disconnect aborts the upstream request within 100 ms', () => {
+describe('a client disconnect aborts the upstream request, before any bridge timer could', () => {
   it('mid-stream, while the upstream is silent (between tokens)', async () => {
-    const delays: number[] = [];
-    for (let i = 0; i < TRIALS; i++) delays.push(await abortDelay('stall-mid-stream', true, 'first-delta'));
-    expect(Math.max(...delays)).toBeLessThan(LIMIT_MS);
+    for (let i = 0; i < TRIALS; i++) await abortReachesUpstream('stall-mid-stream', true, 'first-delta');
   });
 
   it('mid-stream, while the upstream is still sending (slow drip)', async () => {
-    const delays: number[] = [];
-    for (let i = 0; i < TRIALS; i++) delays.push(await abortDelay('slow-drip', true, 'first-bytes'));
-    expect(Math.max(...delays)).toBeLessThan(LIMIT_MS);
+    for (let i = 0; i < TRIALS; i++) await abortReachesUpstream('slow-drip', true, 'first-bytes');
   });
 
   it('mid-stream, while the bridge holds its writes back (write coalescing window)', async () => {
-    const delays: number[] = [];
     for (let i = 0; i < TRIALS; i++)
-      delays.push(await abortDelay('stall-mid-stream', true, 'first-delta', coalescingBridge));
-    expect(Math.max(...delays)).toBeLessThan(LIMIT_MS);
+      await abortReachesUpstream('stall-mid-stream', true, 'first-delta', coalescingBridge);
   });
 
   it('during prefill, before the upstream sent its headers (stream and not)', async () => {
-    const delays: number[] = [];
     for (let i = 0; i < TRIALS / 2; i++) {
-      delays.push(await abortDelay('stall-before-headers', true, 'upstream'));
-      delays.push(await abortDelay('stall-before-headers', false, 'upstream'));
+      await abortReachesUpstream('stall-before-headers', true, 'upstream');
+      await abortReachesUpstream('stall-before-headers', false, 'upstream');
     }
-    expect(Math.max(...delays)).toBeLessThan(LIMIT_MS);
   });
 
   it('leaves nothing outstanding: the bridge still serves, with 0 requests in flight', async () => {

@@ -14,7 +14,7 @@ import { checkMessageResponse } from '../../../src/probe/answer.js';
 import { checkStreamInvariants, formatViolation } from '../../../src/probe/invariants.js';
 import { SseParser } from '../../../src/probe/sse.js';
 import { testTranslator } from '../../support/translate-harness.js';
-import { completionBody, payload, sseStyle, sseText, wellEnded } from './arbitraries.js';
+import { completionBody, payload, sseStyle, sseText, wellEnded } from '../reliability/arbitraries.js';
 
 /** Feeds bytes to decoder and translator exactly as the server does, split at the given offsets. */
 function translate(bytes: Buffer, cuts: number[]): StreamEvent[] {
