@@ -13,13 +13,15 @@ export interface ResponseCacheOptions {
   maxBytes: number;
   /** Entries older than this are not served. Absent: no age limit. */
   ttlMs?: number;
+  /** The clock, in ms (default Date.now); tests pass a fake one to age entries without waiting. */
+  now?: () => number;
 }
 
 export interface CachedAnswer {
   /** The answer's events, pings left out; deep-frozen (replay copies them). */
   readonly events: readonly StreamEvent[];
   readonly bytes: number;
-  /** Date.now() when it was stored. */
+  /** The clock's time (Date.now() by default) when it was stored. */
   readonly storedAt: number;
 }
 
@@ -50,6 +52,7 @@ export function uncacheableReason(events: readonly StreamEvent[]): string | unde
 
 export class ResponseCache {
   private readonly lru: LRUCache<string, CachedAnswer>;
+  private readonly now: () => number;
   private hits = 0;
   private misses = 0;
 
@@ -71,7 +74,10 @@ export class ResponseCache {
       // An answer bigger than the whole budget is simply not stored (maxEntrySize defaults to maxSize).
       sizeCalculation: (answer) => Math.max(1, answer.bytes),
       ...(opts.ttlMs !== undefined ? { ttl: opts.ttlMs } : {}),
+      // An injected clock is read on every check (lru-cache otherwise reuses a reading for 1 ms).
+      ...(opts.now ? { perf: { now: opts.now }, ttlResolution: 0 } : {}),
     });
+    this.now = opts.now ?? Date.now;
   }
 
   /**
@@ -102,7 +108,7 @@ export class ResponseCache {
     if (uncacheableReason(events) !== undefined) return false;
     const kept = structuredClone(events.filter((e) => e.type !== 'ping'));
     const bytes = Buffer.byteLength(JSON.stringify(kept), 'utf8');
-    const answer: CachedAnswer = deepFreeze({ events: kept, bytes, storedAt: Date.now() });
+    const answer: CachedAnswer = deepFreeze({ events: kept, bytes, storedAt: this.now() });
     this.lru.set(key, answer);
     return this.lru.peek(key) === answer;
   }

@@ -165,11 +165,14 @@ describe('ResponseCache storage', () => {
     expect(cache.get('k')!.bytes).toBeGreaterThan(JSON.stringify(textAnswer('汉字'.repeat(100))).length);
   });
 
-  it('stops serving entries older than ttlMs', async () => {
-    const cache = new ResponseCache({ maxEntries: 10, maxBytes: 1_000_000, ttlMs: 40 });
+  it('stops serving entries older than ttlMs (a fake clock: no waiting)', () => {
+    let now = 1_000;
+    const cache = new ResponseCache({ maxEntries: 10, maxBytes: 1_000_000, ttlMs: 40, now: () => now });
     cache.set('k', textAnswer('x'));
+    expect(cache.get('k')?.storedAt).toBe(1_000);
+    now += 40;
     expect(cache.get('k')).toBeDefined();
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    now += 1;
     expect(cache.get('k')).toBeUndefined();
   });
 });

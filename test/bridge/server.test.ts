@@ -271,7 +271,9 @@ describe('streams that wait on the upstream', () => {
     });
     const reader = res.body!.getReader();
     let text = '';
-    const deadline = Date.now() + 5_000;
+    // Hang-catching deadlines only: the ping interval and the abort are events, not speeds.
+    const HANG_DEADLINE_MS = 20_000;
+    const deadline = Date.now() + HANG_DEADLINE_MS;
     while (!text.includes('event: ping') && Date.now() < deadline) {
       const { value, done } = await reader.read();
       if (done) break;
@@ -280,7 +282,7 @@ describe('streams that wait on the upstream', () => {
     expect(text).toMatch(/^event: message_start/);
     expect(text).toContain('event: ping\ndata: {"type":"ping"}');
     controller.abort();
-    const until = Date.now() + 2_000;
+    const until = Date.now() + HANG_DEADLINE_MS;
     while (upstream.aborted === abortedBefore && Date.now() < until)
       await new Promise((r) => setTimeout(r, 10));
     expect(upstream.aborted).toBe(abortedBefore + 1);

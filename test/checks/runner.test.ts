@@ -6,8 +6,6 @@ import { exitCodeFor, runChecks } from '../../src/checks/runner.js';
 import { type Check, doctorReportSchema } from '../../src/checks/types.js';
 import { fakeContext, fakeSystem } from './fake-system.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function check(id: string, run: Check['run'], extra: Partial<Check> = {}): Check {
   return { id, title: id, required: true, description: id, run, ...extra };
 }
@@ -20,18 +18,30 @@ function realClockContext() {
 
 describe('runChecks', () => {
   it('runs checks concurrently and reports them in registry order with timings', async () => {
+    // Each check ends only once all three have started: run one after another, the first would
+    // hang until its (hang-catching) timeout and be reported as an error.
+    const system = fakeSystem();
+    let now = 0;
+    system.now = () => now;
     const started: string[] = [];
-    const slow = (id: string, ms: number) =>
-      check(id, async () => {
-        started.push(id);
-        await sleep(ms);
-        return { status: 'pass', summary: id };
-      });
-    const t0 = Date.now();
-    const results = await runChecks([slow('a', 150), slow('b', 150), slow('c', 150)], realClockContext());
-    expect(Date.now() - t0).toBeLessThan(400);
+    let allStarted: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (allStarted = resolve));
+    const concurrent = (id: string) =>
+      check(
+        id,
+        async () => {
+          started.push(id);
+          if (started.length === 3) allStarted();
+          await gate;
+          now += 150;
+          return { status: 'pass', summary: id };
+        },
+        { timeoutMs: 20_000 },
+      );
+    const results = await runChecks([concurrent('a'), concurrent('b'), concurrent('c')], fakeContext(system));
+    expect(results.map((r) => r.status)).toEqual(['pass', 'pass', 'pass']);
     expect(results.map((r) => r.id)).toEqual(['a', 'b', 'c']);
-    for (const r of results) expect(r.durationMs).toBeGreaterThanOrEqual(100);
+    for (const r of results) expect(r.durationMs).toBeGreaterThanOrEqual(150);
   });
 
   it('turns a crashing check into an error result without stopping the others', async () => {
@@ -69,7 +79,7 @@ describe('runChecks', () => {
     const results = await runChecks(
       [
         check('base', async () => {
-          await sleep(30);
+          await new Promise((r) => setImmediate(r));
           order.push('base');
           return { status: 'fail', summary: 'down', data: { n: 1 } };
         }),

@@ -1,6 +1,7 @@
 // Runs the built CLI (`node bin/run.js doctor`, built by `npm run build` / the pretest step) with a
 // temporary HOME and config dirs, a fake llama-server on port 0 and the real bridge (startBridge with
-// its demo upstream), and checks exit codes, timing and the JSON report against its schema.
+// its demo upstream), and checks exit codes and the JSON report against its schema. How long doctor
+// takes is measured by `npm run bench`, not asserted (a busy machine must not fail the suite).
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -54,14 +55,11 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('dsb doctor (built CLI)', () => {
-  it('with no upstream running: under 5 s, exit 1, upstream checks fail with the launch command', async () => {
+  it('with no upstream running: exit 1, upstream checks fail with the launch command', async () => {
     const upstream = `http://127.0.0.1:${await closedPort()}`;
     const bridge = `http://127.0.0.1:${await closedPort()}`;
-    const started = Date.now();
     const r = await doctor(['--upstream', upstream, '--bridge', bridge]);
-    const elapsed = Date.now() - started;
     expect(r.exitCode, r.stderr).toBe(1);
-    expect(elapsed).toBeLessThan(5_000);
     for (const title of ['Upstream speaks OpenAI', 'Upstream context window', 'Upstream tool calls']) {
       expect(r.stdout).toContain(`[✗] ${title} (nothing answers at ${upstream}: connection refused`);
     }

@@ -53,7 +53,6 @@ describe.skipIf(!hasScript)('dsb init, interactive', () => {
           throw new Error(`never saw ${text}; screen:\n${screen}`);
         await new Promise((r) => setTimeout(r, 25));
       }
-      await new Promise((r) => setTimeout(r, 60));
       child.stdin.write(keys);
     };
     try {

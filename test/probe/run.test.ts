@@ -152,11 +152,11 @@ describe('runProbe against deliberately broken bridges: one defect each', () => 
   });
 
   it('an accepted oversized prompt is not waited for: the probe stops reading its stream', async () => {
-    const bridge = await start({ defect: 'no-overflow-refusal', extraPings: 5000, frameDelayMs: 1 });
-    const began = performance.now();
+    // The stream never ends on its own: the probe reports only if it leaves it.
+    const bridge = await start({ defect: 'no-overflow-refusal', pingUntilClientLeaves: true });
     const report = await runProbe({ ...base(bridge.url), scenarioIds: ['overflow'] });
-    expect(performance.now() - began).toBeLessThan(3000);
     expect(report.scenarios[0]?.problems[0]).toMatch(/did not refuse .*HTTP 200/);
+    await bridge.streamAbandoned;
   });
 });
 

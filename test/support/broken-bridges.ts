@@ -24,6 +24,8 @@ export interface FakeBridge {
   url: string;
   /** Every request received on /v1/messages, in order. */
   requests: Array<{ url: string; headers: http.IncomingHttpHeaders; body: Record<string, unknown> }>;
+  /** With pingUntilClientLeaves: resolves when a client left such a stream. */
+  streamAbandoned: Promise<void>;
   /** How many OpenAI /v1/chat/completions requests it answered (as an upstream). */
   chatRequests: number;
   close(): Promise<void>;
@@ -39,6 +41,8 @@ export interface FakeBridgeOptions {
   frameDelayMs?: number;
   /** This many extra `ping` frames after message_start (a long stream). */
   extraPings?: number;
+  /** After message_start, `ping` frames without end until the client leaves (an endless stream). */
+  pingUntilClientLeaves?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -172,9 +176,11 @@ export async function startFakeBridge(options: FakeBridgeOptions = {}): Promise<
   const contextSize = options.contextSize ?? 16_384;
   const requests: FakeBridge['requests'] = [];
   let url = '';
+  let abandoned: () => void = () => {};
   const fake: FakeBridge = {
     url,
     requests,
+    streamAbandoned: new Promise<void>((resolve) => (abandoned = resolve)),
     chatRequests: 0,
     close: () =>
       new Promise<void>((resolve) => {
@@ -265,6 +271,16 @@ export async function startFakeBridge(options: FakeBridgeOptions = {}): Promise<
         const cut = Math.floor(text.length / 2);
         res.write(text.slice(0, cut));
         res.write(text.slice(cut));
+        if (options.pingUntilClientLeaves && frame.type === 'ping') {
+          while (!res.destroyed) {
+            await new Promise<void>((resolve) => {
+              if (res.write(`event: ping\ndata: {"type":"ping"}\n\n`)) return setImmediate(resolve);
+              res.once('drain', resolve);
+              res.once('close', resolve);
+            });
+          }
+          return abandoned();
+        }
       }
       res.end();
     });

@@ -34,6 +34,7 @@ export const FAULTS = [
   'status-502-html',
   'status-503',
   'slow-drip',
+  'held',
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -62,6 +63,8 @@ export interface FaultyUpstream {
   /** What the next completion requests get. */
   fault: Fault;
   completions: CompletionRecord[];
+  /** Lets every `held` answer go on: the rest of its stream, then its end. */
+  release(): void;
   /** Resolves once `count` completion requests have arrived (in all). */
   waitForCompletions(count: number): Promise<void>;
   /** Sockets open right now (the bridge's pooled connections included). */
@@ -93,6 +96,8 @@ export async function startFaultyUpstream(options: FaultyUpstreamOptions = {}): 
   let socketClosed: () => void = () => {};
   /** Wakes waitForCompletions when a completion request arrives. */
   const arrivalWaiters = new Set<() => void>();
+  /** The `held` answers waiting for release(). */
+  const held = new Set<() => void>();
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -107,6 +112,10 @@ export async function startFaultyUpstream(options: FaultyUpstreamOptions = {}): 
     fault: 'ok',
     completions: [],
     openSockets: () => sockets.size,
+    release: () => {
+      for (const go of [...held]) go();
+      held.clear();
+    },
     waitForCompletions: async (count) => {
       while (state.completions.length < count) {
         await new Promise<void>((resolve) => {
@@ -127,8 +136,7 @@ export async function startFaultyUpstream(options: FaultyUpstreamOptions = {}): 
         );
       });
       try {
-        while (sockets.size > 0)
-          await Promise.race([new Promise<void>((r) => (socketClosed = r)), deadline]);
+        while (sockets.size > 0) await Promise.race([new Promise<void>((r) => (socketClosed = r)), deadline]);
       } finally {
         clearTimeout(timer);
       }
@@ -271,6 +279,15 @@ export async function startFaultyUpstream(options: FaultyUpstreamOptions = {}): 
           return res.end('<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>');
         case 'status-503':
           return json(503, '{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}');
+        case 'held': {
+          // A valid stream that goes on only when the test says so (release()).
+          sse();
+          res.write(firstHalf);
+          held.add(() => {
+            if (!res.destroyed) res.end(RECORDED_STREAM.subarray(firstHalf.length));
+          });
+          return;
+        }
         case 'slow-drip': {
           const bytes = stream ? RECORDED_STREAM : RECORDED_JSON;
           if (stream) sse();

@@ -248,13 +248,15 @@ describe('unknown, unreachable and slow upstreams', () => {
   });
 
   it('a server that never answers: bounded by the budget', async () => {
+    const HANG_DEADLINE_MS = 20_000;
     const fake = await track(startFake({}, { hang: true }));
     const started = performance.now();
     const facts = await new ContextDiscovery(upstream(fake.url), Date.now, {
       budgetMs: 400,
       callTimeoutMs: 150,
     }).get();
-    expect(performance.now() - started).toBeLessThan(1_500);
+    // Hang-catching only: without the budget it would wait for undici's 300 s headers timeout.
+    expect(performance.now() - started).toBeLessThan(HANG_DEADLINE_MS);
     expect(facts.contextSize).toBeUndefined();
   });
 

@@ -42,7 +42,10 @@ const logger: BridgeLogger = {
   warn: (msg, fields) => msg === 'internal error' && internalErrors.push(JSON.stringify(fields)),
 };
 
-const bridgeConfig = (url: string, timeouts = { headersTimeoutMs: HANG_DEADLINE_MS, idleTimeoutMs: HANG_DEADLINE_MS }) =>
+const bridgeConfig = (
+  url: string,
+  timeouts = { headersTimeoutMs: HANG_DEADLINE_MS, idleTimeoutMs: HANG_DEADLINE_MS },
+) =>
   configSchema.parse({
     server: { port: 0, pingIntervalMs: 100, ...timeouts },
     upstreams: [{ url, kind: 'llama.cpp', model: 'tiny', tokenCounting: 'estimate', contextSize: 8192 }],
@@ -269,7 +272,9 @@ describe('faults after the first byte (not streaming) → an HTTP error naming t
         (o) => {
           expectHttpError(o, [502, 504], 'api_error');
           expect(o.status).toBe(status);
-          expect((JSON.parse(o.text) as { error: { message: string } }).error.message).toContain(upstream.url);
+          expect((JSON.parse(o.text) as { error: { message: string } }).error.message).toContain(
+            upstream.url,
+          );
         },
         fault.startsWith('stall') ? stallBridge : bridge,
       ));

@@ -19,6 +19,12 @@ import { type FaultyUpstream, startFaultyUpstream } from '../../support/faulty-u
 const repo = path.resolve(import.meta.dirname, '../../..');
 const runJs = path.join(repo, 'bin', 'run.js');
 const TOKEN = 'shutdown-test-token-4f9a1c';
+/**
+ * Hang-catching deadline. Grace periods that must NOT be waited out are set beyond it, so a bridge
+ * that sat them out fails; how long the events take is never asserted, only their order.
+ */
+const HANG_DEADLINE_MS = 20_000;
+const UNREACHED_GRACE_MS = 120_000;
 
 let upstream: FaultyUpstream;
 let dir: string;
@@ -126,7 +132,7 @@ const frames = (text: string) => {
 const lastType = (text: string) => (frames(text).at(-1)?.data as { type?: string } | undefined)?.type;
 
 /** Resolves when a TCP connect to the port is refused (the listener is gone). */
-async function refusedWithin(port: number, ms: number): Promise<boolean> {
+async function refusedWithin(port: number, ms: number = HANG_DEADLINE_MS): Promise<boolean> {
   const until = performance.now() + ms;
   while (performance.now() < until) {
     const refused = await new Promise<boolean>((resolve) => {
@@ -143,22 +149,30 @@ async function refusedWithin(port: number, ms: number): Promise<boolean> {
   return false;
 }
 
+/** Resolves once the served process has printed text matching `pattern`. */
+async function printed(served: Served, pattern: RegExp): Promise<void> {
+  const until = performance.now() + HANG_DEADLINE_MS;
+  while (!pattern.test(served.output())) {
+    if (performance.now() > until) throw new Error(`hang: no ${pattern} in:\n${served.output()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('dsb serve: graceful shutdown', () => {
   it('SIGTERM: stops accepting at once, lets a stream in flight finish, then exits 0', async () => {
-    const served = await serve(5_000);
+    // A grace period no test waits out: exiting at all shows it was not sat out once the stream was done.
+    const served = await serve(UNREACHED_GRACE_MS);
     try {
-      upstream.fault = 'slow-drip'; // the whole answer takes ~0.6 s
+      upstream.fault = 'held'; // the stream goes on only once the listener is gone
       const stream = await openStream(served.url, (t) => t.includes('event: message_start'));
-      const signalAt = performance.now();
       served.child.kill('SIGTERM');
-      expect(await refusedWithin(served.port, 1_000)).toBe(true);
+      expect(await refusedWithin(served.port)).toBe(true);
+      upstream.release();
       const { text } = await stream.ended;
       expect(checkStreamInvariants(frames(text)).map(formatViolation)).toEqual([]);
       expect(lastType(text)).toBe('message_stop');
       const exit = await served.exited;
       expect(exit.code).toBe(0);
-      // It did not sit out the whole grace period once the stream was done.
-      expect(exit.at - signalAt).toBeLessThan(3_000);
       expect(served.output()).toMatch(/received SIGTERM: shutting down; 1 request\(s\) in flight/);
       expect(served.output()).toMatch(/shutdown complete: 1 request\(s\) finished, 0 ended/);
       expect(served.output()).not.toContain(TOKEN);
@@ -183,17 +197,15 @@ describe('dsb serve: graceful shutdown', () => {
       expect(last.type).toBe('error');
       expect(last.error.type).toBe('overloaded_error');
       expect(last.error.message).toMatch(/shutting down/);
+      // Not before the grace period (a lower bound: a busy machine only makes it later).
       expect(endedAt - signalAt).toBeGreaterThanOrEqual(grace - 50);
-      expect(endedAt - signalAt).toBeLessThan(grace + 2_000);
       const exit = await served.exited;
       expect(exit.code).toBe(0);
       const record = upstream.completions[before]!;
-      const until = performance.now() + 1_000;
-      while (record.closedAt === undefined && performance.now() < until)
-        await new Promise((r) => setTimeout(r, 10));
+      await record.closed;
       expect(record.aborted).toBe(true);
-      // Freed when the stream was ended, not only when the process went away.
-      expect(record.closedAt! - signalAt).toBeLessThan(grace + 500);
+      // Freed when the stream was ended, not only when the process went away: seen before its exit.
+      expect(record.closedAt!).toBeLessThanOrEqual(exit.at);
       expect(served.output()).toMatch(/shutdown complete: 0 request\(s\) finished, 1 ended/);
     } finally {
       served.child.kill('SIGKILL');
@@ -222,11 +234,8 @@ describe('dsb serve: graceful shutdown', () => {
           body: (await res.body.json()) as { type: string; error: { type: string; message: string } },
         }));
       const answers = Promise.all([send(false), send(true)]);
-      const until = performance.now() + 5_000;
-      while (upstream.completions.length < before + 2 && performance.now() < until)
-        await new Promise((r) => setTimeout(r, 10));
+      await upstream.waitForCompletions(before + 2);
       expect(upstream.completions.length).toBe(before + 2);
-      const signalAt = performance.now();
       served.child.kill('SIGTERM');
       for (const answer of await answers) {
         expect(answer.status).toBe(503);
@@ -234,14 +243,13 @@ describe('dsb serve: graceful shutdown', () => {
         expect(answer.body.error.type).toBe('overloaded_error');
         expect(answer.body.error.message).toMatch(/shutting down/);
       }
-      expect((await served.exited).code).toBe(0);
+      const exit = await served.exited;
+      expect(exit.code).toBe(0);
       const records = upstream.completions.slice(before);
-      const freedBy = performance.now() + 1_000;
-      while (records.some((r) => r.closedAt === undefined) && performance.now() < freedBy)
-        await new Promise((r) => setTimeout(r, 10));
+      await Promise.all(records.map((r) => r.closed));
       expect(records.map((r) => r.aborted)).toEqual([true, true]);
-      // Freed when the grace period ran out, not only when the process went away.
-      for (const r of records) expect(r.closedAt! - signalAt).toBeLessThan(grace + 500);
+      // Freed when the grace period ran out, not only when the process went away: seen before its exit.
+      for (const r of records) expect(r.closedAt!).toBeLessThanOrEqual(exit.at);
       expect(served.output()).toMatch(/shutdown complete: 0 request\(s\) finished, 2 ended/);
     } finally {
       served.child.kill('SIGKILL');
@@ -249,17 +257,16 @@ describe('dsb serve: graceful shutdown', () => {
   });
 
   it('a second signal ends the streams at once instead of waiting out a long grace period', async () => {
-    const served = await serve(10_000);
+    // A grace period beyond the test's timeout: ending at all shows it was not waited out.
+    const served = await serve(UNREACHED_GRACE_MS);
     try {
       upstream.fault = 'stall-mid-stream';
       const stream = await openStream(served.url, (t) => t.includes('event: content_block_delta'));
-      const signalAt = performance.now();
       served.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 200));
+      await printed(served, /received SIGTERM: shutting down/);
       served.child.kill('SIGTERM');
-      const { text, endedAt } = await stream.ended;
+      const { text } = await stream.ended;
       expect(lastType(text)).toBe('error');
-      expect(endedAt - signalAt).toBeLessThan(2_000);
       expect((await served.exited).code).toBe(0);
     } finally {
       served.child.kill('SIGKILL');
@@ -300,7 +307,7 @@ describe('dsb serve: a malformed request target', () => {
             data += d;
           });
           socket.on('close', () => resolve(data));
-          setTimeout(() => socket.destroy(), 2_000);
+          setTimeout(() => socket.destroy(), HANG_DEADLINE_MS);
         });
         expect(reply).toMatch(/^HTTP\/1\.1 400/);
         const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as {

@@ -1,7 +1,8 @@
 // Write coalescing: with many streams open, a stream's writes are spaced a window apart once its
-// first token is out, and a lone stream is never held back. The tests use a one-second window so
-// that "held back" and "not held back" are far apart whatever the machine's load. (A client that
-// leaves during the window: test/bridge/reliability/disconnect.test.ts.)
+// first token is out, and a lone stream is never held back. No upper bound on time is asserted: the
+// lone stream runs with a window far longer than the test's timeout (held back once, it would hang),
+// and the side-by-side streams are checked for a lower bound only, which load cannot break. (A client
+// that leaves during the window: test/bridge/reliability/disconnect.test.ts.)
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../../src/bridge/server.js';
@@ -10,6 +11,8 @@ import { helloMessagesBody } from '../../support/hello-request.js';
 import { type ScriptedUpstream, startScriptedUpstream } from '../../support/scripted-upstream.js';
 
 const WINDOW_MS = 1000;
+/** Longer than the test timeout: a lone stream held back even once would fail the test by hanging. */
+const HANG_WINDOW_MS = 120_000;
 const ANSWER = 'one two three four five';
 /** The upstream sends one word every 20 ms: 80 ms from the first to the last. */
 const TOKEN_GAP_MS = 20;
@@ -21,7 +24,7 @@ afterEach(async () => {
   await upstream?.close();
 });
 
-async function startWith(fromStreams: number) {
+async function startWith(fromStreams: number, windowMs = WINDOW_MS) {
   upstream = await startScriptedUpstream({ script: () => ({ text: ANSWER }), chunkDelayMs: TOKEN_GAP_MS });
   bridge = await startBridge({
     config: configSchema.parse({
@@ -31,7 +34,7 @@ async function startWith(fromStreams: number) {
       ],
     }),
     logger: silentLogger,
-    coalesce: { windowMs: WINDOW_MS, fromStreams },
+    coalesce: { windowMs, fromStreams },
   });
   return { upstream, bridge };
 }
@@ -76,12 +79,10 @@ async function stream(url: string): Promise<Received> {
 
 describe('write coalescing', () => {
   it('never holds back a lone stream', async () => {
-    const { bridge } = await startWith(2);
+    const { bridge } = await startWith(2, HANG_WINDOW_MS);
     const got = await stream(bridge.url);
     expect(got.texts.join('')).toBe(ANSWER);
     expect(got.ended).toBe(true);
-    // Five words 20 ms apart: held back even once, the last would come a whole window after the first.
-    expect(got.at.at(-1)! - got.at[0]!).toBeLessThan(WINDOW_MS / 2);
   });
 
   it('spaces the writes of streams that run side by side, and loses nothing', async () => {
