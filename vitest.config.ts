@@ -47,14 +47,21 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'integration', include: INTEGRATION },
+        // Hang-catching only: these spawn the built CLI, which takes seconds on a busy machine.
+        test: { name: 'integration', include: INTEGRATION, testTimeout: 120_000 },
       },
       { extends: true, test: { name: 'contract', include: CONTRACT } },
-      { extends: true, test: { name: 'e2e', include: E2E } },
+      { extends: true, test: { name: 'e2e', include: E2E, testTimeout: 180_000 } },
       {
         extends: true,
         // A llama-server prefill of a Claude Code first turn takes seconds on a busy machine.
-        test: { name: 'real', include: REAL, testTimeout: 180_000, hookTimeout: 120_000 },
+        test: {
+          name: 'real',
+          include: REAL,
+          globalSetup: ['test/real/setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
       },
     ],
   },
