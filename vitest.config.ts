@@ -21,6 +21,7 @@ const INTEGRATION = [
   'test/bridge/routing.test.ts',
   'test/bridge/server.test.ts',
   'test/bridge/upstream.test.ts',
+  'test/bridge/upstream-reset.test.ts',
   'test/checks/upstream.test.ts',
   'test/launch/argv.test.ts',
   'test/launch/run.test.ts',

@@ -63,17 +63,28 @@ export class Upstream {
   ): Promise<UpstreamResponse> {
     const extra: Record<string, string> = options.accept ? { accept: options.accept } : {};
     if (body !== undefined) extra['content-length'] = String(Buffer.byteLength(body));
-    const res = await this.pool.request({
-      method,
-      path: this.prefix + path,
-      headers: this.headers(extra),
-      // undici takes iterables (documented; its types lag behind).
-      body: body === undefined ? undefined : (bodyOnce(body) as unknown as Readable),
-      signal: options.signal,
-      headersTimeout: options.headersTimeoutMs ?? this.server.headersTimeoutMs,
-      // The time allowed between two body chunks, not for the whole answer: generation can be long.
-      bodyTimeout: this.server.idleTimeoutMs,
-    });
+    const send = () =>
+      this.pool.request({
+        method,
+        path: this.prefix + path,
+        headers: this.headers(extra),
+        // undici takes iterables (documented; its types lag behind).
+        body: body === undefined ? undefined : (bodyOnce(body) as unknown as Readable),
+        signal: options.signal,
+        headersTimeout: options.headersTimeoutMs ?? this.server.headersTimeoutMs,
+        // The time allowed between two body chunks, not for the whole answer: generation can be long.
+        bodyTimeout: this.server.idleTimeoutMs,
+      });
+    let res: Awaited<ReturnType<typeof send>>;
+    try {
+      res = await send();
+    } catch (err) {
+      // A pooled keep-alive connection the server closed while idle is reset when the request
+      // reaches it (a busy event loop had not yet read the server's FIN): the server never saw the
+      // request, so it is sent once more, on a new connection.
+      if (!isResetBeforeAnswer(err) || options.signal?.aborted) throw err;
+      res = await send();
+    }
     return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 
@@ -109,6 +120,12 @@ export class Upstream {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+/** The connection was reset or closed before any byte of the answer (no status line). */
+function isResetBeforeAnswer(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
 }
 
 /**

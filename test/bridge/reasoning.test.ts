@@ -100,7 +100,7 @@ describe('reasoning replay', () => {
       thinking: { type: 'enabled', budget_tokens: 1000 },
       messages: [{ role: 'user', content: 'write x.txt' }],
     });
-    expect(first.status).toBe(200);
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
     expect(first.json.content[0]).toMatchObject({
       type: 'thinking',
       thinking: REASONING,

@@ -93,7 +93,7 @@ async function servedCmdline(extraEnv: Record<string, string>): Promise<string[]
   try {
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no start line: ${stderr}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`no start line: ${stderr}`)), 60_000); // hang-catching
       child.stderr.on('data', (c) => {
         stderr += c;
         if (stderr.includes('listening on')) {
