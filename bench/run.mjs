@@ -6,7 +6,8 @@
 // equivalent Anthropic request), closed loop; the table compares them. At 50 streams the three paths
 // also run on one fixed schedule (bench/load.mjs says why: latency added, not queueing). Then: a
 // paced upstream with the real `dsb serve`, the bridge's memory over 10,000 requests (a fresh
-// bridge), and microbenchmarks of the pure translation code.
+// bridge), microbenchmarks of the pure translation code, and how fast a client's disconnect
+// reaches the upstream (bench/abort.mjs).
 //
 // Options:  --quick            shorter phases (a smoke run, numbers are noisier)
 //           --duration <ms>    measured time per load phase (default 4000)
@@ -293,6 +294,9 @@ async function main() {
   log('microbenchmarks …');
   const microChild = startChild('micro.mjs');
   const micro = (await microChild.next('micro', 300_000)).result;
+  log('client disconnect → upstream abort …');
+  const abortChild = startChild('abort.mjs');
+  const abort = (await abortChild.next('abort', 300_000)).result;
 
   const children = [];
   const stopAll = async () => {
@@ -511,6 +515,7 @@ async function main() {
       pacedRows,
       memory,
       micro,
+      abort,
       upstream: upstreamStats,
     };
     report.targets = checkTargets(report);
@@ -535,6 +540,22 @@ function checkTargets(report) {
     targets.push({ name, value, unit, limit, met: Boolean(met), note });
   const info = (name, value, unit, note) =>
     targets.push({ name, value, unit, limit: undefined, met: undefined, info: true, note });
+  // Moved here from test/bridge/reliability/disconnect.test.ts, which checks the order of events only.
+  for (const [phase, label] of [
+    ['stream', 'mid-stream'],
+    ['prefill', 'during prefill'],
+  ]) {
+    const a = report.abort?.[phase];
+    if (a)
+      add(
+        `client disconnect reaches the upstream, ${label} (max of ${a.trials})`,
+        a.max,
+        'ms',
+        `< ${report.abort.targetMs}`,
+        a.max < report.abort.targetMs,
+        `p50 ${fmt(a.p50)} ms`,
+      );
+  }
   if (at(1))
     add(
       'added TTFT p50, concurrency 1',

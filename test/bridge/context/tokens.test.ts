@@ -44,6 +44,12 @@ beforeAll(async () => {
 });
 
 /** The request recorded as 17_chat_input_tokens / 04c_apply_template (input_tokens: 56). */
+/**
+ * Tests that are not about the counting time box give it a hang-catching length: the default 2 s
+ * can run out on a busy machine, and the count would silently come from the local tokenizer.
+ */
+const UNHURRIED = { timeoutMs: 20_000 };
+
 const recorded = fixtureJson('17_chat_input_tokens.req.json') as unknown as ChatCompletionRequest;
 
 describe('llama.cpp: exact counts', () => {
@@ -56,7 +62,7 @@ describe('llama.cpp: exact counts', () => {
         }),
       }),
     );
-    const counter = new TokenCounter(upstream(fake.url), kindIs('llama.cpp'));
+    const counter = new TokenCounter(upstream(fake.url), kindIs('llama.cpp'), UNHURRIED);
     const count = await counter.count({ ...recorded, stream: true, stream_options: { include_usage: true } });
     expect(count).toEqual({
       tokens: 56,
@@ -85,7 +91,7 @@ describe('llama.cpp: exact counts', () => {
             : { status: 400, body: {} },
       }),
     );
-    const counter = new TokenCounter(upstream(fake.url), kindIs('llama.cpp'));
+    const counter = new TokenCounter(upstream(fake.url), kindIs('llama.cpp'), UNHURRIED);
     expect(await counter.count(recorded)).toEqual({
       tokens: 42,
       method: 'upstream',
@@ -106,7 +112,7 @@ describe('llama.cpp: exact counts', () => {
 
   it('neither endpoint: the local tokenizer, and the upstream is not asked again', async () => {
     const fake = await track(startFakeLlama());
-    const counter = new TokenCounter(upstream(fake.url), kindIs('llama.cpp'));
+    const counter = new TokenCounter(upstream(fake.url), kindIs('llama.cpp'), UNHURRIED);
     const count = await counter.count(recorded);
     expect(count.method).toBe('local');
     expect(count.tokens).toBe(await countPromptLocally(recorded));
@@ -149,7 +155,10 @@ describe('llama.cpp: exact counts', () => {
         'POST /v1/chat/completions/input_tokens': () => ({ status: 500, body: fixture('24_bad_json.body') }),
       }),
     );
-    const counter = new TokenCounter(upstream(fake.url), kindIs('llama.cpp'), { retryAfterMs: 0 });
+    const counter = new TokenCounter(upstream(fake.url), kindIs('llama.cpp'), {
+      ...UNHURRIED,
+      retryAfterMs: 0,
+    });
     expect((await counter.count(recorded)).method).toBe('local');
     expect(counter.usableMethods()).toContain('llama.cpp /v1/chat/completions/input_tokens');
   });
@@ -177,7 +186,7 @@ describe('vLLM: /tokenize with messages', () => {
       chat_template_kwargs: { thinking: true },
       stream: true,
     };
-    const count = await new TokenCounter(upstream(fake.url), kindIs('vllm')).count(request);
+    const count = await new TokenCounter(upstream(fake.url), kindIs('vllm'), UNHURRIED).count(request);
     expect(count).toEqual({ tokens: 1234, method: 'upstream', detail: 'vLLM /tokenize' });
     expect(fake.bodies.get('POST /tokenize')?.[0]).toEqual({
       model: 'deepseek-ai/DeepSeek-V3.2',
@@ -193,7 +202,7 @@ describe('kinds that cannot count, and options', () => {
   it('unknown kind or Ollama: local tokenizer, no upstream calls', async () => {
     const fake = await track(startFakeLlama());
     for (const kind of [undefined, 'ollama', 'sglang', 'deepseek-api'] as const) {
-      const count = await new TokenCounter(upstream(fake.url), kindIs(kind)).count(recorded);
+      const count = await new TokenCounter(upstream(fake.url), kindIs(kind), UNHURRIED).count(recorded);
       expect(count.method).toBe('local');
     }
     expect(fake.totalHits()).toBe(0);
