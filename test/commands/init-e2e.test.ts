@@ -78,7 +78,7 @@ describe.skipIf(!ready)('init → serve → real Claude Code', () => {
     bridge.stderr!.on('data', (c) => {
       bridgeLog += c;
     });
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 90_000; // hang-catching
     for (;;) {
       const up = await new Promise<boolean>((resolve) => {
         const s = net

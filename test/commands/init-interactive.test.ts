@@ -41,7 +41,7 @@ describe.skipIf(!hasScript)('dsb init, interactive', () => {
     let seen = 0;
     /** Waits for `text` to appear after what was already answered, then types `keys`. */
     const answer = async (text: string | RegExp, keys: string) => {
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + 60_000; // hang-catching
       for (;;) {
         const rest = screen.slice(seen);
         const m = typeof text === 'string' ? rest.indexOf(text) : rest.search(text);
@@ -65,7 +65,7 @@ describe.skipIf(!hasScript)('dsb init, interactive', () => {
       await answer('Configure the Claude Code extension in VS Code?', `n${ENTER}`);
       await answer('Write firewall rules', `n${ENTER}`);
       await answer(/Apply these \d+ changes\?/, `y${ENTER}`);
-      const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 20_000))]);
+      const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 60_000))]);
       expect(code, screen).toBe(0);
     } finally {
       child.kill('SIGKILL');

@@ -97,7 +97,7 @@ describe('dsb launch (CLI)', () => {
         '--port',
         String(port),
         '--timeout',
-        '20',
+        '90',
       ],
       {
         env: cleanEnv({ HOME: home, NO_COLOR: '1' }),
@@ -112,7 +112,7 @@ describe('dsb launch (CLI)', () => {
     child.stderr.on('data', (c) => {
       err += c;
     });
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 90_000; // hang-catching
     while (!out.includes('ready at') && Date.now() < deadline && child.exitCode === null)
       await new Promise((r) => setTimeout(r, 50));
     expect(out, err).toMatch(
