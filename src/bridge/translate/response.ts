@@ -1,5 +1,6 @@
 // Non-streaming OpenAI response → Anthropic message. It goes through the same state machine as a
 // stream (one synthetic chunk), so both paths repair, order and map exactly alike. Pure.
+import { DsbError } from '../../errors.js';
 import type { MessageResponse, ResponseBlock, StreamEvent } from '../anthropic/schema.js';
 import type { ChatCompletionChunk, ChatCompletionResponse } from '../openai/types.js';
 import {
@@ -57,9 +58,10 @@ export function responseAsChunk(response: unknown): ChatCompletionChunk {
   };
 }
 
-export class StreamErrorEvent extends Error {
+/** An `error` event met while assembling a message: the failure the stream reported. */
+export class StreamErrorEvent extends DsbError {
   constructor(readonly failure: StreamFailure) {
-    super(failure.message);
+    super('STREAM_ERROR_EVENT', failure.message);
     this.name = 'StreamErrorEvent';
   }
 }
