@@ -7,7 +7,7 @@ import { BridgeError } from '../anthropic/errors.js';
 import type { StreamEvent } from '../anthropic/schema.js';
 import { UpstreamSseDecoder } from '../openai/sse-decoder.js';
 import { noEventsMessage, parseCompletionBody } from '../translate/errors.js';
-import { responseAsChunk } from '../translate/response.js';
+import { completionEvents } from '../translate/response.js';
 import type { StreamTranslator } from '../translate/stream.js';
 import { convertBodyError, isUpstreamBodyError } from '../upstream.js';
 
@@ -62,8 +62,7 @@ export async function relay(
       // Some servers answer a stream request with one JSON document, and a non-streaming request
       // gets one: the same translator folds it, as the single chunk a stream would have carried.
       const body = parseCompletionBody(await source.body.text(), source.url);
-      await sink.write(translator.push(responseAsChunk(body)));
-      await sink.write(translator.end());
+      await sink.write(completionEvents(translator, body));
     }
     return { kind: 'finished' };
   } catch (err) {

@@ -114,11 +114,18 @@ export function assembleMessage(events: readonly StreamEvent[]): MessageResponse
   return message;
 }
 
+/**
+ * The events of a whole (non-streamed) response after `message_start`: the one path by which the
+ * bridge's relay and convertChatResponse turn a JSON answer into events.
+ */
+export function completionEvents(translator: StreamTranslator, response: unknown): StreamEvent[] {
+  return [...translator.push(responseAsChunk(response)), ...translator.end()];
+}
+
 export function convertChatResponse(
   response: ChatCompletionResponse,
   options: StreamTranslatorOptions,
 ): MessageResponse {
   const translator = new StreamTranslator(options);
-  const events = [...translator.start(), ...translator.push(responseAsChunk(response)), ...translator.end()];
-  return assembleMessage(events);
+  return assembleMessage([...translator.start(), ...completionEvents(translator, response)]);
 }
