@@ -84,3 +84,32 @@ describe('convertConnectionError', () => {
     expect(convertConnectionError({ code: 'UND_ERR_HEADERS_TIMEOUT' }, ctx).status).toBe(504);
   });
 });
+
+describe('Upstream leases', () => {
+  const up = () =>
+    new Upstream(configSchema.parse({ upstreams: [{ url: 'http://127.0.0.1:1' }] }).upstreams[0]!, {
+      idleTimeoutMs: 1000,
+      headersTimeoutMs: 1000,
+    });
+
+  it('counts a request as outstanding until its release; a second release changes nothing', async () => {
+    const u = up();
+    const first = u.acquire();
+    const second = u.acquire();
+    expect(u.outstanding).toBe(2);
+    first();
+    first();
+    expect(u.outstanding).toBe(1);
+    second();
+    expect(u.outstanding).toBe(0);
+    await u.close();
+  });
+
+  it('a call that cannot connect releases its lease itself and rethrows', async () => {
+    const u = up();
+    const err = await u.call('{}', { signal: AbortSignal.timeout(5_000) }).catch((e) => e);
+    expect(convertConnectionError(err, ctx).status).toBe(502);
+    expect(u.outstanding).toBe(0);
+    await u.close();
+  });
+});
