@@ -61,3 +61,18 @@ export function exitCodeFor(error: unknown): number | undefined {
   if (!(error instanceof DsbError)) return undefined;
   return USAGE_CODES.has(error.code) ? 2 : 1;
 }
+
+/** What a command needs to end itself with a message and an exit code (oclif's `this.error`). */
+export interface FailingCommand {
+  error(message: string, options: { exit: number }): never;
+}
+
+/**
+ * For a command's catch blocks: ends the command with the message and the exit code of a DsbError
+ * (exitCodeFor), and rethrows anything else (a bug: oclif shows its stack).
+ */
+export function failCommand(command: FailingCommand, error: unknown): never {
+  const exit = exitCodeFor(error);
+  if (exit !== undefined) command.error((error as Error).message, { exit });
+  throw error;
+}
