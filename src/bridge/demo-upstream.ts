@@ -121,6 +121,70 @@ function overflowBody(promptTokens: number): string {
   });
 }
 
+interface DemoAnswer {
+  id: string;
+  created: number;
+  reasoningPieces: string[];
+  textPieces: string[];
+  calls: PlannedCall[];
+  callIds: string[];
+  finish: string;
+  usage: Record<string, number>;
+  includeUsage: boolean;
+}
+
+/** The answer as llama-server streams it: one chunk per piece, tool calls in fragments, [DONE]. */
+function streamBody(answer: DemoAnswer): string {
+  const { id, created, reasoningPieces, textPieces, callIds, finish, usage } = answer;
+  let out = chunk(id, created, {
+    choices: [{ index: 0, delta: { role: 'assistant', content: null }, finish_reason: null }],
+  });
+  for (const p of reasoningPieces)
+    out += chunk(id, created, {
+      choices: [{ index: 0, delta: { reasoning_content: p }, finish_reason: null }],
+    });
+  for (const p of textPieces)
+    out += chunk(id, created, { choices: [{ index: 0, delta: { content: p }, finish_reason: null }] });
+  answer.calls.forEach((call, i) => {
+    // Like llama-server: the first delta carries id, name and `{`, then raw argument fragments.
+    out += chunk(id, created, {
+      choices: [
+        {
+          index: 0,
+          delta: {
+            tool_calls: [
+              {
+                index: i,
+                id: callIds[i],
+                type: 'function',
+                function: { name: call.name, arguments: call.arguments.slice(0, 1) },
+              },
+            ],
+          },
+          finish_reason: null,
+        },
+      ],
+    });
+    for (let at = 1; at < call.arguments.length; at += 8) {
+      out += chunk(id, created, {
+        choices: [
+          {
+            index: 0,
+            delta: {
+              tool_calls: [{ index: i, function: { arguments: call.arguments.slice(at, at + 8) } }],
+            },
+            finish_reason: null,
+          },
+        ],
+      });
+    }
+  });
+  out += chunk(id, created, { choices: [{ index: 0, delta: {}, finish_reason: finish }] });
+  if (answer.includeUsage) out += chunk(id, created, { choices: [], usage });
+  out += 'data: [DONE]\n\n';
+  return out;
+}
+
 export function createDemoUpstreamHandler(): http.RequestListener {
   let counter = 0;
   return (req, res) => {
@@ -206,53 +270,19 @@ export function createDemoUpstreamHandler(): http.RequestListener {
         });
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      let out = chunk(id, created, {
-        choices: [{ index: 0, delta: { role: 'assistant', content: null }, finish_reason: null }],
-      });
-      for (const p of reasoningPieces)
-        out += chunk(id, created, {
-          choices: [{ index: 0, delta: { reasoning_content: p }, finish_reason: null }],
-        });
-      for (const p of textPieces)
-        out += chunk(id, created, { choices: [{ index: 0, delta: { content: p }, finish_reason: null }] });
-      plan.calls.forEach((call, i) => {
-        // Like llama-server: the first delta carries id, name and `{`, then raw argument fragments.
-        out += chunk(id, created, {
-          choices: [
-            {
-              index: 0,
-              delta: {
-                tool_calls: [
-                  {
-                    index: i,
-                    id: callIds[i],
-                    type: 'function',
-                    function: { name: call.name, arguments: call.arguments.slice(0, 1) },
-                  },
-                ],
-              },
-              finish_reason: null,
-            },
-          ],
-        });
-        for (let at = 1; at < call.arguments.length; at += 8) {
-          out += chunk(id, created, {
-            choices: [
-              {
-                index: 0,
-                delta: {
-                  tool_calls: [{ index: i, function: { arguments: call.arguments.slice(at, at + 8) } }],
-                },
-                finish_reason: null,
-              },
-            ],
-          });
-        }
-      });
-      out += chunk(id, created, { choices: [{ index: 0, delta: {}, finish_reason: finish }] });
-      if (body.stream_options?.include_usage) out += chunk(id, created, { choices: [], usage });
-      out += 'data: [DONE]\n\n';
-      res.end(out);
+      res.end(
+        streamBody({
+          id,
+          created,
+          reasoningPieces,
+          textPieces,
+          calls: plan.calls,
+          callIds,
+          finish,
+          usage,
+          includeUsage: body.stream_options?.include_usage === true,
+        }),
+      );
     });
   };
 }

@@ -33,6 +33,8 @@ export class Router {
               500,
               'api_error',
               `models: upstream "${name}" is not among the configured upstreams (${upstreams.map((u) => u.name).join(', ')})`,
+              {},
+              'CONFIG_INVALID',
             );
           }
         }

@@ -1,10 +1,14 @@
-// One OpenAI-compatible upstream: a keep-alive undici Pool, its model id, and request helpers.
+// One OpenAI-compatible upstream: a keep-alive undici Pool, its model id, request helpers, the
+// count of requests in flight there (it hands out leases), and what its network failures mean.
 // All network I/O of the bridge towards model servers goes through here.
 
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import type { ServerConfig, UpstreamConfig } from '../config/schema.js';
+import { isDsbError } from '../errors.js';
+import { BridgeError } from './anthropic/errors.js';
+import { nameUpstream, type UpstreamErrorContext } from './translate/errors.js';
 
 export interface UpstreamResponse {
   status: number;
@@ -27,8 +31,7 @@ export class Upstream {
   private readonly pool: Pool;
   private readonly prefix: string;
   private discoveredModel: Promise<string | undefined> | undefined;
-  /** Requests in flight: for least-outstanding-requests routing and /health. */
-  outstanding = 0;
+  private inFlight = 0;
 
   constructor(
     config: UpstreamConfig,
@@ -46,6 +49,43 @@ export class Upstream {
       keepAliveMaxTimeout: 600_000,
       connectTimeout: 10_000,
     });
+  }
+
+  /** Requests in flight: for least-outstanding-requests routing, /health and /metrics. */
+  get outstanding(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Counts one request as outstanding here until the returned release is called. Release is
+   * idempotent, so every exit path of a request may call it without double counting.
+   */
+  acquire(): () => void {
+    this.inFlight++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.inFlight--;
+    };
+  }
+
+  /**
+   * A request counted as outstanding from before it is sent until `release` (idempotent): a failure
+   * to connect releases it at once; otherwise the caller releases it when it is done with the body.
+   */
+  async call(
+    body: string,
+    options: { signal?: AbortSignal; accept?: string },
+  ): Promise<UpstreamResponse & { release: () => void }> {
+    const release = this.acquire();
+    try {
+      const response = await this.request('POST', '/v1/chat/completions', body, options);
+      return { ...response, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -144,4 +184,86 @@ function bodyOnce(body: string): Iterable<string> {
     },
   };
   return { [Symbol.iterator]: () => iterator };
+}
+
+// What the upstream's network failures mean, as the errors the bridge answers with (undici's and
+// the socket's error codes are known here and nowhere else).
+
+/** A connection-level failure (refused, reset, timeout) before any response. */
+export function convertConnectionError(error: unknown, context: UpstreamErrorContext): BridgeError {
+  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+  const reason = code ?? (error as Error).message ?? String(error);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
+    return new BridgeError(
+      504,
+      'api_error',
+      `upstream ${context.url} did not answer in time (${reason}); is the model still loading? run dsb doctor`,
+    );
+  }
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
+    code === 'EAI_AGAIN'
+  ) {
+    return new BridgeError(
+      502,
+      'api_error',
+      `cannot reach the upstream at ${context.url} (${reason}): is llama-server (or vLLM/Ollama) running there? Start it (dsb launch) or run dsb doctor`,
+    );
+  }
+  const detail =
+    (error as Error).message && (error as Error).message !== reason
+      ? `${reason}: ${(error as Error).message}`
+      : reason;
+  return new BridgeError(
+    502,
+    'api_error',
+    `the connection to the upstream at ${context.url} failed (${detail}); run dsb doctor if it keeps happening`,
+  );
+}
+
+/** Socket-level codes of a connection that broke while the answer was coming. */
+const BROKEN_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ENETRESET']);
+
+/**
+ * Whether an error thrown while reading an upstream's answer came from the upstream (the network,
+ * undici's timeouts, the SSE line guard) rather than from a bug in the bridge.
+ */
+export function isUpstreamBodyError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if (isDsbError(error, 'SSE_LINE_TOO_LONG')) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('UND_ERR') || BROKEN_CONNECTION_CODES.has(code));
+}
+
+/**
+ * A failure after the upstream's headers arrived, while its body was read: the idle timeout (504),
+ * a line over the SSE guard, or a connection that broke (502). Names the upstream.
+ */
+export function convertBodyError(
+  error: unknown,
+  context: Pick<UpstreamErrorContext, 'url'> & { idleTimeoutMs: number },
+): BridgeError {
+  const err = error as Error & { code?: string };
+  if (err.code === 'UND_ERR_BODY_TIMEOUT') {
+    return new BridgeError(
+      504,
+      'api_error',
+      `upstream ${context.url} sent no data for ${context.idleTimeoutMs} ms in the middle of its answer (server.idleTimeoutMs); is it overloaded or stuck? run dsb doctor`,
+    );
+  }
+  if (isDsbError(err, 'SSE_LINE_TOO_LONG')) {
+    return new BridgeError(502, 'api_error', nameUpstream(err.message, context.url));
+  }
+  const detail =
+    err.code && err.message && err.message !== err.code
+      ? `${err.code}: ${err.message}`
+      : (err.code ?? err.message ?? String(error));
+  return new BridgeError(
+    502,
+    'api_error',
+    `the connection to upstream ${context.url} broke before the answer was complete (${detail}); run dsb doctor if it keeps happening`,
+  );
 }

@@ -1,4 +1,6 @@
 // Every doctor check, in report order (design.md §7).
+
+import { DsbError } from '../errors.js';
 import { bridgeCheck } from './bridge.js';
 import { clientConfigCheck } from './client-config.js';
 import { clientVersionCheck } from './client-version.js';
@@ -30,9 +32,10 @@ export const CHECKS: readonly Check[] = [
 
 export const CHECK_IDS = CHECKS.map((c) => c.id);
 
-export class UnknownCheckError extends Error {
+export class UnknownCheckError extends DsbError {
   constructor(readonly unknown: string[]) {
     super(
+      'UNKNOWN_CHECK',
       `unknown check id${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${CHECK_IDS.join(', ')})`,
     );
     this.name = 'UnknownCheckError';

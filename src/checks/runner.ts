@@ -2,6 +2,7 @@
 // each one, and turns a throw or a timeout into an `error` result (dsb broke, not the user's setup)
 // without stopping the others. Results come back in registry order.
 import type { DsbConfig } from '../config/schema.js';
+import { DsbError } from '../errors.js';
 import type { SystemContext } from '../system/context.js';
 import type { Check, CheckContext, CheckOutcome, CheckResult, CheckStatus } from './types.js';
 
@@ -37,7 +38,11 @@ export function createCheckContext(init: {
   };
 }
 
-class CheckTimeoutError extends Error {}
+class CheckTimeoutError extends DsbError {
+  constructor(message: string) {
+    super('CHECK_TIMEOUT', message);
+  }
+}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

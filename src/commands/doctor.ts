@@ -2,12 +2,13 @@ import { confirm } from '@inquirer/prompts';
 import { Args, Command, Flags } from '@oclif/core';
 import { Listr } from 'listr2';
 import { applyFixes, buildReport, runDoctor, runDoctorChecks } from '../checks/doctor.js';
-import { CHECK_IDS, CHECKS, selectChecks, UnknownCheckError } from '../checks/registry.js';
+import { CHECK_IDS, CHECKS, selectChecks } from '../checks/registry.js';
 import { renderCheckList, renderReport, STATUS_MARK } from '../checks/render.js';
 import { createCheckContext } from '../checks/runner.js';
 import type { CheckResult, DoctorReport } from '../checks/types.js';
 import { normalizeBaseUrl } from '../checks/util.js';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { failCommand } from '../errors.js';
 import { createSystemContext } from '../system/node.js';
 
 function validUrl(raw: string): boolean {
@@ -108,8 +109,7 @@ export default class Doctor extends Command {
     try {
       selectChecks(ids);
     } catch (err) {
-      if (err instanceof UnknownCheckError) this.error(err.message, { exit: 2 });
-      throw err;
+      failCommand(this, err);
     }
     const system = createSystemContext();
     const color = system.isTTY && !system.env.NO_COLOR;
@@ -138,8 +138,7 @@ export default class Doctor extends Command {
     try {
       config = loadConfig({ configFile: flags.config }).config;
     } catch (err) {
-      if (err instanceof ConfigError) this.error(err.message, { exit: 2 });
-      throw err;
+      failCommand(this, err);
     }
     const upstreamUrl = normalizeBaseUrl(
       flags.upstream ?? config.upstreams[0]?.url ?? 'http://127.0.0.1:8080',

@@ -2,7 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import { Command, Flags } from '@oclif/core';
 import { BACKENDS } from '../config/schema.js';
-import { defaultsAsker, type InitFlags, resolveAnswers, UsageError } from '../init/answers.js';
+import { exitCodeFor, failCommand } from '../errors.js';
+import { defaultsAsker, type InitFlags, resolveAnswers } from '../init/answers.js';
 import { type ApplyResult, applyPlan, fileDiff, gatherFacts, redact } from '../init/apply.js';
 import { MergeError } from '../init/jsonc-merge.js';
 import { buildPlan } from '../init/plan.js';
@@ -159,16 +160,15 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
         process.exitCode = 1;
       return this.report(plan, result, flags['dry-run']);
     } catch (err) {
-      if (err instanceof UsageError) this.error(err.message, { exit: 2 });
       if (err instanceof MergeError) {
         this.error(
           `${err.message}\nNothing was written. Fix the file (or move it away) and run dsb init again.`,
-          { exit: 1 },
+          { exit: exitCodeFor(err) ?? 1 },
         );
       }
       if ((err as Error).name === 'ExitPromptError')
         this.error('cancelled: nothing was written', { exit: 1 });
-      throw err;
+      failCommand(this, err);
     }
   }
 

@@ -1,15 +1,16 @@
 // `dsb launch [BACKEND]`: prints the model server command with current, correct flags, or with --run
 // starts it, streams its log, waits until it answers and reports the context it really got.
 import { Args, Command, Flags } from '@oclif/core';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import type { ProfileConfig } from '../config/schema.js';
+import { failCommand } from '../errors.js';
 import { detectGpus } from '../init/answers.js';
 import { scriptsDir } from '../init/paths.js';
 import { LOCAL_BACKENDS } from '../launch/backends.js';
 import { generateLaunch, type LaunchPlan } from '../launch/generate.js';
-import { LaunchUsageError, resolveLaunchProfile } from '../launch/profile.js';
+import { resolveLaunchProfile } from '../launch/profile.js';
 import { renderCommand, type ShellKind } from '../launch/quote.js';
-import { LaunchError, type ReadyReport, startAndWait } from '../launch/run.js';
+import { type ReadyReport, startAndWait } from '../launch/run.js';
 import { loadTemplates } from '../launch/templates.js';
 import { createSystemContext } from '../system/node.js';
 
@@ -121,8 +122,7 @@ With --run it starts the server, streams its log to stderr, waits until it answe
     try {
       saved = loadConfig({ configFile: flags.config, cwd: ctx.cwd, env: ctx.env }).config.profile;
     } catch (err) {
-      if (err instanceof ConfigError) this.error(err.message, { exit: 2 });
-      throw err;
+      failCommand(this, err);
     }
     let plan: LaunchPlan;
     let notes: string[];
@@ -152,8 +152,7 @@ With --run it starts the server, streams its log to stderr, waits until it answe
       plan = generateLaunch(resolved.profile, templates);
       notes = [...resolved.notes, ...plan.notes];
     } catch (err) {
-      if (err instanceof LaunchUsageError) this.error(err.message, { exit: 2 });
-      throw err;
+      failCommand(this, err);
     }
 
     const report: LaunchReport = {
@@ -184,8 +183,7 @@ With --run it starts the server, streams its log to stderr, waits until it answe
         onProgress: (m) => this.logToStderr(m),
       });
     } catch (err) {
-      if (err instanceof LaunchError) this.error(err.message, { exit: 1 });
-      throw err;
+      failCommand(this, err);
     }
     report.ready = running.ready;
     const r = running.ready;

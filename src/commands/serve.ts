@@ -1,9 +1,9 @@
 import { Command, Flags } from '@oclif/core';
-import { BridgeError } from '../bridge/anthropic/errors.js';
 import { createLogger } from '../bridge/log.js';
 import { startBridge } from '../bridge/server.js';
 import type { ShutdownResult } from '../bridge/shutdown.js';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { exitCodeFor, failCommand } from '../errors.js';
 
 export default class Serve extends Command {
   static override summary =
@@ -99,8 +99,7 @@ overloaded_error, which Claude Code retries. A second signal ends them at once; 
         loaded.config.upstreams = loaded.config.upstreams.map((u) => ({ ...u, model: flags.model }));
       }
     } catch (err) {
-      if (err instanceof ConfigError) this.error(err.message, { exit: 2 });
-      throw err;
+      failCommand(this, err);
     }
     const { config } = loaded;
     const logger = createLogger(config.server.logFormat);
@@ -108,7 +107,7 @@ overloaded_error, which Claude Code retries. A second signal ends them at once; 
     try {
       bridge = await startBridge({ config, demo: flags.demo, logger });
     } catch (err) {
-      if (err instanceof BridgeError) this.error(err.message, { exit: 2 });
+      if (exitCodeFor(err) !== undefined) failCommand(this, err);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') {
         this.error(

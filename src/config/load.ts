@@ -1,12 +1,13 @@
 // Loads the effective config: defaults < user config < project dsb.config.json < DSB_* env < flags.
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
+import { DsbError } from '../errors.js';
 import { projectConfigFile, userConfigFile } from './paths.js';
 import { configSchema, type DsbConfig, type DsbConfigInput } from './schema.js';
 
-export class ConfigError extends Error {
+export class ConfigError extends DsbError {
   constructor(message: string) {
-    super(message);
+    super('CONFIG_INVALID', message);
     this.name = 'ConfigError';
   }
 }

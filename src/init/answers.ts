@@ -2,6 +2,7 @@
 // goes through an Asker: the interactive one (questions.ts) prompts, the non-interactive one takes
 // the default and fails with a usage error when there is none.
 import { BACKENDS, type Backend } from '../config/schema.js';
+import { DsbError } from '../errors.js';
 import {
   DEEPSEEK_API_CONTEXT,
   DEEPSEEK_API_MODELS,
@@ -16,9 +17,9 @@ import { vscodeTargets } from './paths.js';
 import { defaultMaxOutputTokens } from './plan.js';
 import type { InitAnswers } from './types.js';
 
-export class UsageError extends Error {
+export class UsageError extends DsbError {
   constructor(message: string) {
-    super(message);
+    super('USAGE', message);
     this.name = 'UsageError';
   }
 }

@@ -11,13 +11,14 @@ import {
   parseTree,
   printParseErrorCode,
 } from 'jsonc-parser';
+import { DsbError } from '../errors.js';
 
-export class MergeError extends Error {
+export class MergeError extends DsbError {
   constructor(
     readonly file: string,
     message: string,
   ) {
-    super(message);
+    super('MERGE_FAILED', message, { details: { file } });
     this.name = 'MergeError';
   }
 }

@@ -1,6 +1,7 @@
 // Flags over the profile `dsb init` saved → the LaunchProfile the generators need.
 import path from 'node:path';
 import type { ProfileConfig } from '../config/schema.js';
+import { DsbError } from '../errors.js';
 import { DEFAULT_SERVER_PORTS, FALLBACK_CONTEXT, isLocalBackend, type LocalBackend } from './backends.js';
 import type { LaunchProfile } from './generate.js';
 
@@ -16,9 +17,9 @@ export interface LaunchFlags {
   reasoningParser?: string;
 }
 
-export class LaunchUsageError extends Error {
+export class LaunchUsageError extends DsbError {
   constructor(message: string) {
-    super(message);
+    super('LAUNCH_USAGE', message);
     this.name = 'LaunchUsageError';
   }
 }

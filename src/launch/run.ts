@@ -1,16 +1,18 @@
 // `dsb launch --run`: starts the generated server command, streams its log, waits until it answers,
 // then asks it which context it really got (it may differ from the one asked for: `--fit`, VRAM).
+
+import { DsbError } from '../errors.js';
 import type { SpawnExit, SpawnedProcess, SystemContext } from '../system/context.js';
 import { probeUpstreamContext } from './context-probe.js';
 import type { LaunchPlan } from './generate.js';
 import { renderCommand, type ShellKind } from './quote.js';
 
-export class LaunchError extends Error {
+export class LaunchError extends DsbError {
   constructor(
     message: string,
     readonly exit?: SpawnExit,
   ) {
-    super(message);
+    super('LAUNCH_FAILED', message);
     this.name = 'LaunchError';
   }
 }

@@ -5,6 +5,8 @@
 // pairs (key = uint64 length + UTF-8; value = uint32 type + payload). Version 1 (2023, 32-bit counts)
 // is obsolete and rejected with a clear message.
 
+import { DsbError } from '../errors.js';
+
 export type GgufScalar = number | bigint | boolean | string;
 /** Arrays are summarised (type and length) except small ones, which are kept. */
 export interface GgufArraySummary {
@@ -23,9 +25,9 @@ export interface GgufHeader {
   headerBytes: number;
 }
 
-export class GgufError extends Error {
+export class GgufError extends DsbError {
   constructor(message: string) {
-    super(message);
+    super('GGUF_INVALID', message);
     this.name = 'GgufError';
   }
 }

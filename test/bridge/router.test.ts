@@ -73,9 +73,14 @@ describe('Router.pick', () => {
     const c = up('c');
     const router = new Router({}, [a, b, c], () => now);
     const route = router.resolve('x');
-    a.outstanding = 3;
-    b.outstanding = 1;
-    c.outstanding = 2;
+    // Requests in flight are counted by the upstream's leases (outstanding is read-only).
+    for (const [u, n] of [
+      [a, 3],
+      [b, 1],
+      [c, 2],
+    ] as const)
+      for (let i = 0; i < n; i++) u.acquire();
+    expect([a.outstanding, b.outstanding, c.outstanding]).toEqual([3, 1, 2]);
     expect(router.pick(route, new Set())?.name).toBe('b');
     expect(router.pick(route, new Set([b]))?.name).toBe('c');
     router.markFailure(c);

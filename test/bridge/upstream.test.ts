@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Upstream } from '../../src/bridge/upstream.js';
+import { convertConnectionError, Upstream } from '../../src/bridge/upstream.js';
 import { configSchema } from '../../src/config/schema.js';
 
 interface Seen {
@@ -63,5 +63,53 @@ describe('Upstream.request bodies', () => {
     const body = '{"again":true}';
     for (let i = 0; i < 2; i++) await (await upstream.request('POST', '/x', body)).body.text();
     expect(seen.map((s) => s.body)).toEqual([body, body]);
+  });
+});
+
+// Moved from test/bridge/translate/errors.test.ts with the mapping (undici codes live in upstream.ts).
+const ctx = { url: 'http://127.0.0.1:8080', model: 'm' };
+
+describe('convertConnectionError', () => {
+  it('names the URL and the fix when the upstream refuses the connection', () => {
+    const e = convertConnectionError(
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      ctx,
+    );
+    expect(e.status).toBe(502);
+    expect(e.message).toContain('http://127.0.0.1:8080');
+    expect(e.message).toContain('dsb doctor');
+  });
+
+  it('says when the upstream did not answer in time', () => {
+    expect(convertConnectionError({ code: 'UND_ERR_HEADERS_TIMEOUT' }, ctx).status).toBe(504);
+  });
+});
+
+describe('Upstream leases', () => {
+  const up = () =>
+    new Upstream(configSchema.parse({ upstreams: [{ url: 'http://127.0.0.1:1' }] }).upstreams[0]!, {
+      idleTimeoutMs: 1000,
+      headersTimeoutMs: 1000,
+    });
+
+  it('counts a request as outstanding until its release; a second release changes nothing', async () => {
+    const u = up();
+    const first = u.acquire();
+    const second = u.acquire();
+    expect(u.outstanding).toBe(2);
+    first();
+    first();
+    expect(u.outstanding).toBe(1);
+    second();
+    expect(u.outstanding).toBe(0);
+    await u.close();
+  });
+
+  it('a call that cannot connect releases its lease itself and rethrows', async () => {
+    const u = up();
+    const err = await u.call('{}', { signal: AbortSignal.timeout(5_000) }).catch((e) => e);
+    expect(convertConnectionError(err, ctx).status).toBe(502);
+    expect(u.outstanding).toBe(0);
+    await u.close();
   });
 });

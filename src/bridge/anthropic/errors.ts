@@ -1,4 +1,5 @@
 // Anthropic error envelope and the status → error type mapping Claude Code understands (design.md §4.4).
+import { DsbError, type DsbErrorCode } from '../../errors.js';
 
 export type AnthropicErrorType =
   | 'invalid_request_error'
@@ -15,8 +16,11 @@ export interface AnthropicErrorBody {
   error: { type: AnthropicErrorType; message: string };
 }
 
-/** An error the bridge answers with: HTTP status, Anthropic error type, message and extra headers. */
-export class BridgeError extends Error {
+/**
+ * An error the bridge answers with: HTTP status, Anthropic error type, message and extra headers,
+ * and a code for the bridge's own decisions (`PROMPT_TOO_LONG` makes it look at the context again).
+ */
+export class BridgeError extends DsbError {
   readonly status: number;
   readonly type: AnthropicErrorType;
   readonly headers: Record<string, string>;
@@ -26,8 +30,9 @@ export class BridgeError extends Error {
     type: AnthropicErrorType,
     message: string,
     headers: Record<string, string> = {},
+    code: DsbErrorCode = 'BRIDGE_ERROR',
   ) {
-    super(message);
+    super(code, message);
     this.name = 'BridgeError';
     this.status = status;
     this.type = type;
@@ -36,6 +41,13 @@ export class BridgeError extends Error {
 
   toBody(): AnthropicErrorBody {
     return errorBody(this.type, this.message);
+  }
+
+  /** The same error with another message (redacted), keeping its status, type, headers and code. */
+  withMessage(message: string): BridgeError {
+    return message === this.message
+      ? this
+      : new BridgeError(this.status, this.type, message, this.headers, this.code);
   }
 }
 
@@ -72,5 +84,7 @@ export function promptTooLongError(promptTokens: number, maxTokens: number): Bri
     400,
     'invalid_request_error',
     `prompt is too long: ${promptTokens} tokens > ${maxTokens} maximum`,
+    {},
+    'PROMPT_TOO_LONG',
   );
 }

@@ -63,11 +63,4 @@ export async function postJson(
   }
 }
 
-/** A finite, positive integer token count, or undefined. */
-export function positiveInt(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord, positiveInt } from '../../upstreams/json.js';

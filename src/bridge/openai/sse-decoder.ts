@@ -1,5 +1,6 @@
 // Incremental decoder of an upstream's server-sent events: bytes in (split anywhere, even inside a
 // UTF-8 sequence), complete events out. Comment lines (`: ping`) are dropped (design.md §4.3).
+import { DsbError } from '../../errors.js';
 
 export interface UpstreamSseEvent {
   /** The `event:` field when the server sent one (OpenAI servers usually do not). */
@@ -7,9 +8,11 @@ export interface UpstreamSseEvent {
   data: string;
 }
 
-export class SseLineTooLongError extends Error {
+export class SseLineTooLongError extends DsbError {
   constructor(limit: number) {
-    super(`upstream sent an SSE line longer than ${limit} bytes`);
+    super('SSE_LINE_TOO_LONG', `upstream sent an SSE line longer than ${limit} bytes`, {
+      details: { limit },
+    });
     this.name = 'SseLineTooLongError';
   }
 }

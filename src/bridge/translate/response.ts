@@ -1,5 +1,6 @@
 // Non-streaming OpenAI response → Anthropic message. It goes through the same state machine as a
 // stream (one synthetic chunk), so both paths repair, order and map exactly alike. Pure.
+import { DsbError } from '../../errors.js';
 import type { MessageResponse, ResponseBlock, StreamEvent } from '../anthropic/schema.js';
 import type { ChatCompletionChunk, ChatCompletionResponse } from '../openai/types.js';
 import {
@@ -57,9 +58,10 @@ export function responseAsChunk(response: unknown): ChatCompletionChunk {
   };
 }
 
-export class StreamErrorEvent extends Error {
+/** An `error` event met while assembling a message: the failure the stream reported. */
+export class StreamErrorEvent extends DsbError {
   constructor(readonly failure: StreamFailure) {
-    super(failure.message);
+    super('STREAM_ERROR_EVENT', failure.message);
     this.name = 'StreamErrorEvent';
   }
 }
@@ -112,11 +114,18 @@ export function assembleMessage(events: readonly StreamEvent[]): MessageResponse
   return message;
 }
 
+/**
+ * The events of a whole (non-streamed) response after `message_start`: the one path by which the
+ * bridge's relay and convertChatResponse turn a JSON answer into events.
+ */
+export function completionEvents(translator: StreamTranslator, response: unknown): StreamEvent[] {
+  return [...translator.push(responseAsChunk(response)), ...translator.end()];
+}
+
 export function convertChatResponse(
   response: ChatCompletionResponse,
   options: StreamTranslatorOptions,
 ): MessageResponse {
   const translator = new StreamTranslator(options);
-  const events = [...translator.start(), ...translator.push(responseAsChunk(response)), ...translator.end()];
-  return assembleMessage(events);
+  return assembleMessage([...translator.start(), ...completionEvents(translator, response)]);
 }

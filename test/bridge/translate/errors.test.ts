@@ -1,11 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  convertConnectionError,
-  convertUpstreamError,
-  detectOutputTooLarge,
-} from '../../../src/bridge/translate/errors.js';
+import { convertUpstreamError, detectOutputTooLarge } from '../../../src/bridge/translate/errors.js';
 
 const fixture = (name: string) =>
   readFileSync(path.join(import.meta.dirname, '../../fixtures/llama-server', `${name}.body`), 'utf8');
@@ -145,21 +141,5 @@ describe('convertUpstreamError', () => {
       status: 404,
       type: 'not_found_error',
     });
-  });
-});
-
-describe('convertConnectionError', () => {
-  it('names the URL and the fix when the upstream refuses the connection', () => {
-    const e = convertConnectionError(
-      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
-      ctx,
-    );
-    expect(e.status).toBe(502);
-    expect(e.message).toContain('http://127.0.0.1:8080');
-    expect(e.message).toContain('dsb doctor');
-  });
-
-  it('says when the upstream did not answer in time', () => {
-    expect(convertConnectionError({ code: 'UND_ERR_HEADERS_TIMEOUT' }, ctx).status).toBe(504);
   });
 });
