@@ -121,7 +121,8 @@ export class Upstream {
     } catch (err) {
       // A pooled keep-alive connection the server closed while idle is reset when the request
       // reaches it (a busy event loop had not yet read the server's FIN): the server never saw the
-      // request, so it is sent once more, on a new connection.
+      // request, so it is sent once more; undici has dropped the reset connection. Only once: a
+      // server that resets every request still fails it.
       if (!isResetBeforeAnswer(err) || options.signal?.aborted) throw err;
       res = await send();
     }

@@ -52,6 +52,29 @@ export async function handleMessages(
   log: RequestLogEntry,
   started: number,
 ): Promise<void> {
+  // Two steps so that the request (parsed, converted, serialized: several times its size on the
+  // heap) is garbage once the upstream has it: an answer under way holds only its call and
+  // exchange, and 200 open streams stay small (issue 7's memory target).
+  const opened = await openCall(state, req, res, log, started);
+  if (!opened) return;
+  try {
+    await answer(state, opened.call, opened.exchange);
+  } finally {
+    res.off('close', opened.onClose);
+  }
+}
+
+/**
+ * Reads and validates the request, routes it and calls the upstream. Undefined when the request
+ * was already answered (cache hit) or the client went away.
+ */
+async function openCall(
+  state: BridgeState,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  log: RequestLogEntry,
+  started: number,
+): Promise<{ call: UpstreamCall; exchange: Exchange; onClose: () => void } | undefined> {
   const request = await readAnthropicRequest(req, messagesRequestSchema, state.server.bodyLimitBytes);
   log.modelAsked = request.model;
   log.stream = request.stream === true;
@@ -73,16 +96,17 @@ export async function handleMessages(
     stopSequences: request.stop_sequences,
     cacheKey: undefined,
   };
+  let call: UpstreamCall | undefined;
   try {
-    const call = await callUpstream(state, request, route, {
+    call = await callUpstream(state, request, route, {
       signal: controller.signal,
       log,
       beforeSend: (prepared) => answerFromCache(state, request, prepared, exchange),
     });
-    if (call) await answer(state, call, exchange);
   } finally {
-    res.off('close', onClose);
+    if (!call) res.off('close', onClose);
   }
+  return call && { call, exchange, onClose };
 }
 
 /**

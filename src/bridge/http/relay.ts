@@ -16,7 +16,7 @@ export interface EventSink {
   /** Takes the events of one upstream read; resolves when more may be written (back-pressure). */
   write(events: StreamEvent[]): Promise<void> | void;
   /** After an upstream read that produced events: the place to hold back (write coalescing). */
-  afterBatch?(): Promise<void> | void;
+  afterBatch?(): Promise<void> | undefined;
 }
 
 export interface RelaySource {
@@ -101,7 +101,10 @@ async function relayEventStream(
     }
     if (batch) await sink.write(batch);
     if (translator.isDone) break;
-    if (batch) await sink.afterBatch?.();
+    if (batch) {
+      const held = sink.afterBatch?.();
+      if (held) await held;
+    }
   }
   const tail: StreamEvent[] = [];
   for (const e of decoder.end()) {

@@ -83,10 +83,14 @@ export class SseSink implements EventSink {
     if (!this.res.write(frame)) await drainedOrClosed(this.res);
   }
 
-  /** Coalescing: once the first token is out and many streams are open, hold the next write back. */
-  async afterBatch(): Promise<void> {
-    if (this.firstTokenAt !== undefined && this.options.openStreams() >= this.options.coalesce.fromStreams)
-      await sleep(this.options.coalesce.windowMs);
+  /**
+   * Coalescing: once the first token is out and many streams are open, hold the next write back.
+   * No promise when nothing is held (this runs after every upstream read).
+   */
+  afterBatch(): Promise<void> | undefined {
+    if (this.firstTokenAt === undefined || this.options.openStreams() < this.options.coalesce.fromStreams)
+      return undefined;
+    return sleep(this.options.coalesce.windowMs);
   }
 
   /**

@@ -153,6 +153,7 @@ describe('relay into a collecting sink', () => {
       },
       afterBatch: () => {
         pauses++;
+        return undefined;
       },
     });
     expect(end.kind).toBe('finished');
