@@ -10,6 +10,7 @@ import { confirmApply, confirmFirewall, interactiveAsker } from '../init/questio
 import { renderPlan, renderResult } from '../init/render.js';
 import type { InitAnswers } from '../init/types.js';
 import { loadTemplates } from '../launch/templates.js';
+import { REDACTED } from '../redact.js';
 import { createSystemContext } from '../system/node.js';
 
 export interface InitReport {
@@ -177,7 +178,7 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
     return {
       dryRun: result.dryRun,
       changed: result.changed,
-      answers: apiKey ? { ...answers, apiKey: '<redacted>' } : answers,
+      answers: apiKey ? { ...answers, apiKey: REDACTED } : answers,
       claudeModel: plan.claudeModel,
       files: result.files.map((f, i) => {
         const planned = plan.files[i]!;

@@ -2,6 +2,7 @@
 // changed file atomically, and apply firewall rules when confirmed and allowed.
 import { createTwoFilesPatch } from 'diff';
 import type { Templates } from '../launch/templates.js';
+import { createRedactor } from '../redact.js';
 import type { SystemContext } from '../system/context.js';
 import { vscodeTargets } from './paths.js';
 import { planTargets } from './plan.js';
@@ -60,10 +61,9 @@ export async function gatherFacts(
   return { ...partial, files };
 }
 
+/** dsb's one redactor (src/redact.ts): the given secrets, their base64 copies and key shapes. */
 export function redact(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('<redacted>');
-  return out;
+  return createRedactor(secrets)(text);
 }
 
 /** Unified diff of one planned file (secrets redacted). */
