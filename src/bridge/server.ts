@@ -21,6 +21,18 @@ import { planOutputTokens } from './context/clamp.js';
 import { detectTruncation } from './context/ollama-truncation.js';
 import { completionBodyFrom, countingBody } from './context/tokens.js';
 import { startDemoUpstream } from './demo-upstream.js';
+import { RequestGuard } from './guard.js';
+import { UpstreamHealthCache } from './health-cache.js';
+import {
+  type AnswerLimits,
+  applyRequestTimeouts,
+  assertJsonDepth,
+  ByteBudget,
+  drainLimitFor,
+  drainRequest,
+  httpServerOptions,
+  readBoundedText,
+} from './limits.js';
 import { type BridgeLogger, createLogger, type RequestLogEntry } from './log.js';
 import { BridgeMetrics } from './metrics.js';
 import { UpstreamSseDecoder } from './openai/sse-decoder.js';
@@ -56,6 +68,8 @@ export interface BridgeOptions {
   logger?: BridgeLogger;
   /** Write coalescing under load (default: COALESCE_WINDOW_MS from COALESCE_FROM_STREAMS streams). */
   coalesce?: { windowMs: number; fromStreams: number };
+  /** Overrides of `server.limits` (bounds on an upstream answer and a request's JSON). */
+  limits?: Partial<AnswerLimits>;
 }
 
 export interface RunningBridge {
@@ -261,10 +275,23 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   const redact = createRedactor([server.authToken, ...config.upstreams.map((u) => u.apiKey)]);
   const logger = redactingLogger(options.logger ?? createLogger(server.logFormat), redact);
   const upstreams = upstreamConfigs.map((u) => new Upstream(u, server));
+  const limits: AnswerLimits = { ...server.limits, ...options.limits };
+  const guard = new RequestGuard({
+    bindHost: server.host,
+    allowedOrigins: server.allowedOrigins,
+    authToken: server.authToken,
+  });
   const runtimes = new Map(upstreams.map((u) => [u, new UpstreamRuntime(u)]));
   const router = new Router(demo ? {} : config.models, upstreams);
   const reasoningCache = new ReasoningCache();
   const metrics = new BridgeMetrics();
+  // /health reads cached reachability, refreshed at most every 2 s, never once per request.
+  const healthCache = new UpstreamHealthCache((u: Upstream) => u.getJson('/v1/models', 1_500), {
+    maxAgeMs: 2_000,
+    onReading: (u, reading) => {
+      if (reading.models !== undefined) router.markSuccess(u);
+    },
+  });
   const coalesce = options.coalesce ?? { windowMs: COALESCE_WINDOW_MS, fromStreams: COALESCE_FROM_STREAMS };
   const responseCache = server.cache.enabled
     ? new ResponseCache({ maxEntries: server.cache.maxEntries, maxBytes: server.cache.maxBytes })
@@ -369,6 +396,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   /** The body of an Anthropic API request, parsed and validated; a 400 in Anthropic's shape if not. */
   async function readAnthropicRequest<T>(req: http.IncomingMessage, schema: z.ZodType<T>): Promise<T> {
     const raw = await readBody(req, server.bodyLimitBytes);
+    assertJsonDepth(raw, limits.maxRequestJsonDepth);
     let json: unknown;
     try {
       json = JSON.parse(raw);
@@ -504,7 +532,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         }
         if (response.status < 200 || response.status >= 300) {
           upstream.outstanding--;
-          const text = await response.body.text().catch(() => '');
+          const text = await readBoundedText(response.body, limits.maxResponseBytes).catch(() => '');
           const tooLarge =
             response.status === 400 && outputLimit === undefined ? detectOutputTooLarge(text) : undefined;
           if (tooLarge) {
@@ -587,6 +615,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       newToolId: () => newId('toolu_'),
       salvage:
         call.runtime.profile().salvageToolCalls && call.toolNames ? { toolNames: call.toolNames } : undefined,
+      limits,
     });
     const contentType = String(upstreamRes.headers['content-type'] ?? '');
     const isSse = contentType.includes('text/event-stream');
@@ -621,12 +650,18 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         try {
           if (isSse) {
             events = translator.start();
-            const decoder = new UpstreamSseDecoder();
+            const decoder = new UpstreamSseDecoder(limits.maxSseLineBytes);
+            const budget = new ByteBudget(
+              limits.maxResponseBytes,
+              'a non-streaming answer',
+              'maxResponseBytes',
+            );
             let sawEvent = false;
             let head: Uint8Array | undefined;
             // Not destroyed when the loop leaves after [DONE]: see letUpstreamBodyEnd.
             for await (const chunk of upstreamRes.body.iterator({ destroyOnReturn: false })) {
               head ??= chunk as Uint8Array;
+              budget.take((chunk as Uint8Array).byteLength);
               for (const e of decoder.push(chunk as Buffer)) {
                 sawEvent = true;
                 events.push(...translator.pushData(e.data));
@@ -644,7 +679,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
               );
             events.push(...translator.end());
           } else {
-            const body = parseCompletionBody(await upstreamRes.body.text(), upstream.url);
+            const body = parseCompletionBody(
+              await readBoundedText(upstreamRes.body, limits.maxResponseBytes),
+              upstream.url,
+            );
             events = [
               ...translator.start(),
               ...translator.push(responseAsChunk(body as ChatCompletionResponse)),
@@ -735,7 +773,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         await write(translator.start());
         try {
           if (isSse) {
-            const decoder = new UpstreamSseDecoder();
+            const decoder = new UpstreamSseDecoder(limits.maxSseLineBytes);
             let sawEvent = false;
             let head: Uint8Array | undefined;
             // Not destroyed when the loop leaves after [DONE]: see letUpstreamBodyEnd.
@@ -770,7 +808,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
             await write(translator.end());
           } else {
             // Some servers answer a stream request with one JSON document.
-            const body = parseCompletionBody(await upstreamRes.body.text(), upstream.url);
+            const body = parseCompletionBody(
+              await readBoundedText(upstreamRes.body, limits.maxResponseBytes),
+              upstream.url,
+            );
             await write(translator.push(responseAsChunk(body as ChatCompletionResponse)));
             await write(translator.end());
           }
@@ -838,6 +879,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const raw = await readBody(req, server.bodyLimitBytes);
     let body: Record<string, unknown>;
     try {
+      assertJsonDepth(raw, limits.maxRequestJsonDepth);
       body = JSON.parse(raw);
       if (typeof body !== 'object' || body === null || Array.isArray(body))
         throw new Error('expected a JSON object');
@@ -895,7 +937,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       log.status = up.status;
       if (up.status >= 400) {
         // An error body is small and may echo the bridge's upstream key: redact it, never pass it on.
-        const text = redact(await up.body.text());
+        const text = redact(await readBoundedText(up.body, limits.maxResponseBytes).catch(() => ''));
         log.error = text.slice(0, 500);
         headers['content-length'] = String(Buffer.byteLength(text));
         res.writeHead(up.status, headers);
@@ -924,9 +966,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const states = await Promise.all(
       upstreams.map(async (u) => {
         const runtime = runtimes.get(u)!;
-        const [models, facts] = await Promise.all([u.getJson('/v1/models', 1_500), runtime.facts()]);
+        const [{ models }, facts] = await Promise.all([healthCache.read(u), runtime.facts()]);
         const reachable = models !== undefined;
-        if (reachable) router.markSuccess(u);
         return {
           name: u.name,
           url: u.url,
@@ -973,7 +1014,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     });
   }
 
-  const httpServer = http.createServer(async (req, res) => {
+  const httpServer = http.createServer(httpServerOptions(server), async (req, res) => {
     const started = performance.now();
     // `new URL` throws on targets such as `http://[` that Node's parser lets through: answer 400, never crash.
     const url = URL.parse(req.url ?? '/', 'http://bridge');
@@ -988,6 +1029,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       if (!url) {
         const target = JSON.stringify((req.url ?? '').slice(0, 200));
         throw new BridgeError(400, 'invalid_request_error', `malformed request target ${target}`);
+      }
+      if (guard.screen(req, res, path, method)) {
+        log.status = 204;
+        return;
       }
       if (shutdown.isClosing) throw shutdownRefusal();
       if ((path === '/' || path === '/api/hello') && (method === 'HEAD' || method === 'GET')) {
@@ -1060,6 +1105,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
           'request_too_large',
           `request body is larger than the limit of ${server.bodyLimitBytes} bytes`,
         );
+        // Read the rest first (up to a bound), so that the client gets to read the 413.
+        await drainRequest(req, drainLimitFor(server.bodyLimitBytes));
         res.setHeader('connection', 'close');
       } else {
         error = new BridgeError(500, 'api_error', `internal bridge error: ${(err as Error).message}`);
@@ -1114,10 +1161,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
-  // Long prefill: never let Node time a request out from our side (the upstream timeouts govern).
-  httpServer.requestTimeout = 0;
-  httpServer.headersTimeout = 60_000;
-  httpServer.keepAliveTimeout = 65_000;
+  // Slow or stalled uploads are cut; responses (long prefill, long streams) never are.
+  applyRequestTimeouts(httpServer, server);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -1127,6 +1172,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     });
   });
   const address = httpServer.address() as AddressInfo;
+  guard.listening(address.address, address.port);
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${hostForUrl}:${address.port}`,
