@@ -101,16 +101,19 @@ describe('Host (DNS rebinding)', () => {
     },
   );
 
-  it.each(['127.0.0.1:PORT', 'localhost:PORT', 'LOCALHOST:PORT', '[::1]:PORT'])('Host %s is served', async (host) => {
-    const res = await send(bridge, {
-      method: 'POST',
-      path: '/v1/messages',
-      body: message,
-      headers: { host: host.replace('PORT', String(bridge.port)), 'content-type': 'application/json' },
-    });
-    expect(res.status).toBe(200);
-    expect(res.json.type).toBe('message');
-  });
+  it.each(['127.0.0.1:PORT', 'localhost:PORT', 'LOCALHOST:PORT', '[::1]:PORT'])(
+    'Host %s is served',
+    async (host) => {
+      const res = await send(bridge, {
+        method: 'POST',
+        path: '/v1/messages',
+        body: message,
+        headers: { host: host.replace('PORT', String(bridge.port)), 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(200);
+      expect(res.json.type).toBe('message');
+    },
+  );
 });
 
 describe('Origin and content type (cross-origin pages)', () => {
@@ -144,7 +147,11 @@ describe('Origin and content type (cross-origin pages)', () => {
 
   it('a POST that is not application/json is refused with 415, even without an Origin', async () => {
     const before = completions();
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
       const res = await send(bridge, {
         method: 'POST',
         path: '/v1/messages',
@@ -203,13 +210,18 @@ describe('/health and /metrics with a token configured', () => {
     const guard = new RequestGuard({ bindHost: '0.0.0.0', allowedOrigins: [], authToken: TOKEN });
     guard.listening('0.0.0.0', 3000);
     const req = (remoteAddress: string, headers: Record<string, string> = {}) =>
-      ({ headers: { host: '192.168.1.5:3000', ...headers }, socket: { remoteAddress } }) as unknown as http.IncomingMessage;
+      ({
+        headers: { host: '192.168.1.5:3000', ...headers },
+        socket: { remoteAddress },
+      }) as unknown as http.IncomingMessage;
     const res = { setHeader() {} } as unknown as http.ServerResponse;
     for (const path of ['/health', '/metrics']) {
       expect(() => guard.screen(req('192.168.1.7'), res, path, 'GET')).toThrow(/auth token/);
       expect(() => guard.screen(req('::ffff:10.0.0.2'), res, path, 'GET')).toThrow(/auth token/);
       expect(guard.screen(req('192.168.1.7', { 'x-api-key': TOKEN }), res, path, 'GET')).toBe(false);
-      expect(guard.screen(req('192.168.1.7', { authorization: `Bearer ${TOKEN}` }), res, path, 'GET')).toBe(false);
+      expect(guard.screen(req('192.168.1.7', { authorization: `Bearer ${TOKEN}` }), res, path, 'GET')).toBe(
+        false,
+      );
       expect(guard.screen(req('127.0.0.1'), res, path, 'GET')).toBe(false);
       expect(guard.screen(req('::ffff:127.0.0.1'), res, path, 'GET')).toBe(false);
       expect(guard.screen(req('::1'), res, path, 'GET')).toBe(false);
@@ -219,7 +231,9 @@ describe('/health and /metrics with a token configured', () => {
   it('/health answers from cached upstream facts: 100 requests, at most one upstream call', async () => {
     await send(withToken, { path: '/health' }); // the first reading
     const before = modelsCalls();
-    const answers = await Promise.all(Array.from({ length: 100 }, () => send(withToken, { path: '/health' })));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => send(withToken, { path: '/health' })),
+    );
     for (const a of answers) {
       expect(a.status).toBe(200);
       expect(a.json.upstreams[0].reachable).toBe(true);
