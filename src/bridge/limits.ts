@@ -48,18 +48,20 @@ export function drainLimitFor(bodyLimitBytes: number): number {
  * Reads and discards what is left of a request body that is refused, so that the client, which is
  * still sending it, reads the answer instead of a reset (Node's fetch, like Claude Code uses, saw
  * EPIPE and retried). Past `maxBytes` the connection is cut: then the client sees a reset, but the
- * bridge does not read an endless upload. Resolves when the body has ended or the socket closed.
+ * bridge does not read an endless upload. Resolves when the body has ended or the socket closed:
+ * true when the 413 can still be sent on the connection (a request timeout may have answered it).
  */
-export function drainRequest(req: http.IncomingMessage, maxBytes: number): Promise<void> {
+export function drainRequest(req: http.IncomingMessage, maxBytes: number): Promise<boolean> {
+  const usable = () => !req.socket.destroyed && req.socket.writable;
   return new Promise((resolve) => {
     if (req.complete || req.destroyed) {
-      resolve();
+      resolve(usable());
       return;
     }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
       req.socket.destroy();
-      resolve();
+      resolve(false);
       return;
     }
     let seen = 0;
@@ -67,11 +69,12 @@ export function drainRequest(req: http.IncomingMessage, maxBytes: number): Promi
       seen += chunk.length;
       if (seen > maxBytes) req.socket.destroy();
     };
+    const done = () => resolve(usable());
     req.removeAllListeners('data');
     req.on('data', onData);
-    req.once('end', resolve);
-    req.once('close', resolve);
-    req.on('error', () => resolve());
+    req.once('end', done);
+    req.once('close', done);
+    req.on('error', done);
     req.resume();
   });
 }

@@ -1106,8 +1106,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
           `request body is larger than the limit of ${server.bodyLimitBytes} bytes`,
         );
         // Read the rest first (up to a bound), so that the client gets to read the 413.
-        await drainRequest(req, drainLimitFor(server.bodyLimitBytes));
-        res.setHeader('connection', 'close');
+        if (await drainRequest(req, drainLimitFor(server.bodyLimitBytes))) res.setHeader('connection', 'close');
+        else res.destroy();
       } else {
         error = new BridgeError(500, 'api_error', `internal bridge error: ${(err as Error).message}`);
         logger.warn('internal error', { path, error: (err as Error).stack });
@@ -1118,7 +1118,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         error = new BridgeError(error.status, error.type, message, error.headers);
       log.status = error.status;
       log.error = error.message;
-      if (!res.headersSent) sendError(res, error);
+      if (!res.headersSent && !res.destroyed) sendError(res, error);
       else if (!res.writableEnded) {
         res.write(encodeSseEvent({ type: 'error', error: { type: error.type, message: error.message } }));
         res.end();
