@@ -1106,7 +1106,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
           `request body is larger than the limit of ${server.bodyLimitBytes} bytes`,
         );
         // Read the rest first (up to a bound), so that the client gets to read the 413.
-        if (await drainRequest(req, drainLimitFor(server.bodyLimitBytes))) res.setHeader('connection', 'close');
+        if (await drainRequest(req, drainLimitFor(server.bodyLimitBytes)))
+          res.setHeader('connection', 'close');
         else res.destroy();
       } else {
         error = new BridgeError(500, 'api_error', `internal bridge error: ${(err as Error).message}`);

@@ -1,9 +1,17 @@
 // `dsb init`: asks (or takes flags), plans every file change, shows it, then applies it safely.
 import { fileURLToPath } from 'node:url';
+import { confirm } from '@inquirer/prompts';
 import { Command, Flags } from '@oclif/core';
 import { BACKENDS } from '../config/schema.js';
 import { defaultsAsker, type InitFlags, resolveAnswers, UsageError } from '../init/answers.js';
-import { type ApplyResult, applyPlan, fileDiff, gatherFacts, redact } from '../init/apply.js';
+import {
+  type ApplyResult,
+  applyPlan,
+  fileDiff,
+  gatherFacts,
+  InitRefusedError,
+  redact,
+} from '../init/apply.js';
 import { MergeError } from '../init/jsonc-merge.js';
 import { buildPlan } from '../init/plan.js';
 import { confirmApply, confirmFirewall, interactiveAsker } from '../init/questions.js';
@@ -154,7 +162,15 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
       if (interactive && !flags['dry-run'] && plan.firewall?.canApply && plan.firewall.commands.length) {
         applyFirewall = await confirmFirewall(plan.firewall.summary);
       }
-      const result = await applyPlan(ctx, plan, { dryRun: flags['dry-run'], applyFirewall });
+      const result = await applyPlan(ctx, plan, {
+        dryRun: flags['dry-run'],
+        applyFirewall,
+        // A read-only file is replaced only when the user says so at the terminal.
+        confirmReadOnly:
+          interactive && !flags['dry-run']
+            ? (file) => confirm({ message: `${file} is read-only. Overwrite it anyway?`, default: false })
+            : undefined,
+      });
       if (!json) this.log(renderResult(plan, result, { color }));
       if (result.firewall && plan.firewall?.canApply && applyFirewall && !result.firewall.applied)
         process.exitCode = 1;
@@ -167,6 +183,7 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
           { exit: 1 },
         );
       }
+      if (err instanceof InitRefusedError) this.error(err.message, { exit: 1 });
       if ((err as Error).name === 'ExitPromptError')
         this.error('cancelled: nothing was written', { exit: 1 });
       throw err;
