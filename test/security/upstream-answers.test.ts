@@ -7,6 +7,8 @@ import { type BridgeOptions, type RunningBridge, startBridge } from '../../src/b
 import { configSchema } from '../../src/config/schema.js';
 import { chunk, type RawAnswer, type RawUpstream, startRawUpstream } from '../support/raw-upstream.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: answers are read field by field, as JSON
+type AnyJson = any;
 let upstream: RawUpstream | undefined;
 let bridge: RunningBridge | undefined;
 afterEach(async () => {
@@ -40,7 +42,7 @@ const writeTool = {
   },
 };
 
-async function ask(stream: boolean): Promise<{ status: number; text: string; json: any }> {
+async function ask(stream: boolean): Promise<{ status: number; text: string; json: AnyJson }> {
   const res = await fetch(`${bridge!.url}/v1/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

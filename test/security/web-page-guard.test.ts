@@ -11,6 +11,8 @@ import { type FakeLlamaServer, startFakeLlamaServer } from '../support/fake-llam
 
 const ALLOWED = 'https://app.example:8443';
 const TOKEN = 'bridge-token-0123456789';
+// biome-ignore lint/suspicious/noExplicitAny: answers are read field by field, as JSON
+type AnyJson = any;
 let upstream: FakeLlamaServer;
 let bridge: RunningBridge;
 let withToken: RunningBridge;
@@ -21,7 +23,7 @@ const message = JSON.stringify({ model: 'm', max_tokens: 16, messages: [{ role: 
 function send(
   target: RunningBridge,
   options: { method?: string; path?: string; headers?: Record<string, string>; body?: string },
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; json: any }> {
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; json: AnyJson }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
