@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm run bench:attack`: the attacks of issue 13, each against a real `dsb serve` (the built CLI,
 // a child process) in front of a scripted upstream, while a poller asks GET /health every 25 ms.
-// Per attack it prints what the bridge answered, the slowest concurrent /health answer (target
+// Per attack it prints what the bridge answered, the slowest concurrent /health answer (asked from
+// a separate process, bench/health-poller.mjs) (target
 // < 250 ms: the bridge stays responsive) and whether the upstream key (or its base64) leaked into
 // any answer or the bridge's log. Loopback only; everything it starts, it stops.
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -160,6 +161,9 @@ for (let i = 0; i < 200; i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 
+// Polls /health from its own process (see health-poller.mjs).
+const poller = fork(path.join(import.meta.dirname, 'health-poller.mjs'));
+
 // ---- helpers ----------------------------------------------------------------------------------
 function raw(options, body) {
   return new Promise((resolve) => {
@@ -185,16 +189,7 @@ const leaked = (text) =>
 async function measure(name, upstreamMode, attack) {
   mode = upstreamMode;
   const logStart = log.length;
-  let slowest = 0;
-  let polling = true;
-  const poller = (async () => {
-    while (polling) {
-      const t = performance.now();
-      await raw({ path: '/health' });
-      slowest = Math.max(slowest, performance.now() - t);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  })();
+  poller.send({ url: `${base}/health` });
   const t = performance.now();
   let outcome;
   try {
@@ -203,8 +198,9 @@ async function measure(name, upstreamMode, attack) {
     outcome = { summary: `attack failed: ${err.message}`, text: '' };
   }
   const ms = performance.now() - t;
-  polling = false;
-  await poller;
+  const stopped = new Promise((r) => poller.once('message', r));
+  poller.send('stop');
+  const { slowest } = await stopped;
   const keyLeaked = leaked(outcome.text ?? '') || leaked(log.slice(logStart));
   rows.push({ name, summary: outcome.summary, ms, slowest, keyLeaked });
   mode = 'normal';
@@ -323,6 +319,7 @@ await measure('100,000-deep JSON in tool_use.input', 'normal', async () => {
 });
 
 // ---- report -------------------------------------------------------------------------------------
+poller.send('exit');
 bridge.kill('SIGTERM');
 await new Promise((r) => bridge.once('exit', r));
 upstream.closeAllConnections();
