@@ -237,3 +237,16 @@ describe('endless upstream answers are bounded (item 9)', () => {
     expect(config.server.limits.maxResponseBytes).toBeGreaterThan(1_000_000);
   });
 });
+
+describe('a leaked tool-call block that never closes (salvage, item 9)', () => {
+  it('is held back only up to the limit, then goes out as text', async () => {
+    const { ToolCallSalvager } = await import('../../src/bridge/translate/salvage.js');
+    const salvager = new ToolCallSalvager({ toolNames: ['Write'], maxBlockLength: 10_000 });
+    let shown = salvager.push('before <tool_call>{"name":"Write","arguments":{"content":"').text;
+    for (let i = 0; i < 100; i++) shown += salvager.push('x'.repeat(1000)).text;
+    // Everything past the limit reached the client instead of piling up in the bridge.
+    expect(shown.length).toBeGreaterThan(90_000);
+    expect(shown.startsWith('before <tool_call>')).toBe(true);
+    expect(salvager.end().calls).toEqual([]);
+  });
+});

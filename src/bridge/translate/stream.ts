@@ -102,7 +102,11 @@ export class StreamTranslator {
   private overLimit: StreamFailure | undefined;
 
   constructor(private readonly options: StreamTranslatorOptions) {
-    if (options.salvage) this.salvager = new ToolCallSalvager({ toolNames: options.salvage.toolNames });
+    if (options.salvage)
+      this.salvager = new ToolCallSalvager({
+        toolNames: options.salvage.toolNames,
+        maxBlockLength: options.limits?.maxToolArgumentsBytes,
+      });
   }
 
   get isStarted(): boolean {
