@@ -28,6 +28,7 @@ const INTEGRATION = [
   'test/probe/bridge-demo.test.ts',
   'test/probe/run.test.ts',
   'test/system/serve-process.test.ts',
+  'test/security/**/*.test.ts',
 ];
 
 export default defineConfig({

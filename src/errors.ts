@@ -11,6 +11,7 @@ export type DsbErrorCode =
   // Things that failed while doing the work (exit 1).
   | 'LAUNCH_FAILED'
   | 'MERGE_FAILED'
+  | 'INIT_REFUSED'
   | 'GGUF_INVALID'
   | 'CHECK_TIMEOUT'
   // The bridge: an answer in the Anthropic error shape (BridgeError), and what its parts throw.

@@ -25,6 +25,22 @@ export interface BridgeLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * Control characters written as escapes: a text log line is one line whatever a request carries (a
+ * `model` containing "\n" could otherwise forge a second line).
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '\t'
+          ? '\\t'
+          : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 const round = (n: number | undefined, digits = 1): number | undefined =>
   n === undefined || !Number.isFinite(n) ? undefined : Number(n.toFixed(digits));
 
@@ -47,17 +63,21 @@ export function createLogger(
     fields
       ? Object.entries(fields)
           .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .map(
+            ([k, v]) =>
+              ` ${escapeControl(k)}=${typeof v === 'string' ? escapeControl(v) : JSON.stringify(v)}`,
+          )
           .join('')
       : '';
   return {
     request(e) {
-      const parts = [`${e.method} ${e.path}`, String(e.status)];
+      const x = escapeControl;
+      const parts = [`${x(e.method)} ${x(e.path)}`, String(e.status)];
       if (e.modelAsked)
         parts.push(
-          `model=${e.modelAsked}${e.modelSent && e.modelSent !== e.modelAsked ? `→${e.modelSent}` : ''}`,
+          `model=${x(e.modelAsked)}${e.modelSent && e.modelSent !== e.modelAsked ? `→${x(e.modelSent)}` : ''}`,
         );
-      if (e.upstream) parts.push(`upstream=${e.upstream}`);
+      if (e.upstream) parts.push(`upstream=${x(e.upstream)}`);
       if (e.stream !== undefined) parts.push(e.stream ? 'stream' : 'no-stream');
       if (e.ttftMs !== undefined) parts.push(`ttft=${Math.round(e.ttftMs)}ms`);
       if (e.inputTokens !== undefined) parts.push(`in=${e.inputTokens}`);
@@ -68,8 +88,8 @@ export function createLogger(
       if (e.warnings?.length) parts.push(`warnings=${JSON.stringify(e.warnings)}`);
       write(`${now().toISOString()} ${parts.join(' ')}`);
     },
-    info: (msg, fields) => write(`${now().toISOString()} ${msg}${kv(fields)}`),
-    warn: (msg, fields) => write(`${now().toISOString()} WARN ${msg}${kv(fields)}`),
+    info: (msg, fields) => write(`${now().toISOString()} ${escapeControl(msg)}${kv(fields)}`),
+    warn: (msg, fields) => write(`${now().toISOString()} WARN ${escapeControl(msg)}${kv(fields)}`),
   };
 }
 

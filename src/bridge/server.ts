@@ -11,6 +11,7 @@ import { BridgeError, errorBody, errorTypeForStatus } from './anthropic/errors.j
 import { startDemoUpstream } from './demo-upstream.js';
 import { handleRequest } from './http/routes.js';
 import { type BridgeState, type CoalesceOptions, createBridgeState } from './http/state.js';
+import { type AnswerLimits, applyRequestTimeouts, httpServerOptions } from './limits.js';
 import { type BridgeLogger, createLogger } from './log.js';
 import { createRedactor, redactingLogger } from './redact.js';
 import type { ShutdownResult } from './shutdown.js';
@@ -24,8 +25,8 @@ export interface BridgeOptions {
   logger?: BridgeLogger;
   /** Write coalescing under load (default: COALESCE_WINDOW_MS from COALESCE_FROM_STREAMS streams). */
   coalesce?: CoalesceOptions;
-  /** Longest upstream SSE line accepted (default 16 MiB); tests set it small to make faults cheap. */
-  maxSseLineLength?: number;
+  /** Overrides of `server.limits` (bounds on an upstream answer and a request's JSON). */
+  limits?: Partial<AnswerLimits>;
 }
 
 export interface RunningBridge {
@@ -67,21 +68,22 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     logger: redactingLogger(options.logger ?? createLogger(server.logFormat), redact),
     redact,
     coalesce: options.coalesce,
-    maxSseLineLength: options.maxSseLineLength,
+    limits: options.limits,
   });
   const healthTimer = startHealthChecks(state);
   const sockets = new Set<Socket>();
   let closed: Promise<ShutdownResult> | undefined;
-  const httpServer = http.createServer((req, res) => void handleRequest(state, req, res));
+  const httpServer = http.createServer(
+    httpServerOptions(server),
+    (req, res) => void handleRequest(state, req, res),
+  );
   httpServer.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   httpServer.on('clientError', answerClientError);
-  // Long prefill: never let Node time a request out from our side (the upstream timeouts govern).
-  httpServer.requestTimeout = 0;
-  httpServer.headersTimeout = 60_000;
-  httpServer.keepAliveTimeout = 65_000;
+  // Slow or stalled uploads are cut; responses (long prefill, long streams) never are.
+  applyRequestTimeouts(httpServer, server);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -91,6 +93,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     });
   });
   const address = httpServer.address() as AddressInfo;
+  state.guard.listening(address.address, address.port);
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${hostForUrl}:${address.port}`,

@@ -1,6 +1,9 @@
 // The doctor's core, independent of oclif: run the selected checks, optionally apply the safe fixes
 // (each confirmed) and re-run the fixed checks, and build the typed report.
+
+import { redactJson } from '../redact.js';
 import { detectWsl } from '../system/platform.js';
+import { configRedactor } from './redact-result.js';
 import { selectChecks } from './registry.js';
 import { countStatuses, createCheckContext, exitCodeFor, runCheck, runChecks } from './runner.js';
 import type { Check, CheckContext, CheckResult, DoctorReport, Fix } from './types.js';
@@ -109,6 +112,11 @@ export async function runDoctorChecks(ctx: CheckContext, options: DoctorOptions 
 /** Phase 3: the typed report of what ran. */
 export function buildReport(ctx: CheckContext, run: ChecksRun, strict: boolean): DoctorReport {
   const exitCode = exitCodeFor(run.results, strict);
+  // Every text of the report once more (fix messages, URLs), through the one redactor.
+  return redactJson(reportOf(ctx, run, strict, exitCode), configRedactor(ctx.config));
+}
+
+function reportOf(ctx: CheckContext, run: ChecksRun, strict: boolean, exitCode: 0 | 1): DoctorReport {
   return {
     schemaVersion: 1,
     ok: exitCode === 0,

@@ -4,6 +4,7 @@
 import type { DsbConfig } from '../config/schema.js';
 import { DsbError } from '../errors.js';
 import type { SystemContext } from '../system/context.js';
+import { configRedactor, redactCheckResult } from './redact-result.js';
 import type { Check, CheckContext, CheckOutcome, CheckResult, CheckStatus } from './types.js';
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
@@ -72,11 +73,21 @@ function finish(check: Check, outcome: CheckOutcome, durationMs: number): CheckR
   };
 }
 
+/** Runs one check; its result is redacted (an upstream may echo the key in what the check quotes). */
 export async function runCheck(
   check: Check,
   ctx: CheckContext,
   deps: ReadonlyMap<string, CheckResult>,
   timeoutMs = DEFAULT_CHECK_TIMEOUT_MS,
+): Promise<CheckResult> {
+  return redactCheckResult(await runCheckUnredacted(check, ctx, deps, timeoutMs), configRedactor(ctx.config));
+}
+
+async function runCheckUnredacted(
+  check: Check,
+  ctx: CheckContext,
+  deps: ReadonlyMap<string, CheckResult>,
+  timeoutMs: number,
 ): Promise<CheckResult> {
   const started = ctx.system.now();
   try {

@@ -1,5 +1,6 @@
 // `dsb init`: asks (or takes flags), plans every file change, shows it, then applies it safely.
 import { fileURLToPath } from 'node:url';
+import { confirm } from '@inquirer/prompts';
 import { Command, Flags } from '@oclif/core';
 import { BACKENDS } from '../config/schema.js';
 import { exitCodeFor, failCommand } from '../errors.js';
@@ -11,6 +12,7 @@ import { confirmApply, confirmFirewall, interactiveAsker } from '../init/questio
 import { renderPlan, renderResult } from '../init/render.js';
 import type { InitAnswers } from '../init/types.js';
 import { loadTemplates } from '../launch/templates.js';
+import { REDACTED } from '../redact.js';
 import { createSystemContext } from '../system/node.js';
 
 export interface InitReport {
@@ -154,7 +156,15 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
       if (interactive && !flags['dry-run'] && plan.firewall?.canApply && plan.firewall.commands.length) {
         applyFirewall = await confirmFirewall(plan.firewall.summary);
       }
-      const result = await applyPlan(ctx, plan, { dryRun: flags['dry-run'], applyFirewall });
+      const result = await applyPlan(ctx, plan, {
+        dryRun: flags['dry-run'],
+        applyFirewall,
+        // A read-only file is replaced only when the user says so at the terminal.
+        confirmReadOnly:
+          interactive && !flags['dry-run']
+            ? (file) => confirm({ message: `${file} is read-only. Overwrite it anyway?`, default: false })
+            : undefined,
+      });
       if (!json) this.log(renderResult(plan, result, { color }));
       if (result.firewall && plan.firewall?.canApply && applyFirewall && !result.firewall.applied)
         process.exitCode = 1;
@@ -177,7 +187,7 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
     return {
       dryRun: result.dryRun,
       changed: result.changed,
-      answers: apiKey ? { ...answers, apiKey: '<redacted>' } : answers,
+      answers: apiKey ? { ...answers, apiKey: REDACTED } : answers,
       claudeModel: plan.claudeModel,
       files: result.files.map((f, i) => {
         const planned = plan.files[i]!;

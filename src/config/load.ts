@@ -69,6 +69,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
     authToken: env.DSB_AUTH_TOKEN || undefined,
     logFormat: env.DSB_LOG_FORMAT || undefined,
     bodyLimitBytes: intFromEnv(env, 'DSB_BODY_LIMIT_BYTES'),
+    allowedOrigins: env.DSB_ALLOWED_ORIGINS
+      ? env.DSB_ALLOWED_ORIGINS.split(',')
+          .map((o) => o.trim())
+          .filter(Boolean)
+      : undefined,
   };
   const out: Plain = { server };
   if (env.DSB_UPSTREAM) {

@@ -51,6 +51,39 @@ export const upstreamSchema = z.object({
 });
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
 
+const MiB = 1024 * 1024;
+
+/** What one upstream answer may make the bridge hold (issue 13: endless answers grew to V8's string limit). */
+export const limitsSchema = z.object({
+  /** Reasoning text of one answer (kept for the thinking signature and the reasoning cache). */
+  maxReasoningBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * MiB),
+  /** Arguments of one tool call (collected until the call is complete). */
+  maxToolArgumentsBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * MiB),
+  /** One SSE line, and one event's data lines together (a server that never sends the blank line). */
+  maxSseLineBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * MiB),
+  /** A non-streaming answer's body. */
+  maxResponseBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * MiB),
+  /** Nesting of a request's JSON body (deeper bodies are refused with a 400). */
+  maxRequestJsonDepth: z.number().int().positive().default(512),
+});
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+
 export const serverSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(3000),
@@ -75,6 +108,20 @@ export const serverSchema = z.object({
   shutdownGraceMs: z.number().int().min(0).default(8_000),
   /** Interval of active upstream health checks when there are several upstreams. */
   healthCheckIntervalMs: z.number().int().positive().default(10_000),
+  /**
+   * Browser origins (`https://app.example`) allowed to call the bridge, with CORS. Any request
+   * carrying another `Origin` is refused: a web page must not drive the bridge (design.md §4.8).
+   */
+  allowedOrigins: z.array(z.string().url()).default([]),
+  /**
+   * Longest time a client may take to send a whole request, headers and body (0: no limit). Only
+   * the request: a long streamed answer is never cut by it.
+   */
+  requestTimeoutMs: z.number().int().min(0).default(120_000),
+  /** Longest time a client may take to send its request headers. */
+  requestHeadersTimeoutMs: z.number().int().positive().default(30_000),
+  /** Bounds on one upstream answer and on a request's JSON. */
+  limits: limitsSchema.prefault({}),
   /** Opt-in cache of byte-identical `temperature: 0` requests (design.md §4.7). */
   cache: z
     .object({

@@ -1,7 +1,9 @@
 // The I/O half of init: read every target, plan, then (unless --dry-run) back up and write each
 // changed file atomically, and apply firewall rules when confirmed and allowed.
 import { createTwoFilesPatch } from 'diff';
+import { DsbError } from '../errors.js';
 import type { Templates } from '../launch/templates.js';
+import { createRedactor } from '../redact.js';
 import type { SystemContext } from '../system/context.js';
 import { vscodeTargets } from './paths.js';
 import { planTargets } from './plan.js';
@@ -60,10 +62,9 @@ export async function gatherFacts(
   return { ...partial, files };
 }
 
+/** dsb's one redactor (src/redact.ts): the given secrets, their base64 copies and key shapes. */
 export function redact(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('<redacted>');
-  return out;
+  return createRedactor(secrets)(text);
 }
 
 /** Unified diff of one planned file (secrets redacted). */
@@ -114,6 +115,68 @@ export interface ApplyOptions {
   dryRun: boolean;
   /** The user confirmed applying firewall rules (or passed --yes). */
   applyFirewall: boolean;
+  /**
+   * Asks whether a read-only file may be replaced anyway (resolves true to replace it). Without
+   * it, a read-only target is refused: the user made it so on purpose.
+   */
+  confirmReadOnly?(path: string): Promise<boolean>;
+}
+
+/** Why init will not write a file; nothing has been written when it is thrown. */
+export class InitRefusedError extends DsbError {
+  constructor(
+    readonly reason: 'dangling-symlink' | 'read-only',
+    readonly path: string,
+    message: string,
+  ) {
+    super('INIT_REFUSED', message, { details: { reason, path } });
+    this.name = 'InitRefusedError';
+  }
+}
+
+/**
+ * Refuses, before anything is written, to replace a symbolic link whose target does not exist
+ * (the write would put a plain file in place of the user's link), or a read-only file the user has
+ * not confirmed (write-file-atomic replaces it by rename, whatever its mode).
+ */
+async function checkWritable(ctx: SystemContext, plan: Plan, options: ApplyOptions): Promise<void> {
+  for (const f of plan.files) {
+    if (!f.changed) continue;
+    const info = await ctx.inspectFile(f.path);
+    if (!info) continue;
+    if (info.symlink?.dangling) {
+      throw new InitRefusedError(
+        'dangling-symlink',
+        f.path,
+        `${f.path} is a symbolic link to ${info.symlink.target}, which does not exist: dsb init will not replace the link with a plain file. Create the target (or remove the link) and run dsb init again.`,
+      );
+    }
+    if (!info.writable && !(options.confirmReadOnly && (await options.confirmReadOnly(f.path)))) {
+      throw new InitRefusedError(
+        'read-only',
+        f.path,
+        `${f.path} is read-only: dsb init will not overwrite it without asking. Make it writable (chmod u+w "${f.path}") or run dsb init in a terminal to confirm.`,
+      );
+    }
+  }
+}
+
+/**
+ * Copies `file` to a backup name that no other file has: `.bak-<stamp>`, then `-2`, `-3`… Each
+ * copy is an exclusive create, so two runs in the same second never overwrite each other's
+ * backup (the user's original would be in none). Returns the name used.
+ */
+async function backUp(ctx: SystemContext, file: string, stamp: string): Promise<string> {
+  for (let n = 1; n <= 1000; n++) {
+    const name = `${file}.bak-${stamp}${n === 1 ? '' : `-${n}`}`;
+    try {
+      await ctx.copyFile(file, name, { exclusive: true });
+      return name;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`cannot find a free backup name for ${file}`);
 }
 
 export async function applyPlan(ctx: SystemContext, plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
@@ -129,12 +192,13 @@ export async function applyPlan(ctx: SystemContext, plan: Plan, options: ApplyOp
   if (plan.firewall) {
     firewall = { summary: plan.firewall.summary, applied: false, messages: [], manual: plan.firewall.manual };
   }
+  await checkWritable(ctx, plan, options);
   if (options.dryRun) return { dryRun: true, changed, files, firewall };
 
   // Back up everything first, so a failure while writing leaves a copy of every original.
   for (const [i, f] of plan.files.entries()) {
-    const backup = files[i]!.backup;
-    if (backup) await ctx.copyFile(f.path, backup);
+    const result = files[i]!;
+    if (result.backup) result.backup = await backUp(ctx, f.path, stamp);
   }
   for (const f of plan.files) {
     if (f.changed)

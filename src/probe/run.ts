@@ -3,6 +3,7 @@
 // (invariants.ts, answer.ts, metrics.ts).
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createRedactor, redactJson } from '../redact.js';
 import { type Answer, assembleStream, checkExpectation, checkMessageResponse } from './answer.js';
 import { type OpenedResponse, ProbeHttpClient } from './http.js';
 import {
@@ -170,6 +171,8 @@ export function unknownScenarioIds(ids: readonly string[]): string[] {
 
 export function createProbe(options: ProbeOptions): Probe {
   const session = new ProbeSession(options);
+  // What the probe shows quotes the bridge's and the upstream's answers: one redactor for all of it.
+  const redact = createRedactor([options.token, options.upstream?.apiKey]);
   const results: ScenarioResult[] = [];
   let longContext: LongContextResult | undefined;
   let load: LoadResult | undefined;
@@ -186,7 +189,7 @@ export function createProbe(options: ProbeOptions): Probe {
     id: scenario.id,
     title: scenario.title,
     run: async () => {
-      const result = await timed(() => runScenario(session, scenario));
+      const result = redactJson(await timed(() => runScenario(session, scenario)), redact);
       results.push(result);
       return result;
     },
@@ -197,7 +200,7 @@ export function createProbe(options: ProbeOptions): Probe {
       id: 'long-context',
       title: `Long context: ${basename(lc.path)}`,
       run: async () => {
-        longContext = await timed(() => runLongContext(session, lc.path, lc.content));
+        longContext = redactJson(await timed(() => runLongContext(session, lc.path, lc.content)), redact);
         return longContext;
       },
     });
@@ -208,7 +211,7 @@ export function createProbe(options: ProbeOptions): Probe {
       id: 'load',
       title: `Load: ${requests} requests, ${concurrency} at a time${options.compareDirect ? ', and direct to the upstream' : ''}`,
       run: async () => {
-        load = await timed(() => runLoad(session, requests, concurrency));
+        load = redactJson(await timed(() => runLoad(session, requests, concurrency)), redact);
         return load;
       },
     });
@@ -225,7 +228,7 @@ export function createProbe(options: ProbeOptions): Probe {
       const tally: Record<ProbeStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0 };
       for (const r of all) tally[r.status]++;
       return {
-        url: options.url,
+        url: redact(options.url),
         model: options.model,
         ok: tally.fail === 0,
         scenarios: results,

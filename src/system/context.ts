@@ -43,6 +43,14 @@ export interface FileStat {
   mtimeMs: number;
 }
 
+/** What `dsb init` must know before it replaces a file (issue 13): a link it must not break, a file the user protected. */
+export interface FileInspection {
+  /** Set when the path is a symbolic link: where it points, and whether that exists. */
+  symlink?: { target: string; dangling: boolean };
+  /** The current user may write the file (false: read-only, e.g. chmod a-w). */
+  writable: boolean;
+}
+
 export interface SpawnOptions {
   cwd?: string;
   /** Added to the current environment. */
@@ -86,7 +94,10 @@ export interface SystemContext {
   stat(path: string): Promise<FileStat | undefined>;
   /** Atomic write (temp file + rename), creating parent folders. */
   writeFileAtomic(path: string, content: string, options?: { mode?: number }): Promise<void>;
-  copyFile(from: string, to: string): Promise<void>;
+  /** Copies a file; `exclusive` fails with code EEXIST instead of replacing an existing `to`. */
+  copyFile(from: string, to: string, options?: { exclusive?: boolean }): Promise<void>;
+  /** Symbolic link and write permission of an existing path (undefined: nothing there, not even a link). */
+  inspectFile(path: string): Promise<FileInspection | undefined>;
   http(url: string, options?: HttpRequestOptions): Promise<HttpResponse>;
   dnsLookup(host: string): Promise<DnsAddress[]>;
   /** Resolves true when a TCP connection to host:port opens within the timeout. */

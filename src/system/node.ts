@@ -1,6 +1,7 @@
 // The real SystemContext, on Node's APIs and execa. Nothing else in dsb touches the OS directly.
 import { promises as dns } from 'node:dns';
-import { copyFile, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, copyFile, lstat, mkdir, open, readFile, readlink, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,9 +71,28 @@ export function createSystemContext(overrides: Partial<SystemContext> = {}): Sys
       await mkdir(path.dirname(file), { recursive: true });
       await writeFileAtomic(file, content, options.mode === undefined ? {} : { mode: options.mode });
     },
-    async copyFile(from, to) {
+    async copyFile(from, to, options = {}) {
       await mkdir(path.dirname(to), { recursive: true });
-      await copyFile(from, to);
+      await copyFile(from, to, options.exclusive ? fsConstants.COPYFILE_EXCL : 0);
+    },
+    async inspectFile(file) {
+      const link = await lstat(file).catch(() => undefined);
+      if (!link) return undefined;
+      let symlink: { target: string; dangling: boolean } | undefined;
+      if (link.isSymbolicLink()) {
+        const target = await readlink(file);
+        const dangling = (await stat(file).catch(() => undefined)) === undefined;
+        symlink = { target, dangling };
+      }
+      // The owner's write bit too: root may write anything, but a chmod a-w file was protected on purpose.
+      const mode = (await stat(file).catch(() => link)).mode;
+      const writable =
+        (mode & 0o200) !== 0 &&
+        (await access(file, fsConstants.W_OK).then(
+          () => true,
+          () => false,
+        ));
+      return { ...(symlink ? { symlink } : {}), writable };
     },
     async http(url, options = {}) {
       const timeout = options.timeoutMs ?? 5_000;

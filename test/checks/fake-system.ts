@@ -120,9 +120,15 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
       written[file] = content;
       files.set(file, content);
     },
-    async copyFile(from, to) {
+    async inspectFile(file) {
+      // The fakes script plain files only: no links, all writable.
+      return files.has(file) ? { writable: true } : undefined;
+    },
+    async copyFile(from, to, options = {}) {
       const v = files.get(from);
       if (v === undefined) throw new Error(`ENOENT ${from}`);
+      if (options.exclusive && files.has(to))
+        throw Object.assign(new Error(`EEXIST ${to}`), { code: 'EEXIST' });
       files.set(to, v);
       written[to] = v.toString();
     },

@@ -117,7 +117,7 @@ export async function startFakeLlamaServer(options: FakeLlamaOptions = {}): Prom
       });
       if (state.mode === 'hang') {
         // Prefill that never ends: the first chunk, then silence until the client goes away.
-        res.write(body('07_chat_stream_greedy').toString().split('\n\n')[0] + '\n\n');
+        res.write(`${body('07_chat_stream_greedy').toString().split('\n\n')[0]}\n\n`);
         return;
       }
       if (state.mode === 'garbage') {

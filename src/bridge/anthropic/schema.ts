@@ -18,7 +18,11 @@ const base64Source = z.looseObject({
   data: z.string(),
 });
 const urlSource = z.looseObject({ type: z.literal('url'), url: z.string() });
-const otherSource = z.looseObject({ type: z.string() });
+// Other source kinds pass through; a `base64` or `url` source that is not shaped like one is a 400,
+// never forwarded (an image whose `data` is a number reached the upstream).
+const otherSource = z.looseObject({
+  type: z.string().refine((t) => t !== 'base64' && t !== 'url', { message: 'malformed image source' }),
+});
 
 export const imageBlockSchema = z.looseObject({
   type: z.literal('image'),

@@ -12,15 +12,14 @@ export function handleHello(method: string, res: http.ServerResponse): void {
   res.end(method === 'HEAD' ? undefined : JSON.stringify({ status: 'ok', service: 'dsb' }));
 }
 
-/** The /health document: every upstream checked now (reachable, model, context), and the caches. */
+/** The /health document: every upstream (reachable as last checked, model, context), and the caches. */
 export async function healthReport(state: BridgeState): Promise<Record<string, unknown>> {
   const { router } = state;
   const states = await Promise.all(
     state.upstreams.map(async (u) => {
       const runtime = runtimeOf(state, u);
-      const [models, facts] = await Promise.all([u.getJson('/v1/models', 1_500), runtime.facts()]);
+      const [{ models }, facts] = await Promise.all([state.healthCache.read(u), runtime.facts()]);
       const reachable = models !== undefined;
-      if (reachable) router.markSuccess(u);
       return {
         name: u.name,
         url: u.url,

@@ -5,6 +5,7 @@
 // outstanding from the send until the call's `release` (its lease).
 import { BridgeError } from '../anthropic/errors.js';
 import type { MessagesRequest } from '../anthropic/schema.js';
+import { readBoundedText } from '../limits.js';
 import type { RequestLogEntry } from '../log.js';
 import type { Route } from '../router.js';
 import type { UpstreamRuntime } from '../runtime.js';
@@ -113,7 +114,7 @@ export async function callUpstream(
 
 /** Sends a prepared request to one upstream; throws the errors no other replica can fix. */
 export async function attemptCall(
-  state: Pick<BridgeState, 'router'>,
+  state: Pick<BridgeState, 'router' | 'limits'>,
   upstream: Upstream,
   prepared: PreparedRequest,
   stream: boolean,
@@ -142,7 +143,7 @@ export async function attemptCall(
     return { kind: 'sent', response, release };
   }
   release();
-  const text = await response.body.text().catch(() => '');
+  const text = await readBoundedText(response.body, state.limits.maxResponseBytes).catch(() => '');
   const tooLarge =
     response.status === 400 && options.mayRetrySmaller ? detectOutputTooLarge(text) : undefined;
   if (tooLarge) {

@@ -6,14 +6,14 @@ import { convertMessagesRequest } from '../translate/request.js';
 import { readAnthropicRequest, sendJson } from './io.js';
 import { routeFor } from './messages.js';
 import { modelFor } from './prepare.js';
-import { type BridgeState, runtimeOf } from './state.js';
+import { type BridgeState, requestBounds, runtimeOf } from './state.js';
 
 export async function handleCountTokens(
   state: BridgeState,
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
-  const counted = await readAnthropicRequest(req, countTokensRequestSchema, state.server.bodyLimitBytes);
+  const counted = await readAnthropicRequest(req, countTokensRequestSchema, requestBounds(state));
   const request = { ...counted, max_tokens: counted.max_tokens ?? 1 };
   const route = routeFor(state, req.headers, request.model);
   const upstream = state.router.pick(route, new Set()) ?? state.upstreams[0]!;

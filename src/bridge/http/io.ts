@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { formatZodIssues } from '../../config/load.js';
 import { DsbError } from '../../errors.js';
 import { BridgeError } from '../anthropic/errors.js';
+import { assertJsonDepth } from '../limits.js';
 
 /** An error on a request whose body has been read (a reset): the response side handles it. */
 function ignoreLateError(): void {}
@@ -59,7 +60,13 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<stri
 }
 
 /** Parses and validates an Anthropic API request body; a 400 in Anthropic's shape if it is not one. */
-export function parseAnthropicRequest<T>(raw: string, schema: z.ZodType<T>): T {
+export function parseAnthropicRequest<T>(
+  raw: string,
+  schema: z.ZodType<T>,
+  maxJsonDepth = Number.POSITIVE_INFINITY,
+): T {
+  // Checked before JSON.parse: a deeply nested body would overflow the stack in the parser or later.
+  assertJsonDepth(raw, maxJsonDepth);
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -81,13 +88,19 @@ export function parseAnthropicRequest<T>(raw: string, schema: z.ZodType<T>): T {
   return parsed.data;
 }
 
+/** How much of a request body the bridge reads, and how deep its JSON may nest. */
+export interface RequestBounds {
+  bodyBytes: number;
+  jsonDepth: number;
+}
+
 /** The body of an Anthropic API request, read, parsed and validated. */
 export async function readAnthropicRequest<T>(
   req: http.IncomingMessage,
   schema: z.ZodType<T>,
-  limit: number,
+  bounds: RequestBounds,
 ): Promise<T> {
-  return parseAnthropicRequest(await readBody(req, limit), schema);
+  return parseAnthropicRequest(await readBody(req, bounds.bodyBytes), schema, bounds.jsonDepth);
 }
 
 export function sendJson(

@@ -18,7 +18,7 @@ import { letUpstreamBodyEnd, readAnthropicRequest, sendJson } from './io.js';
 import type { PreparedRequest } from './prepare.js';
 import { type RelaySource, relay } from './relay.js';
 import { SSE_HEADERS, SseSink } from './sse-sink.js';
-import type { BridgeState } from './state.js';
+import { type BridgeState, requestBounds } from './state.js';
 
 /** What the answer's relay needs to know about the request and its exchange with the client. */
 export interface Exchange {
@@ -75,7 +75,7 @@ async function openCall(
   log: RequestLogEntry,
   started: number,
 ): Promise<{ call: UpstreamCall; exchange: Exchange; onClose: () => void } | undefined> {
-  const request = await readAnthropicRequest(req, messagesRequestSchema, state.server.bodyLimitBytes);
+  const request = await readAnthropicRequest(req, messagesRequestSchema, requestBounds(state));
   log.modelAsked = request.model;
   log.stream = request.stream === true;
   const route = routeFor(state, req.headers, request.model);
@@ -148,7 +148,7 @@ export function answerFromCache(
 
 /** The translator for one answer: ids, names and signatures from the call and the state. */
 export function translatorFor(
-  state: Pick<BridgeState, 'newId' | 'signThinking'>,
+  state: Pick<BridgeState, 'newId' | 'signThinking' | 'limits'>,
   call: UpstreamCall,
   exchange: Pick<Exchange, 'requestModel' | 'stopSequences'>,
 ): StreamTranslator {
@@ -162,6 +162,7 @@ export function translatorFor(
     newToolId: () => state.newId('toolu_'),
     salvage:
       call.runtime.profile().salvageToolCalls && call.toolNames ? { toolNames: call.toolNames } : undefined,
+    limits: state.limits,
   });
 }
 
@@ -183,7 +184,9 @@ async function answer(state: BridgeState, call: UpstreamCall, exchange: Exchange
     url: call.upstream.url,
     idleTimeoutMs: state.server.idleTimeoutMs,
     signal: exchange.controller.signal,
-    maxLineLength: state.maxSseLineLength,
+    limits: state.limits,
+    // A non-streaming answer is held in memory until it is complete: its bytes are bounded.
+    maxBytes: exchange.stream ? undefined : state.limits.maxResponseBytes,
   };
   try {
     if (exchange.stream) await answerStream(state, call, exchange, translator, source, headers);

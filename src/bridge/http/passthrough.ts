@@ -3,6 +3,7 @@
 // max_model_len). Errors in OpenAI's shape; an upstream error body is redacted, never passed on as is.
 import type http from 'node:http';
 import { planOutputTokens } from '../context/clamp.js';
+import { assertJsonDepth, readBoundedText } from '../limits.js';
 import type { RequestLogEntry } from '../log.js';
 import type { ChatCompletionRequest } from '../openai/types.js';
 import { convertConnectionError, type Upstream } from '../upstream.js';
@@ -10,8 +11,12 @@ import { drainedOrClosed, readBody, sendJson } from './io.js';
 import { type BridgeState, runtimeOf } from './state.js';
 
 /** The body as a JSON object, or the reason it is not one. */
-export function parseChatBody(raw: string): { body: Record<string, unknown> } | { error: string } {
+export function parseChatBody(
+  raw: string,
+  maxJsonDepth = Number.POSITIVE_INFINITY,
+): { body: Record<string, unknown> } | { error: string } {
   try {
+    assertJsonDepth(raw, maxJsonDepth);
     const body: unknown = JSON.parse(raw);
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       throw new Error('expected a JSON object');
@@ -52,7 +57,10 @@ export async function handleChatCompletions(
   res: http.ServerResponse,
   log: RequestLogEntry,
 ): Promise<void> {
-  const parsed = parseChatBody(await readBody(req, state.server.bodyLimitBytes));
+  const parsed = parseChatBody(
+    await readBody(req, state.server.bodyLimitBytes),
+    state.limits.maxRequestJsonDepth,
+  );
   if ('error' in parsed) {
     sendJson(res, 400, { error: { message: parsed.error, type: 'invalid_request_error' } });
     log.status = 400;
@@ -91,7 +99,7 @@ export async function handleChatCompletions(
 
 /** The upstream's answer to the client as it comes, with back-pressure; an error body redacted. */
 async function pipeAnswer(
-  state: Pick<BridgeState, 'redact'>,
+  state: Pick<BridgeState, 'redact' | 'limits'>,
   up: Awaited<ReturnType<Upstream['call']>>,
   res: http.ServerResponse,
   log: RequestLogEntry,
@@ -104,7 +112,7 @@ async function pipeAnswer(
   log.status = up.status;
   if (up.status >= 400) {
     // An error body is small and may echo the bridge's upstream key: redact it, never pass it on.
-    const text = state.redact(await up.body.text());
+    const text = state.redact(await readBoundedText(up.body, state.limits.maxResponseBytes).catch(() => ''));
     log.error = text.slice(0, 500);
     headers['content-length'] = String(Buffer.byteLength(text));
     res.writeHead(up.status, headers);

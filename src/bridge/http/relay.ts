@@ -5,6 +5,7 @@
 
 import { BridgeError } from '../anthropic/errors.js';
 import type { StreamEvent } from '../anthropic/schema.js';
+import { type AnswerLimits, ByteBudget, readBoundedText } from '../limits.js';
 import { UpstreamSseDecoder } from '../openai/sse-decoder.js';
 import { noEventsMessage, parseCompletionBody } from '../translate/errors.js';
 import { completionEvents } from '../translate/response.js';
@@ -21,7 +22,7 @@ export interface EventSink {
 
 export interface RelaySource {
   /** The upstream's body. Not destroyed when the loop leaves after [DONE] (see letUpstreamBodyEnd). */
-  body: AsyncIterable<unknown> & { text(): Promise<string> };
+  body: AsyncIterable<Uint8Array> & { destroy?(err?: Error): unknown };
   /** Whether the upstream answered with an event stream (else one JSON document). */
   isSse: boolean;
   /** The upstream's URL, named in every failure. */
@@ -30,8 +31,10 @@ export interface RelaySource {
   idleTimeoutMs: number;
   /** Aborted when the client went away or the bridge ends the request: the relay stops quietly. */
   signal: AbortSignal;
-  /** Longest SSE line accepted (undefined: the decoder's default). */
-  maxLineLength?: number;
+  /** Bounds on what the upstream may send (longest SSE line, largest JSON answer). */
+  limits: Pick<AnswerLimits, 'maxSseLineBytes' | 'maxResponseBytes'>;
+  /** Most bytes of an event stream read (a non-streaming answer is held until complete). */
+  maxBytes?: number;
 }
 
 export type RelayEnd =
@@ -63,7 +66,10 @@ export async function relay(
     else {
       // Some servers answer a stream request with one JSON document, and a non-streaming request
       // gets one: the same translator folds it, as the single chunk a stream would have carried.
-      const body = parseCompletionBody(await source.body.text(), source.url);
+      const body = parseCompletionBody(
+        await readBoundedText(source.body, source.limits.maxResponseBytes),
+        source.url,
+      );
       await sink.write(completionEvents(translator, body));
     }
     return { kind: 'finished' };
@@ -82,11 +88,16 @@ async function relayEventStream(
   translator: StreamTranslator,
   sink: EventSink,
 ): Promise<void> {
-  const decoder = new UpstreamSseDecoder(source.maxLineLength);
+  const decoder = new UpstreamSseDecoder(source.limits.maxSseLineBytes);
+  const budget =
+    source.maxBytes === undefined
+      ? undefined
+      : new ByteBudget(source.maxBytes, 'a non-streaming answer', 'maxResponseBytes');
   let sawEvent = false;
   let head: Uint8Array | undefined;
   for await (const chunk of iterate(source.body)) {
     head ??= chunk;
+    budget?.take(chunk.byteLength);
     // Every event of one network read goes out in one write: under load the upstream's chunks
     // queue up in the socket, and a write (a syscall) per event was the bridge's largest cost in
     // the benchmark's profile.

@@ -5,6 +5,7 @@ import type http from 'node:http';
 import { isDsbError } from '../../errors.js';
 import { BridgeError } from '../anthropic/errors.js';
 import { encodeSseEvent } from '../anthropic/sse.js';
+import { drainLimitFor, drainRequest } from '../limits.js';
 import type { RequestLogEntry } from '../log.js';
 import { shutdownRefusal } from '../shutdown.js';
 import { handleHealth, handleHello, handleMetrics, handleModels } from './admin.js';
@@ -133,6 +134,11 @@ async function dispatch(ctx: RequestContext, path: string | undefined): Promise<
     const target = JSON.stringify((req.url ?? '').slice(0, 200));
     throw new BridgeError(400, 'invalid_request_error', `malformed request target ${target}`);
   }
+  // Web pages are attackers too (DNS rebinding, simple POSTs): screened before anything else.
+  if (state.guard.screen(req, ctx.res, path, method)) {
+    ctx.log.status = 204;
+    return;
+  }
   if (state.shutdown.isClosing) throw shutdownRefusal();
   const route = findRoute(method, path);
   if (route?.auth !== false) checkAuth(req.headers, state.server.authToken);
@@ -157,7 +163,7 @@ export async function handleRequest(
   try {
     await dispatch({ state, req, res, method, log, started }, parsedPath);
   } catch (err) {
-    answerError(state, err, res, log);
+    await answerError(state, err, req, res, log);
   } finally {
     release();
     log.durationMs = performance.now() - started;
@@ -194,11 +200,24 @@ export function toBridgeError(
 }
 
 /** Answers a failed request: an error document, or an `error` event when a stream has begun. */
-function answerError(state: BridgeState, err: unknown, res: http.ServerResponse, log: RequestLogEntry): void {
+async function answerError(
+  state: BridgeState,
+  err: unknown,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  log: RequestLogEntry,
+): Promise<void> {
   const error = toBridgeError(state, err, log.path);
   log.status = error.status;
   log.error = error.message;
-  if (!res.headersSent) sendJson(res, error.status, error.toBody(), error.headers);
+  // A refused upload is read to its end (up to a bound) first, so that the client, still sending
+  // it, gets to read the 413 instead of a reset; past the bound the connection is cut.
+  if (
+    isDsbError(err, 'BODY_TOO_LARGE') &&
+    !(await drainRequest(req, drainLimitFor(state.server.bodyLimitBytes)))
+  )
+    res.destroy();
+  if (!res.headersSent && !res.destroyed) sendJson(res, error.status, error.toBody(), error.headers);
   else if (!res.writableEnded) {
     res.write(encodeSseEvent({ type: 'error', error: { type: error.type, message: error.message } }));
     res.end();

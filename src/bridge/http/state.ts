@@ -3,6 +3,9 @@
 // the router, caches, metrics, the logger, id and signature makers, and the shutdown coordinator.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { DsbConfig, ServerConfig } from '../../config/schema.js';
+import { RequestGuard } from '../guard.js';
+import { UpstreamHealthCache } from '../health-cache.js';
+import type { AnswerLimits } from '../limits.js';
 import type { BridgeLogger } from '../log.js';
 import { BridgeMetrics } from '../metrics.js';
 import { ReasoningCache } from '../reasoning-cache.js';
@@ -45,8 +48,12 @@ export interface BridgeState {
   responseCache: ResponseCache | undefined;
   metrics: BridgeMetrics;
   coalesce: CoalesceOptions;
-  /** Longest upstream SSE line accepted (undefined: the decoder's default). */
-  maxSseLineLength: number | undefined;
+  /** Bounds on an upstream answer and a request's JSON (server.limits, with the caller's overrides). */
+  limits: AnswerLimits;
+  /** Screens every request: Host (DNS rebinding), Origin, Sec-Fetch-Site, content type. */
+  guard: RequestGuard;
+  /** /health reads cached reachability, refreshed at most every 2 s, never once per request. */
+  healthCache: UpstreamHealthCache<Upstream>;
   shutdown: ShutdownCoordinator;
   /** Signs a thinking block's text (design.md §4.6). */
   signThinking: (thinking: string) => string;
@@ -64,7 +71,8 @@ export interface BridgeStateInput {
   logger: BridgeLogger;
   redact: (text: string) => string;
   coalesce?: CoalesceOptions;
-  maxSseLineLength?: number;
+  /** Overrides of server.limits (tests set them small to make faults cheap). */
+  limits?: Partial<AnswerLimits>;
 }
 
 export function createBridgeState(input: BridgeStateInput): BridgeState {
@@ -72,6 +80,7 @@ export function createBridgeState(input: BridgeStateInput): BridgeState {
   const server = config.server;
   const upstreams = input.upstreamConfigs.map((u) => new Upstream(u, server));
   const signingKey = randomBytes(32);
+  const router = new Router(demo ? {} : config.models, upstreams);
   return {
     config,
     server,
@@ -80,20 +89,36 @@ export function createBridgeState(input: BridgeStateInput): BridgeState {
     redact: input.redact,
     upstreams,
     runtimes: new Map(upstreams.map((u) => [u, new UpstreamRuntime(u)])),
-    router: new Router(demo ? {} : config.models, upstreams),
+    router,
     reasoningCache: new ReasoningCache(),
     responseCache: server.cache.enabled
       ? new ResponseCache({ maxEntries: server.cache.maxEntries, maxBytes: server.cache.maxBytes })
       : undefined,
     metrics: new BridgeMetrics(),
     coalesce: input.coalesce ?? { windowMs: COALESCE_WINDOW_MS, fromStreams: COALESCE_FROM_STREAMS },
-    maxSseLineLength: input.maxSseLineLength,
+    limits: { ...server.limits, ...input.limits },
+    guard: new RequestGuard({
+      bindHost: server.host,
+      allowedOrigins: server.allowedOrigins,
+      authToken: server.authToken,
+    }),
+    healthCache: new UpstreamHealthCache((u: Upstream) => u.getJson('/v1/models', 1_500), {
+      maxAgeMs: 2_000,
+      onReading: (u, reading) => {
+        if (reading.models !== undefined) router.markSuccess(u);
+      },
+    }),
     shutdown: new ShutdownCoordinator(),
     signThinking: (thinking) =>
       `dsb1.${createHmac('sha256', signingKey).update(thinking).digest('base64url')}`,
     newId: (prefix) => `${prefix}${randomBytes(12).toString('base64url')}`,
     loggedFallbacks: new Set(),
   };
+}
+
+/** The bounds on a request body the bridge reads. */
+export function requestBounds(state: Pick<BridgeState, 'server' | 'limits'>) {
+  return { bodyBytes: state.server.bodyLimitBytes, jsonDepth: state.limits.maxRequestJsonDepth };
 }
 
 /** The run-time facts of an upstream of this bridge (every upstream has one). */

@@ -10,54 +10,85 @@ export interface UpstreamSseEvent {
 
 export class SseLineTooLongError extends DsbError {
   constructor(limit: number) {
-    super('SSE_LINE_TOO_LONG', `upstream sent an SSE line longer than ${limit} bytes`, {
-      details: { limit },
-    });
+    super(
+      'SSE_LINE_TOO_LONG',
+      `upstream sent an SSE line (or event) longer than ${limit} bytes: the answer was stopped (server.limits.maxSseLineBytes)`,
+      { details: { limit } },
+    );
     this.name = 'SseLineTooLongError';
   }
 }
 
 export class UpstreamSseDecoder {
   private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
-  private buffer = '';
+  /** The start of a line whose end has not come yet, as received (joined once, when it ends). */
+  private partial: string[] = [];
+  private partialLength = 0;
   private dataLines: string[] = [];
+  /** Characters in `dataLines`: a server that never sends the blank line must not grow it forever. */
+  private dataSize = 0;
   private eventName: string | undefined;
+  /** The last text ended with CR: a LF starting the next one belongs to that line end (CRLF). */
+  private skipLeadingLf = false;
 
-  /** @param maxLineLength a guard against a server that never ends its line. */
+  /** @param maxLineLength a guard against a server that never ends its line, or its event. */
   constructor(private readonly maxLineLength = 16 * 1024 * 1024) {}
 
   push(chunk: Uint8Array | string): UpstreamSseEvent[] {
-    this.buffer += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    return this.drain(false);
+    const events: UpstreamSseEvent[] = [];
+    this.feed(typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }), events);
+    return events;
   }
 
   /** Flushes what is left when the upstream closes the stream. */
   end(): UpstreamSseEvent[] {
-    this.buffer += this.decoder.decode();
-    const events = this.drain(true);
+    const events: UpstreamSseEvent[] = [];
+    this.feed(this.decoder.decode(), events);
+    if (this.partialLength > 0) this.processLine(this.takePartial(''), events);
     this.dispatch(events);
     return events;
   }
 
-  private drain(final: boolean): UpstreamSseEvent[] {
-    const events: UpstreamSseEvent[] = [];
+  /**
+   * Lines end with CRLF, LF or CR alone (all legal SSE; some servers use CR only). Only the new
+   * text is searched, and a long line's pieces are joined once: linear however the line is cut.
+   */
+  private feed(text: string, events: UpstreamSseEvent[]): void {
     let start = 0;
+    if (this.skipLeadingLf && text.length > 0) {
+      if (text.charCodeAt(0) === 0x0a) start = 1;
+      this.skipLeadingLf = false;
+    }
+    // Next LF and CR at or after `start`; -1 once there is none left in this text.
+    let nextLf = -2;
+    let nextCr = -2;
     for (;;) {
-      const nl = this.buffer.indexOf('\n', start);
-      if (nl === -1) break;
-      let line = this.buffer.slice(start, nl);
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      start = nl + 1;
-      this.processLine(line, events);
+      if (nextLf !== -1 && nextLf < start) nextLf = text.indexOf('\n', start);
+      if (nextCr !== -1 && nextCr < start) nextCr = text.indexOf('\r', start);
+      const at = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
+      if (at === -1) break;
+      this.processLine(this.takePartial(text.slice(start, at)), events);
+      start = at + 1;
+      if (at === nextCr) {
+        if (start === text.length) this.skipLeadingLf = true;
+        else if (text.charCodeAt(start) === 0x0a) start++;
+      }
     }
-    this.buffer = this.buffer.slice(start);
-    // A lone CR as line terminator is legal SSE but unseen in practice; treat a trailing one on end.
-    if (final && this.buffer.length > 0) {
-      this.processLine(this.buffer.replace(/\r$/, ''), events);
-      this.buffer = '';
+    if (start < text.length) {
+      this.partial.push(start === 0 ? text : text.slice(start));
+      this.partialLength += text.length - start;
+      if (this.partialLength > this.maxLineLength) throw new SseLineTooLongError(this.maxLineLength);
     }
-    if (this.buffer.length > this.maxLineLength) throw new SseLineTooLongError(this.maxLineLength);
-    return events;
+  }
+
+  /** The held start of the line joined with its `end`. */
+  private takePartial(end: string): string {
+    if (this.partialLength === 0) return end;
+    this.partial.push(end);
+    const line = this.partial.join('');
+    this.partial = [];
+    this.partialLength = 0;
+    return line;
   }
 
   private processLine(line: string, events: UpstreamSseEvent[]): void {
@@ -70,8 +101,11 @@ export class UpstreamSseDecoder {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') this.dataLines.push(value);
-    else if (field === 'event') this.eventName = value;
+    if (field === 'data') {
+      this.dataSize += value.length + 1;
+      if (this.dataSize > this.maxLineLength) throw new SseLineTooLongError(this.maxLineLength);
+      this.dataLines.push(value);
+    } else if (field === 'event') this.eventName = value;
   }
 
   private dispatch(events: UpstreamSseEvent[]): void {
@@ -80,6 +114,7 @@ export class UpstreamSseDecoder {
     if (lines.length === 1) events.push({ event: this.eventName, data: lines[0]! });
     else if (lines.length > 1) events.push({ event: this.eventName, data: lines.join('\n') });
     lines.length = 0;
+    this.dataSize = 0;
     this.eventName = undefined;
   }
 }

@@ -35,6 +35,11 @@ export interface SalvagedCall {
 export interface ToolCallSalvagerOptions {
   /** Names of the tools the request offered (as the model sees them); other names stay text. */
   toolNames: readonly string[];
+  /**
+   * Most characters an open block may hold back; past it the block goes out as text (a model that
+   * opens a block and never closes it must not grow the bridge's memory without bound).
+   */
+  maxBlockLength?: number;
 }
 
 const BAR = '\uFF5C';
@@ -182,8 +187,11 @@ export class ToolCallSalvager {
   /** Blocks that looked like calls but went out as text, and why (for the bridge's log). */
   readonly warnings: string[] = [];
 
+  private readonly maxBlockLength: number;
+
   constructor(opts: ToolCallSalvagerOptions) {
     this.toolNames = new Set(opts.toolNames);
+    this.maxBlockLength = opts.maxBlockLength ?? 16 * 1024 * 1024;
   }
 
   /** Feeds model text; returns the part that can be shown now. */
@@ -200,7 +208,16 @@ export class ToolCallSalvager {
         block.text += rest;
         rest = '';
         const endAt = block.text.indexOf(block.format.end, Math.max(from, block.format.start.length));
-        if (endAt === -1) break;
+        if (endAt === -1) {
+          if (block.text.length > this.maxBlockLength) {
+            this.block = undefined;
+            this.warnings.push(
+              `${block.format.start} block left as text: longer than ${this.maxBlockLength} characters`,
+            );
+            this.emit(block.text, out);
+          }
+          break;
+        }
         const close = endAt + block.format.end.length;
         rest = block.text.slice(close);
         this.block = undefined;

@@ -22,12 +22,16 @@ export interface StreamTranslatorOptions {
   newToolId: () => string;
   /** Opt-in: turn tool calls leaked as text markup into tool_use blocks (design.md §4.6). */
   salvage?: { toolNames: string[] };
+  /** Most bytes of reasoning, and of one tool call's arguments, one answer may hold (issue 13). */
+  limits?: { maxReasoningBytes: number; maxToolArgumentsBytes: number };
 }
 
 interface ToolCallState {
   id: string | undefined;
   name: string | undefined;
   args: string;
+  /** UTF-8 size of `args`, kept as it grows (measuring the whole text per delta would be quadratic). */
+  bytes?: number;
 }
 
 export interface StreamOutcome {
@@ -61,6 +65,13 @@ export function toolArguments(value: unknown): string | undefined {
   return isRecord(value) ? JSON.stringify(value) : undefined;
 }
 
+function limitFailure(what: string, limit: number, setting: string): StreamFailure {
+  return {
+    type: 'api_error',
+    message: `upstream sent more than ${limit} bytes of ${what}: the answer was stopped (raise server.limits.${setting} if this is legitimate)`,
+  };
+}
+
 export function toClientToolId(id: string | undefined, newToolId: () => string): string {
   if (!id) return newToolId();
   return id.startsWith('toolu_') ? id : `toolu_${id}`;
@@ -86,9 +97,16 @@ export class StreamTranslator {
   readonly warnings: string[] = [];
   private outcome: StreamOutcome | undefined;
   private readonly salvager: ToolCallSalvager | undefined;
+  private reasoningBytes = 0;
+  /** Set when the answer went over a limit: the stream fails at the end of the chunk. */
+  private overLimit: StreamFailure | undefined;
 
   constructor(private readonly options: StreamTranslatorOptions) {
-    if (options.salvage) this.salvager = new ToolCallSalvager({ toolNames: options.salvage.toolNames });
+    if (options.salvage)
+      this.salvager = new ToolCallSalvager({
+        toolNames: options.salvage.toolNames,
+        maxBlockLength: options.limits?.maxToolArgumentsBytes,
+      });
   }
 
   get isStarted(): boolean {
@@ -137,7 +155,7 @@ export class StreamTranslator {
   pushData(data: string): StreamEvent[] {
     if (this.done) return [];
     const trimmed = data.trim();
-    if (trimmed === '[DONE]') return this.end();
+    if (trimmed === '[DONE]') return this.end({ sawDone: true });
     if (trimmed === '') return [];
     let chunk: unknown;
     try {
@@ -188,6 +206,7 @@ export class StreamTranslator {
       if (Array.isArray(delta.tool_calls)) {
         for (const call of delta.tool_calls) if (isRecord(call)) this.toolDelta(call);
       }
+      if (this.overLimit) return [...events, ...this.fail(this.overLimit)];
     }
     if (typeof choice.finish_reason === 'string' && choice.finish_reason.length > 0) {
       this.finishReason = choice.finish_reason;
@@ -197,11 +216,14 @@ export class StreamTranslator {
     return events;
   }
 
-  /** The upstream finished (`[DONE]`, or the body ended after a finish_reason). */
-  end(): StreamEvent[] {
+  /**
+   * The upstream finished (`[DONE]`, or the body ended after a finish_reason). `sawDone`: the
+   * upstream said it is done, so an answer without any finish_reason ended normally (`end_turn`).
+   */
+  end(options: { sawDone?: boolean } = {}): StreamEvent[] {
     if (this.done) return [];
-    if (this.finishReason === undefined && !this.sawContent) {
-      // Nothing at all came: an empty completion is still a valid, empty message.
+    if (this.finishReason === undefined && (!this.sawContent || options.sawDone)) {
+      // Nothing at all came (an empty completion is still a valid, empty message), or [DONE] came.
       this.finishReason = 'stop';
     }
     if (this.finishReason === undefined) {
@@ -273,6 +295,14 @@ export class StreamTranslator {
   }
 
   private thinkingDelta(text: string, events: StreamEvent[]): void {
+    const limit = this.options.limits?.maxReasoningBytes;
+    if (limit !== undefined) {
+      this.reasoningBytes += Buffer.byteLength(text);
+      if (this.reasoningBytes > limit) {
+        this.overLimit = limitFailure('reasoning', limit, 'maxReasoningBytes');
+        return;
+      }
+    }
     this.sawContent = true;
     this.deltaCount++;
     if (this.open?.kind !== 'thinking') {
@@ -344,7 +374,15 @@ export class StreamTranslator {
     this.lastToolKey = key;
     if (id !== undefined && !state.id) state.id = id;
     if (name) state.name = (state.name ?? '') + name;
-    if (args !== undefined) state.args += args;
+    if (args !== undefined) {
+      const limit = this.options.limits?.maxToolArgumentsBytes;
+      state.bytes = (state.bytes ?? 0) + Buffer.byteLength(args);
+      if (limit !== undefined && state.bytes > limit) {
+        this.overLimit = limitFailure('arguments of one tool call', limit, 'maxToolArgumentsBytes');
+        return;
+      }
+      state.args += args;
+    }
   }
 
   private closeOpen(events: StreamEvent[]): void {
@@ -378,9 +416,16 @@ export class StreamTranslator {
         continue;
       }
       const repaired = repairToolArguments(call.args);
-      if (!repaired) {
-        // Not JSON at all: show it as text rather than send tool input that cannot parse.
-        this.warnings.push(`tool call ${name} had arguments that are not JSON; sent as text`);
+      // Repair is right only after a `length` cut: arguments that never closed in an answer that
+      // ended otherwise are broken output (e.g. a Write whose content runs into leaked
+      // <｜tool▁call▁end｜> tokens), and running them would write that into the user's file.
+      if (!repaired || (repaired.repaired && this.finishReason !== 'length')) {
+        // Show it as text rather than send tool input that cannot parse, or that was guessed.
+        this.warnings.push(
+          repaired
+            ? `tool call ${name} had unterminated arguments without a token-limit cut; sent as text, not run`
+            : `tool call ${name} had arguments that are not JSON; sent as text`,
+        );
         this.emitWholeText(`[unparsable call of tool ${name}: ${call.args}]`, events);
         continue;
       }

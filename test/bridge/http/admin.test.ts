@@ -43,7 +43,21 @@ describe('admin', () => {
         },
       ],
     });
-    vi.spyOn(u, 'getJson').mockResolvedValue(undefined);
-    expect((await healthReport(t.state)).status).toBe('degraded');
+    // Within 2 s /health answers from its cache: a flood of /health requests is not a flood upstream.
+    const probe = vi.spyOn(u, 'getJson').mockResolvedValue(undefined);
+    probe.mockClear();
+    expect((await healthReport(t.state)).status).toBe('ok');
+    expect(probe).not.toHaveBeenCalled();
+  });
+
+  it('says degraded when no upstream answers', async () => {
+    t = testState([
+      { name: 'gpu', url: 'http://127.0.0.1:1', facts: { contextSize: 8192, promptTokens: 1 } },
+    ]);
+    vi.spyOn(t.state.upstreams[0]!, 'getJson').mockResolvedValue(undefined);
+    expect(await healthReport(t.state)).toMatchObject({
+      status: 'degraded',
+      upstreams: [{ reachable: false, healthy: false }],
+    });
   });
 });

@@ -34,7 +34,12 @@ function script(u: Upstream, steps: Step[]): string[] {
     if (!step) throw new Error('unscripted request');
     if ('refuse' in step) throw Object.assign(new Error(`connect ${step.refuse}`), { code: step.refuse });
     const text = step.body ?? '';
-    return { status: step.status, headers: {}, body: { text: async () => text } as UpstreamResponse['body'] };
+    const answer = {
+      async *[Symbol.asyncIterator]() {
+        yield Buffer.from(text);
+      },
+    };
+    return { status: step.status, headers: {}, body: answer as unknown as UpstreamResponse['body'] };
   });
   return sent;
 }

@@ -18,6 +18,7 @@ import {
 } from '../../../src/bridge/http/messages.js';
 import { prepare } from '../../../src/bridge/http/prepare.js';
 import { relay } from '../../../src/bridge/http/relay.js';
+import { DEFAULT_ANSWER_LIMITS } from '../../../src/bridge/limits.js';
 import type { RequestLogEntry } from '../../../src/bridge/log.js';
 import { ToolNameMap } from '../../../src/bridge/translate/tools.js';
 import type { UpstreamResponse } from '../../../src/bridge/upstream.js';
@@ -142,6 +143,7 @@ describe('answerFromCache', () => {
         url: u.url,
         idleTimeoutMs: 1,
         signal: new AbortController().signal,
+        limits: DEFAULT_ANSWER_LIMITS,
       },
       translatorFor(t.state, call(t), miss),
       sink,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CollectingSink } from '../../../src/bridge/http/collecting-sink.js';
 import { type RelaySource, relay } from '../../../src/bridge/http/relay.js';
+import { DEFAULT_ANSWER_LIMITS } from '../../../src/bridge/limits.js';
 import { convertChatResponse } from '../../../src/bridge/translate/response.js';
 import { ToolNameMap } from '../../../src/bridge/translate/tools.js';
 import { testTranslator, translateSse } from '../../support/translate-harness.js';
@@ -20,7 +21,6 @@ function body(bytes: Buffer, chunkSize = 97, failAfter?: Error): RelaySource['bo
       for (let at = 0; at < bytes.length; at += chunkSize) yield bytes.subarray(at, at + chunkSize);
       if (failAfter) throw failAfter;
     },
-    text: async () => bytes.toString('utf8'),
   };
 }
 
@@ -31,6 +31,7 @@ function source(bytes: Buffer, isSse: boolean, extra: Partial<RelaySource> = {})
     url: URL_,
     idleTimeoutMs: 1000,
     signal: new AbortController().signal,
+    limits: DEFAULT_ANSWER_LIMITS,
     ...extra,
   };
 }

@@ -53,7 +53,7 @@ const bridgeConfig = (
 const stallConfig = (url: string) =>
   bridgeConfig(url, { headersTimeoutMs: HEADERS_TIMEOUT_MS, idleTimeoutMs: IDLE_TIMEOUT_MS });
 const startTestBridge = (config: ReturnType<typeof bridgeConfig>) =>
-  startBridge({ config, logger, maxSseLineLength: LINE_LIMIT });
+  startBridge({ config, logger, limits: { maxSseLineBytes: LINE_LIMIT } });
 
 const tcpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
 

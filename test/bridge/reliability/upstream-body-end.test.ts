@@ -43,7 +43,7 @@ async function startUpstream(holdAfterDone: boolean): Promise<Upstream> {
     }
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(chunk({ role: 'assistant', content: 'Hi' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
+      res.write(`${chunk({ role: 'assistant', content: 'Hi' }) + chunk({}, 'stop')}data: [DONE]\n\n`);
       res.on('close', () => {
         state.closedResponses++;
         firstClosed();
