@@ -20,6 +20,12 @@ import { encodeSseEvent, encodeSseEvents } from './anthropic/sse.js';
 import { planOutputTokens } from './context/clamp.js';
 import { detectTruncation } from './context/ollama-truncation.js';
 import { completionBodyFrom, countingBody } from './context/tokens.js';
+import {
+  adviseWindow,
+  healthContextFields,
+  refusalNote,
+  type WindowAdvice,
+} from './context/window-advice.js';
 import { startDemoUpstream } from './demo-upstream.js';
 import { type BridgeLogger, createLogger, type RequestLogEntry } from './log.js';
 import { BridgeMetrics } from './metrics.js';
@@ -66,6 +72,8 @@ export interface RunningBridge {
   upstreams: string[];
   /** Requests being answered right now. */
   readonly activeRequests: number;
+  /** Per upstream: is its per-request context enough for Claude Code (discovers it if needed). */
+  contextAdvice(): Promise<WindowAdvice[]>;
   /**
    * Stops accepting, gives the requests in flight `graceMs` (default 0) to finish, ends the rest
    * with an `error` event or a 503, and frees everything. Called again while it waits, it ends the
@@ -350,7 +358,12 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       contextSize: facts.contextSize,
       outputCap,
     });
-    if (!plan.ok) throw promptTooLongError(plan.promptTokens, plan.maximum);
+    if (!plan.ok) {
+      // Hook (issue #14, window-advice.ts): say plainly when compaction cannot help.
+      const note = refusalNote(facts.contextSize);
+      if (note) logger.warn(note, { upstream: upstream.url, promptTokens: plan.promptTokens });
+      throw promptTooLongError(plan.promptTokens, plan.maximum);
+    }
     converted.request.max_tokens =
       outputLimit !== undefined ? Math.min(plan.maxTokens, outputLimit) : plan.maxTokens;
     if (plan.clamped) warnings.push(`max_tokens ${request.max_tokens} → ${plan.maxTokens}`);
@@ -940,7 +953,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
           contextSize: facts.contextSize ?? null,
           contextSource: facts.contextSource,
           outstanding: u.outstanding,
-          warnings: runtime.truncationWarning ? [runtime.truncationWarning] : [],
+          // Hook (issue #14, window-advice.ts): is this context enough for Claude Code, and why not.
+          ...healthContextFields(facts, u.url, runtime.truncationWarning),
         };
       }),
     );
@@ -1136,6 +1150,9 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     get activeRequests() {
       return shutdown.activeRequests;
     },
+    // Hook (issue #14, window-advice.ts): what `dsb serve` warns about at start-up.
+    contextAdvice: () =>
+      Promise.all(upstreams.map(async (u) => adviseWindow(await runtimes.get(u)!.facts(), u.url))),
     close(graceMs = 0) {
       if (healthTimer) clearInterval(healthTimer);
       // A second call makes the coordinator end the requests at once; the cleanup runs once.

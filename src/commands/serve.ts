@@ -127,6 +127,10 @@ overloaded_error, which Claude Code retries. A second signal ends them at once; 
         `Point Claude Code at it:  ANTHROPIC_BASE_URL=${bridge.url} ANTHROPIC_AUTH_TOKEN=dsb claude`,
       );
     }
+    // Hook (issue #14, window-advice.ts): warn now about a context too small for Claude Code.
+    void bridge.contextAdvice().then((all) => {
+      for (const advice of all) if (advice.message) logger.warn(advice.message, { fix: advice.fix });
+    });
     const graceMs = config.server.shutdownGraceMs;
     let signals = 0;
     let onSignal: (signal: NodeJS.Signals) => void = () => {};
