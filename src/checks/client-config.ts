@@ -1,7 +1,7 @@
 // Does Claude Code point at the bridge, everywhere it reads its settings? Compares ANTHROPIC_BASE_URL
 // from the shell, ~/.claude/settings.json, the project's settings and VS Code's
 // claudeCode.environmentVariables; flags conflicting auth variables and Bedrock/Vertex/Foundry switches
-// that bypass ANTHROPIC_BASE_URL entirely.
+// that bypass ANTHROPIC_BASE_URL entirely; and the context window those settings give Claude Code.
 import {
   claudeEnvSources,
   definitionsOf,
@@ -10,7 +10,15 @@ import {
   sourceLabel,
   updateClaudeUserEnv,
 } from './claude-env.js';
+import { claudeWindowSettings, nonClaudeModelName } from './claude-window.js';
+import {
+  claudeWindowFix,
+  claudeWindowFromSettings,
+  describeClaudeWindow,
+  formatWindow,
+} from './claude-window-settings.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
+import { upstreamWindow } from './upstream-context.js';
 import { urlParts } from './util.js';
 
 const TRUTHY = /^(1|true|yes|on)$/i;
@@ -69,6 +77,37 @@ export const clientConfigCheck: Check = {
     const extra: Record<string, string | undefined> = {};
     if (!authToken && !apiKey?.value) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken ?? 'dsb';
     if (bridgeToken && authToken?.value !== bridgeToken) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken;
+
+    // Claude Code's effective window (claude-window.ts): told the upstream's only through a non-Claude
+    // ANTHROPIC_MODEL together with CLAUDE_CODE_MAX_CONTEXT_TOKENS. Computed first so that every
+    // settings fix below writes the window variables too.
+    const { window: claudeWindow } = await claudeWindowFromSettings(ctx);
+    data.claudeWindow = claudeWindow.window;
+    data.claudeWindowSource = claudeWindow.source;
+    data.claudeModel = claudeWindow.model;
+    const told =
+      claudeWindow.maxContextTokens !== undefined &&
+      !claudeWindow.claudeModel &&
+      (claudeWindow.source === 'max-context-tokens' || claudeWindow.source === 'auto-compact-window');
+    let windowProblem: { level: 'warn'; text: string } | undefined;
+    let windowOnlyFix: Fix | undefined;
+    if (!told) {
+      const upstream = await upstreamWindow(ctx);
+      windowProblem = {
+        level: 'warn',
+        text: `Claude Code uses a ${formatWindow(claudeWindow.window)} window, not the upstream's${upstream ? ` ${formatWindow(upstream.window)}` : ''}: it will not compact before the upstream overflows (needs a non-Claude ANTHROPIC_MODEL and CLAUDE_CODE_MAX_CONTEXT_TOKENS)`,
+      };
+      if (upstream) {
+        windowOnlyFix = claudeWindowFix(upstream.model, upstream.window);
+        Object.assign(extra, claudeWindowSettings(nonClaudeModelName(upstream.model), upstream.window));
+      } else {
+        windowOnlyFix = {
+          description:
+            "start the upstream, then let doctor set Claude Code's window to its per-request context (a non-Claude ANTHROPIC_MODEL and CLAUDE_CODE_MAX_CONTEXT_TOKENS)",
+          commands: ['dsb doctor upstream-context --fix'],
+        };
+      }
+    }
 
     if (!effective?.value) {
       const vscodeOnly = baseDefs.filter((d) => d.source.kind === 'vscode');
@@ -170,6 +209,9 @@ export const clientConfigCheck: Check = {
       fix = pointFix(ctx, extra);
     }
 
+    details.push(describeClaudeWindow(claudeWindow), ...claudeWindow.notes);
+    if (windowProblem) problems.push(windowProblem);
+    fix ??= windowOnlyFix;
     for (const p of problems) details.push(`${p.level === 'fail' ? '✗' : '!'} ${p.text}`);
     const failed = problems.filter((p) => p.level === 'fail');
     if (failed.length) return { status: 'fail', summary: failed[0]!.text, details, data, fix };

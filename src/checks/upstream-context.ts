@@ -69,6 +69,16 @@ function findContext(ctx: CheckContext, info: UpstreamInfo): ContextFinding {
   }
 }
 
+/** The upstream's model id and per-request context, when it answers and tells (shared discovery). */
+export async function upstreamWindow(
+  ctx: CheckContext,
+): Promise<{ model: string | undefined; window: number } | undefined> {
+  const info = await discoverUpstream(ctx);
+  if (!info.reachable) return undefined;
+  const window = findContext(ctx, info).perRequest;
+  return window ? { model: info.model, window } : undefined;
+}
+
 function contextFix(ctx: CheckContext, info: UpstreamInfo, finding: ContextFinding): Fix {
   const shell = shellOf(ctx);
   const address = launchAddress(ctx);
