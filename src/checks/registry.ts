@@ -1,6 +1,7 @@
 // Every doctor check, in report order (design.md §7).
 import { bridgeCheck } from './bridge.js';
 import { clientConfigCheck } from './client-config.js';
+import { clientContextCheck } from './client-context.js';
 import { clientVersionCheck } from './client-version.js';
 import { firewallCheck } from './firewall.js';
 import { isolationCheck } from './isolation.js';
@@ -19,6 +20,7 @@ export const CHECKS: readonly Check[] = [
   upstreamToolsCheck,
   clientVersionCheck,
   clientConfigCheck,
+  clientContextCheck,
   wslCheck,
   loopbackCheck,
   quantizationCheck,

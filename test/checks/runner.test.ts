@@ -113,6 +113,7 @@ describe('selectChecks', () => {
       'upstream-tools',
       'client-version',
       'client-config',
+      'client-context',
       'wsl',
       'loopback',
       'quantization',
