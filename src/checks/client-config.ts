@@ -45,6 +45,50 @@ function pointFix(ctx: CheckContext, extra: Record<string, string | undefined> =
   };
 }
 
+interface WindowFinding {
+  details: string[];
+  data: Record<string, unknown>;
+  /** Set when Claude Code is not told the upstream's window (a 1M default, a Claude model name…). */
+  problem?: { level: 'warn'; text: string };
+  fix?: Fix;
+  /** The window variables to write, when the upstream's context is known. */
+  settings: Record<string, string>;
+}
+
+/**
+ * The window Claude Code's settings give it (claude-window.ts): it is told the upstream's only
+ * through a non-Claude ANTHROPIC_MODEL together with CLAUDE_CODE_MAX_CONTEXT_TOKENS.
+ */
+async function claudeWindowFinding(ctx: CheckContext): Promise<WindowFinding> {
+  const { window: cw } = await claudeWindowFromSettings(ctx);
+  const finding: WindowFinding = {
+    details: [describeClaudeWindow(cw), ...cw.notes],
+    data: { claudeWindow: cw.window, claudeWindowSource: cw.source, claudeModel: cw.model },
+    settings: {},
+  };
+  const told =
+    cw.maxContextTokens !== undefined &&
+    !cw.claudeModel &&
+    (cw.source === 'max-context-tokens' || cw.source === 'auto-compact-window');
+  if (told) return finding;
+  const upstream = await upstreamWindow(ctx);
+  finding.problem = {
+    level: 'warn',
+    text: `Claude Code uses a ${formatWindow(cw.window)} window, not the upstream's${upstream ? ` ${formatWindow(upstream.window)}` : ''}: it will not compact before the upstream overflows (needs a non-Claude ANTHROPIC_MODEL and CLAUDE_CODE_MAX_CONTEXT_TOKENS)`,
+  };
+  if (upstream) {
+    finding.fix = claudeWindowFix(upstream.model, upstream.window);
+    finding.settings = claudeWindowSettings(nonClaudeModelName(upstream.model), upstream.window);
+  } else {
+    finding.fix = {
+      description:
+        "start the upstream, then let doctor set Claude Code's window to its per-request context (a non-Claude ANTHROPIC_MODEL and CLAUDE_CODE_MAX_CONTEXT_TOKENS)",
+      commands: ['dsb doctor upstream-context --fix'],
+    };
+  }
+  return finding;
+}
+
 export const clientConfigCheck: Check = {
   id: 'client-config',
   title: 'Claude Code settings',
@@ -78,36 +122,10 @@ export const clientConfigCheck: Check = {
     if (!authToken && !apiKey?.value) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken ?? 'dsb';
     if (bridgeToken && authToken?.value !== bridgeToken) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken;
 
-    // Claude Code's effective window (claude-window.ts): told the upstream's only through a non-Claude
-    // ANTHROPIC_MODEL together with CLAUDE_CODE_MAX_CONTEXT_TOKENS. Computed first so that every
-    // settings fix below writes the window variables too.
-    const { window: claudeWindow } = await claudeWindowFromSettings(ctx);
-    data.claudeWindow = claudeWindow.window;
-    data.claudeWindowSource = claudeWindow.source;
-    data.claudeModel = claudeWindow.model;
-    const told =
-      claudeWindow.maxContextTokens !== undefined &&
-      !claudeWindow.claudeModel &&
-      (claudeWindow.source === 'max-context-tokens' || claudeWindow.source === 'auto-compact-window');
-    let windowProblem: { level: 'warn'; text: string } | undefined;
-    let windowOnlyFix: Fix | undefined;
-    if (!told) {
-      const upstream = await upstreamWindow(ctx);
-      windowProblem = {
-        level: 'warn',
-        text: `Claude Code uses a ${formatWindow(claudeWindow.window)} window, not the upstream's${upstream ? ` ${formatWindow(upstream.window)}` : ''}: it will not compact before the upstream overflows (needs a non-Claude ANTHROPIC_MODEL and CLAUDE_CODE_MAX_CONTEXT_TOKENS)`,
-      };
-      if (upstream) {
-        windowOnlyFix = claudeWindowFix(upstream.model, upstream.window);
-        Object.assign(extra, claudeWindowSettings(nonClaudeModelName(upstream.model), upstream.window));
-      } else {
-        windowOnlyFix = {
-          description:
-            "start the upstream, then let doctor set Claude Code's window to its per-request context (a non-Claude ANTHROPIC_MODEL and CLAUDE_CODE_MAX_CONTEXT_TOKENS)",
-          commands: ['dsb doctor upstream-context --fix'],
-        };
-      }
-    }
+    // Computed first so that every settings fix below writes the window variables too.
+    const windowFinding = await claudeWindowFinding(ctx);
+    Object.assign(data, windowFinding.data);
+    Object.assign(extra, windowFinding.settings);
 
     if (!effective?.value) {
       const vscodeOnly = baseDefs.filter((d) => d.source.kind === 'vscode');
@@ -209,9 +227,9 @@ export const clientConfigCheck: Check = {
       fix = pointFix(ctx, extra);
     }
 
-    details.push(describeClaudeWindow(claudeWindow), ...claudeWindow.notes);
-    if (windowProblem) problems.push(windowProblem);
-    fix ??= windowOnlyFix;
+    details.push(...windowFinding.details);
+    if (windowFinding.problem) problems.push(windowFinding.problem);
+    fix ??= windowFinding.fix;
     for (const p of problems) details.push(`${p.level === 'fail' ? '✗' : '!'} ${p.text}`);
     const failed = problems.filter((p) => p.level === 'fail');
     if (failed.length) return { status: 'fail', summary: failed[0]!.text, details, data, fix };
