@@ -6,6 +6,7 @@
 
 import {
   claudeEnvSources,
+  claudeUserSettingsFile,
   type EnvSource,
   effectiveValue,
   sourceLabel,
@@ -71,7 +72,7 @@ export function claudeWindowFix(upstreamModel: string | undefined, window: numbe
   return {
     description: `make Claude Code use the upstream's ${window}-token window: in ~/.claude/settings.json "env", ANTHROPIC_MODEL=${model} (a non-Claude name: for Claude model names Claude Code ignores CLAUDE_CODE_MAX_CONTEXT_TOKENS and assumes 200K or 1M), the same model for the Opus/Sonnet/Haiku tiers and subagents, and CLAUDE_CODE_MAX_CONTEXT_TOKENS=${window}`,
     commands: [
-      'dsb doctor upstream-context --fix',
+      'dsb doctor --fix   # asks before writing',
       `# or add to "env" in ~/.claude/settings.json: ${Object.entries(settings)
         .map(([k, v]) => `"${k}": "${v}"`)
         .join(', ')}`,
@@ -95,8 +96,10 @@ export async function compareClaudeWindow(
 ): Promise<WindowComparison> {
   const { window: cw, origins } = await claudeWindowFromSettings(ctx);
   const details = [describeClaudeWindow(cw), ...cw.notes];
+  const userFile = claudeUserSettingsFile(ctx);
+  // (Run in the home folder, the project settings ARE the user settings.)
   for (const [key, source] of Object.entries(origins))
-    if (source.kind === 'claude-project' || source.kind === 'claude-local')
+    if ((source.kind === 'claude-project' || source.kind === 'claude-local') && source.file !== userFile)
       details.push(`${key} is set in ${sourceLabel(source)}, which overrides ~/.claude/settings.json`);
   const data: Record<string, unknown> = {
     claudeWindow: cw.window,

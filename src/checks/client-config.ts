@@ -83,7 +83,7 @@ async function claudeWindowFinding(ctx: CheckContext): Promise<WindowFinding> {
     finding.fix = {
       description:
         "start the upstream, then let doctor set Claude Code's window to its per-request context (a non-Claude ANTHROPIC_MODEL and CLAUDE_CODE_MAX_CONTEXT_TOKENS)",
-      commands: ['dsb doctor upstream-context --fix'],
+      commands: ['dsb doctor --fix   # once the upstream answers'],
     };
   }
   return finding;

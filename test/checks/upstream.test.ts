@@ -286,6 +286,15 @@ describe('upstream-context', () => {
     expect(r.details.join('\n')).toContain(
       'ANTHROPIC_MODEL is set in Claude Code project settings (/work/app/.claude/settings.json), which overrides ~/.claude/settings.json',
     );
+    // Run in the home folder, the project settings are the user settings: nothing overrides them.
+    const atHome = await run(
+      upstreamContextCheck,
+      ctxWith(llamaWithContext(65536), {
+        cwd: '/home/dev',
+        files: { '/home/dev/.claude/settings.json': '{"env":{"ANTHROPIC_MODEL":"opus"}}' },
+      }),
+    );
+    expect(atHome.details.join('\n')).not.toMatch(/overrides/);
   });
 
   it('-np 4 -c 65536: names the 16K slots and the split in the summary', async () => {
