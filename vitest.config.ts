@@ -29,6 +29,7 @@ const INTEGRATION = [
   'test/probe/run.test.ts',
   'test/system/serve-process.test.ts',
   'test/security/**/*.test.ts',
+  'test/bridge/context-advice-server.test.ts',
 ];
 
 export default defineConfig({

@@ -8,9 +8,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { DsbConfig } from '../config/schema.js';
 import { isLoopbackHost } from '../config/schema.js';
 import { BridgeError, errorBody, errorTypeForStatus } from './anthropic/errors.js';
+import { adviseWindow, type WindowAdvice } from './context/window-advice.js';
 import { startDemoUpstream } from './demo-upstream.js';
 import { handleRequest } from './http/routes.js';
-import { type BridgeState, type CoalesceOptions, createBridgeState } from './http/state.js';
+import { type BridgeState, type CoalesceOptions, createBridgeState, runtimeOf } from './http/state.js';
 import { type AnswerLimits, applyRequestTimeouts, httpServerOptions } from './limits.js';
 import { type BridgeLogger, createLogger } from './log.js';
 import { createRedactor, redactingLogger } from './redact.js';
@@ -37,6 +38,8 @@ export interface RunningBridge {
   upstreams: string[];
   /** Requests being answered right now. */
   readonly activeRequests: number;
+  /** Per upstream: is its per-request context enough for Claude Code (discovers it if needed). */
+  contextAdvice(): Promise<WindowAdvice[]>;
   /**
    * Stops accepting, gives the requests in flight `graceMs` (default 0) to finish, ends the rest
    * with an `error` event or a 503, and frees everything. Called again while it waits, it ends the
@@ -103,6 +106,9 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     get activeRequests() {
       return state.shutdown.activeRequests;
     },
+    // What `dsb serve` warns about at start-up (window-advice.ts).
+    contextAdvice: () =>
+      Promise.all(state.upstreams.map(async (u) => adviseWindow(await runtimeOf(state, u).facts(), u.url))),
     close(graceMs = 0) {
       if (healthTimer) clearInterval(healthTimer);
       // A second call makes the coordinator end the requests at once; the cleanup runs once.

@@ -1,7 +1,7 @@
 // Does Claude Code point at the bridge, everywhere it reads its settings? Compares ANTHROPIC_BASE_URL
 // from the shell, ~/.claude/settings.json, the project's settings and VS Code's
 // claudeCode.environmentVariables; flags conflicting auth variables and Bedrock/Vertex/Foundry switches
-// that bypass ANTHROPIC_BASE_URL entirely.
+// that bypass ANTHROPIC_BASE_URL entirely; and the context window those settings give Claude Code.
 import {
   claudeEnvSources,
   definitionsOf,
@@ -10,7 +10,15 @@ import {
   sourceLabel,
   updateClaudeUserEnv,
 } from './claude-env.js';
+import { claudeWindowSettings, nonClaudeModelName } from './claude-window.js';
+import {
+  claudeWindowFix,
+  claudeWindowFromSettings,
+  describeClaudeWindow,
+  formatWindow,
+} from './claude-window-settings.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
+import { upstreamWindow } from './upstream-context.js';
 import { urlParts } from './util.js';
 
 const TRUTHY = /^(1|true|yes|on)$/i;
@@ -35,6 +43,50 @@ function pointFix(ctx: CheckContext, extra: Record<string, string | undefined> =
     ],
     apply: (c, options) => updateClaudeUserEnv(c, changes, options),
   };
+}
+
+interface WindowFinding {
+  details: string[];
+  data: Record<string, unknown>;
+  /** Set when Claude Code is not told the upstream's window (a 1M default, a Claude model name…). */
+  problem?: { level: 'warn'; text: string };
+  fix?: Fix;
+  /** The window variables to write, when the upstream's context is known. */
+  settings: Record<string, string>;
+}
+
+/**
+ * The window Claude Code's settings give it (claude-window.ts): it is told the upstream's only
+ * through a non-Claude ANTHROPIC_MODEL together with CLAUDE_CODE_MAX_CONTEXT_TOKENS.
+ */
+async function claudeWindowFinding(ctx: CheckContext): Promise<WindowFinding> {
+  const { window: cw } = await claudeWindowFromSettings(ctx);
+  const finding: WindowFinding = {
+    details: [describeClaudeWindow(cw), ...cw.notes],
+    data: { claudeWindow: cw.window, claudeWindowSource: cw.source, claudeModel: cw.model },
+    settings: {},
+  };
+  const told =
+    cw.maxContextTokens !== undefined &&
+    !cw.claudeModel &&
+    (cw.source === 'max-context-tokens' || cw.source === 'auto-compact-window');
+  if (told) return finding;
+  const upstream = await upstreamWindow(ctx);
+  finding.problem = {
+    level: 'warn',
+    text: `Claude Code uses a ${formatWindow(cw.window)} window, not the upstream's${upstream ? ` ${formatWindow(upstream.window)}` : ''}: it will not compact before the upstream overflows (needs a non-Claude ANTHROPIC_MODEL and CLAUDE_CODE_MAX_CONTEXT_TOKENS)`,
+  };
+  if (upstream) {
+    finding.fix = claudeWindowFix(upstream.model, upstream.window);
+    finding.settings = claudeWindowSettings(nonClaudeModelName(upstream.model), upstream.window);
+  } else {
+    finding.fix = {
+      description:
+        "start the upstream, then let doctor set Claude Code's window to its per-request context (a non-Claude ANTHROPIC_MODEL and CLAUDE_CODE_MAX_CONTEXT_TOKENS)",
+      commands: ['dsb doctor --fix   # once the upstream answers'],
+    };
+  }
+  return finding;
 }
 
 export const clientConfigCheck: Check = {
@@ -69,6 +121,11 @@ export const clientConfigCheck: Check = {
     const extra: Record<string, string | undefined> = {};
     if (!authToken && !apiKey?.value) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken ?? 'dsb';
     if (bridgeToken && authToken?.value !== bridgeToken) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken;
+
+    // Computed first so that every settings fix below writes the window variables too.
+    const windowFinding = await claudeWindowFinding(ctx);
+    Object.assign(data, windowFinding.data);
+    Object.assign(extra, windowFinding.settings);
 
     if (!effective?.value) {
       const vscodeOnly = baseDefs.filter((d) => d.source.kind === 'vscode');
@@ -170,6 +227,9 @@ export const clientConfigCheck: Check = {
       fix = pointFix(ctx, extra);
     }
 
+    details.push(...windowFinding.details);
+    if (windowFinding.problem) problems.push(windowFinding.problem);
+    fix ??= windowFinding.fix;
     for (const p of problems) details.push(`${p.level === 'fail' ? '✗' : '!'} ${p.text}`);
     const failed = problems.filter((p) => p.level === 'fail');
     if (failed.length) return { status: 'fail', summary: failed[0]!.text, details, data, fix };

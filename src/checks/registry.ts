@@ -3,6 +3,7 @@
 import { DsbError } from '../errors.js';
 import { bridgeCheck } from './bridge.js';
 import { clientConfigCheck } from './client-config.js';
+import { clientContextCheck } from './client-context.js';
 import { clientVersionCheck } from './client-version.js';
 import { firewallCheck } from './firewall.js';
 import { isolationCheck } from './isolation.js';
@@ -21,6 +22,7 @@ export const CHECKS: readonly Check[] = [
   upstreamToolsCheck,
   clientVersionCheck,
   clientConfigCheck,
+  clientContextCheck,
   wslCheck,
   loopbackCheck,
   quantizationCheck,

@@ -1,9 +1,17 @@
-// Is the upstream's real per-request context big enough for Claude Code? Its first request alone is
-// 12K–20K tokens and sessions grow fast: 64K is the practical minimum. Also checks that
-// CLAUDE_CODE_MAX_CONTEXT_TOKENS tells Claude Code the real window (it drives compaction), Ollama's
-// small default window, and llama.cpp's `-np` splitting the context between slots.
+// Is the upstream's real per-request context big enough for Claude Code? Its fixed prompt alone is
+// ~14K tokens and sessions grow fast: 64K is the practical minimum (window-advice.ts). Also checks
+// that Claude Code's EFFECTIVE window (claude-window.ts: a non-Claude ANTHROPIC_MODEL together with
+// CLAUDE_CODE_MAX_CONTEXT_TOKENS, nothing less) is the upstream's, since it drives compaction;
+// Ollama's small default window, and llama.cpp's `-np` splitting the context between slots.
+
+import { MIN_OUTPUT_TOKENS } from '../bridge/context/clamp.js';
 import { deepseekApiContext } from '../bridge/context/discovery.js';
-import { claudeEnvSources, effectiveValue, sourceLabel, updateClaudeUserEnv } from './claude-env.js';
+import {
+  CLAUDE_CODE_FIXED_PROMPT_TOKENS,
+  CLAUDE_CODE_NEEDED_CONTEXT,
+  fixedPromptDoesNotFit,
+} from '../bridge/context/window-advice.js';
+import { compareClaudeWindow } from './claude-window-settings.js';
 import { launchAddress, launchCommand, RECOMMENDED_CONTEXT, shellOf } from './fix-commands.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
 import { describeUpstream, discoverUpstream, type UpstreamInfo } from './upstream-info.js';
@@ -12,8 +20,8 @@ import { formatTokens } from './util.js';
 
 /** Below this, a Claude Code session cannot even start reliably. */
 export const MIN_CONTEXT = 32_768;
-/** Below this, sessions hit the limit within a few turns. */
-export const RECOMMENDED_MIN_CONTEXT = 64_000;
+/** Below this, sessions hit the limit within a few turns (window-advice.ts says where it comes from). */
+export const RECOMMENDED_MIN_CONTEXT = CLAUDE_CODE_NEEDED_CONTEXT;
 
 interface ContextFinding {
   perRequest?: number;
@@ -61,6 +69,16 @@ function findContext(ctx: CheckContext, info: UpstreamInfo): ContextFinding {
   }
 }
 
+/** The upstream's model id and per-request context, when it answers and tells (shared discovery). */
+export async function upstreamWindow(
+  ctx: CheckContext,
+): Promise<{ model: string | undefined; window: number } | undefined> {
+  const info = await discoverUpstream(ctx);
+  if (!info.reachable) return undefined;
+  const window = findContext(ctx, info).perRequest;
+  return window ? { model: info.model, window } : undefined;
+}
+
 function contextFix(ctx: CheckContext, info: UpstreamInfo, finding: ContextFinding): Fix {
   const shell = shellOf(ctx);
   const address = launchAddress(ctx);
@@ -103,7 +121,7 @@ export const upstreamContextCheck: Check = {
   title: 'Upstream context window',
   required: true,
   description:
-    "The upstream's real per-request context against what Claude Code needs (64K practical minimum), and CLAUDE_CODE_MAX_CONTEXT_TOKENS.",
+    "The upstream's real per-request context against what Claude Code needs (64K practical minimum), and the window Claude Code's settings really give it (ANTHROPIC_MODEL + CLAUDE_CODE_MAX_CONTEXT_TOKENS).",
   dependsOn: ['upstream-openai'],
   async run(ctx): Promise<CheckOutcome> {
     const info = await discoverUpstream(ctx);
@@ -176,51 +194,33 @@ export const upstreamContextCheck: Check = {
 
     let status: CheckOutcome['status'] = 'pass';
     let summary = `${formatTokens(window)} tokens per request`;
+    const split =
+      finding.slots && finding.slots > 1
+        ? ` (-np ${finding.slots} splits -c ${window * finding.slots} into ${finding.slots} slots of ${window})`
+        : '';
     let fix: Fix | undefined;
+    if (fixedPromptDoesNotFit(window))
+      details.push(
+        `Claude Code's fixed prompt alone (~${CLAUDE_CODE_FIXED_PROMPT_TOKENS} tokens) leaves less than ${MIN_OUTPUT_TOKENS} tokens for an answer: every request is refused and compaction cannot help`,
+      );
     if (window < MIN_CONTEXT) {
       status = 'fail';
-      summary = `${formatTokens(window)} tokens per request: Claude Code needs ${formatTokens(RECOMMENDED_CONTEXT)} (its first request alone is 12K–20K)`;
+      summary = `${formatTokens(window)} tokens per request${split}: Claude Code needs ${formatTokens(RECOMMENDED_CONTEXT)} (its fixed prompt alone is ~${CLAUDE_CODE_FIXED_PROMPT_TOKENS})`;
       fix = contextFix(ctx, info, finding);
     } else if (window < RECOMMENDED_MIN_CONTEXT) {
       status = 'warn';
-      summary = `${formatTokens(window)} tokens per request: sessions will hit the limit within a few turns (64K recommended)`;
+      summary = `${formatTokens(window)} tokens per request${split}: sessions will hit the limit within a few turns (64K recommended)`;
       fix = contextFix(ctx, info, finding);
     }
 
-    // CLAUDE_CODE_MAX_CONTEXT_TOKENS drives Claude Code's compaction; without it, it assumes 1M tokens.
-    const sources = await claudeEnvSources(ctx);
-    const maxTokens = effectiveValue(sources, 'CLAUDE_CODE_MAX_CONTEXT_TOKENS');
-    const setMaxTokens: Fix = {
-      description: `tell Claude Code the real window (it compacts the conversation only when it knows it; for other model names it assumes 1M tokens): CLAUDE_CODE_MAX_CONTEXT_TOKENS=${window} in ~/.claude/settings.json "env"`,
-      commands: [
-        `dsb doctor upstream-context --fix   # or add "CLAUDE_CODE_MAX_CONTEXT_TOKENS": "${window}" to "env" in ~/.claude/settings.json`,
-      ],
-      apply: (c, options) =>
-        updateClaudeUserEnv(c, { CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(window) }, options),
-    };
-    data.claudeMaxContextTokens = maxTokens ? Number(maxTokens.value) : null;
-    if (!maxTokens) {
-      details.push(
-        'CLAUDE_CODE_MAX_CONTEXT_TOKENS is not set: Claude Code will not compact before the upstream overflows',
-      );
-      if (status === 'pass') {
-        status = 'warn';
-        summary = `${formatTokens(window)} tokens per request, but Claude Code is not told so (CLAUDE_CODE_MAX_CONTEXT_TOKENS unset)`;
-        fix = setMaxTokens;
-      }
-    } else {
-      const told = Number(maxTokens.value);
-      details.push(`CLAUDE_CODE_MAX_CONTEXT_TOKENS=${maxTokens.value} (${sourceLabel(maxTokens.source)})`);
-      if (!Number.isFinite(told) || told > window) {
-        details.push(
-          `CLAUDE_CODE_MAX_CONTEXT_TOKENS is larger than the real window (${window}): requests will overflow before Claude Code compacts`,
-        );
-        if (status === 'pass') {
-          status = 'warn';
-          summary = `${formatTokens(window)} tokens per request, but Claude Code is told ${maxTokens.value}`;
-          fix = setMaxTokens;
-        }
-      }
+    // Claude Code compacts only when its window is the upstream's: compare what its settings give it.
+    const compared = await compareClaudeWindow(ctx, info.model, window);
+    details.push(...compared.details);
+    Object.assign(data, compared.data);
+    if (compared.problem && status === 'pass') {
+      status = 'warn';
+      summary = compared.problem.summary;
+      fix = compared.problem.fix;
     }
     if (status === 'fail' || status === 'warn')
       return { status, summary, details, data, fix: fix ?? startServerFix(ctx, info) };

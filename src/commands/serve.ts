@@ -2,6 +2,7 @@ import { Command, Flags } from '@oclif/core';
 import { createLogger } from '../bridge/log.js';
 import { startBridge } from '../bridge/server.js';
 import type { ShutdownResult } from '../bridge/shutdown.js';
+import { claudeCodeCommand } from '../checks/claude-window.js';
 import { loadConfig } from '../config/load.js';
 import { exitCodeFor, failCommand } from '../errors.js';
 
@@ -14,7 +15,10 @@ export default class Serve extends Command {
 request to OpenAI /v1/chat/completions for llama-server, vLLM, Ollama, SGLang or the DeepSeek API,
 and streams the answer back (text, tool calls, thinking, images).
 
-Point Claude Code at it with ANTHROPIC_BASE_URL=http://127.0.0.1:3000 (use 127.0.0.1, not localhost).
+Point Claude Code at it with ANTHROPIC_BASE_URL=http://127.0.0.1:3000 (use 127.0.0.1, not localhost),
+and give it the server's window: a non-Claude ANTHROPIC_MODEL plus CLAUDE_CODE_MAX_CONTEXT_TOKENS
+(with a Claude model name Claude Code assumes 200K or 1M). serve prints the line once it knows the
+context; dsb init writes it into settings.json; dsb doctor checks it.
 Settings come from flags, then DSB_* environment variables, then ./dsb.config.json, then the user config.
 Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).
 
@@ -121,11 +125,19 @@ overloaded_error, which Claude Code retries. A second signal ends them at once; 
       upstreams: bridge.upstreams.join(','),
       demo: flags.demo || undefined,
     });
-    if (config.server.logFormat === 'text') {
-      this.logToStderr(
-        `Point Claude Code at it:  ANTHROPIC_BASE_URL=${bridge.url} ANTHROPIC_AUTH_TOKEN=dsb claude`,
-      );
-    }
+    // Once the upstream's context is known: warn about one too small for Claude Code, and say how to
+    // start Claude Code with that window (its own default would be 1M: window-advice.ts, §6).
+    void bridge.contextAdvice().then((all) => {
+      for (const advice of all) if (advice.message) logger.warn(advice.message, { fix: advice.fix });
+      if (config.server.logFormat !== 'text') return;
+      const command = claudeCodeCommand({
+        bridgeUrl: bridge.url,
+        upstreamModel: config.upstreams[0]?.model,
+        contextSize: all[0]?.contextSize,
+        authToken: Boolean(config.server.authToken),
+      });
+      this.logToStderr(`Point Claude Code at it (dsb init writes this into settings.json):\n  ${command}`);
+    });
     const graceMs = config.server.shutdownGraceMs;
     let signals = 0;
     let onSignal: (signal: NodeJS.Signals) => void = () => {};

@@ -1,6 +1,7 @@
 // answers + facts → Plan, with no I/O: every file's full new content, whether it changes, the
 // firewall commands and what to do next. apply.ts reads the files first and writes the result.
 
+import { nonClaudeModelName } from '../checks/claude-window.js';
 import { formatZodIssues } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { isLocalBackend } from '../launch/backends.js';
@@ -25,6 +26,11 @@ export const CLAUDE_AUTH_TOKEN = 'dsb';
 
 /** The model name Claude Code will send: readable, and what the bridge routes by. */
 export function claudeModelName(answers: Pick<InitAnswers, 'backend' | 'model'>): string {
+  // Never a Claude-looking name: Claude Code would ignore CLAUDE_CODE_MAX_CONTEXT_TOKENS (claude-window.ts).
+  return nonClaudeModelName(servedModelLabel(answers));
+}
+
+function servedModelLabel(answers: Pick<InitAnswers, 'backend' | 'model'>): string {
   const model = answers.model?.trim();
   if (!model) return 'deepseek';
   if (answers.backend === 'llama.cpp') {

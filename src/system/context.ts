@@ -15,6 +15,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** false: the command sees only `env`; default true: the current environment plus `env`. */
+  extendEnv?: boolean;
   input?: string;
 }
 

@@ -26,6 +26,7 @@ export function createSystemContext(overrides: Partial<SystemContext> = {}): Sys
         timeout: options.timeoutMs ?? 10_000,
         cwd: options.cwd,
         env: options.env,
+        extendEnv: options.extendEnv ?? true,
         input: options.input,
         stdin: options.input === undefined ? 'ignore' : undefined,
         windowsHide: true,

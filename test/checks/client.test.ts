@@ -3,7 +3,7 @@ import { clientConfigCheck } from '../../src/checks/client-config.js';
 import { clientVersionCheck } from '../../src/checks/client-version.js';
 import { runCheck } from '../../src/checks/runner.js';
 import type { Check, CheckContext } from '../../src/checks/types.js';
-import { type FakeSystemOptions, fakeContext, fakeSystem } from './fake-system.js';
+import { type FakeSystemOptions, fakeContext, fakeSystem, llamaWithContext } from './fake-system.js';
 
 const run = (check: Check, ctx: CheckContext) => runCheck(check, ctx, new Map());
 
@@ -79,6 +79,8 @@ describe('client-config', () => {
           ANTHROPIC_BASE_URL: 'http://127.0.0.1:3000',
           ANTHROPIC_AUTH_TOKEN: 'dsb',
           ANTHROPIC_API_KEY: '',
+          ANTHROPIC_MODEL: 'deepseek-v4-flash',
+          CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536',
         }),
       },
     });
@@ -86,12 +88,47 @@ describe('client-config', () => {
     expect(r).toMatchObject({
       status: 'pass',
       summary: 'ANTHROPIC_BASE_URL=http://127.0.0.1:3000 (Claude Code user settings)',
+      data: {
+        claudeWindow: 65536,
+        claudeWindowSource: 'max-context-tokens',
+        claudeModel: 'deepseek-v4-flash',
+      },
     });
+  });
+
+  it("warns when the settings leave Claude Code a 1M window, and the fix writes the upstream's", async () => {
+    const file = `${home}/.claude/settings.json`;
+    const system = fakeSystem({
+      http: llamaWithContext(65536),
+      files: {
+        [file]: settings({
+          ANTHROPIC_BASE_URL: 'http://127.0.0.1:3000',
+          ANTHROPIC_AUTH_TOKEN: 'dsb',
+          CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536',
+        }),
+      },
+    });
+    const r = await run(clientConfigCheck, fakeContext(system));
+    expect(r.status).toBe('warn');
+    expect(r.summary).toBe(
+      "Claude Code uses a 1M (1000000) window, not the upstream's 64K (65536): it will not compact before the upstream overflows (needs a non-Claude ANTHROPIC_MODEL and CLAUDE_CODE_MAX_CONTEXT_TOKENS)",
+    );
+    expect(r.details.join('\n')).toMatch(
+      /default model \(Opus\) with a 1M window and ignores CLAUDE_CODE_MAX_CONTEXT_TOKENS/,
+    );
+    await r.fix!.apply!(fakeContext(system), { dryRun: false });
+    expect(JSON.parse(system.written[file]!).env).toMatchObject({
+      ANTHROPIC_MODEL: 'tiny-random-F32',
+      CLAUDE_CODE_SUBAGENT_MODEL: 'tiny-random-F32',
+      CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536',
+    });
+    expect((await run(clientConfigCheck, fakeContext(system))).status).toBe('pass');
   });
 
   it('fails when ANTHROPIC_BASE_URL is not set, and --fix writes it, keeping other keys and a backup', async () => {
     const file = `${home}/.claude/settings.json`;
     const system = fakeSystem({
+      http: llamaWithContext(65536),
       files: { [file]: '{\n  // comments survive\n  "model": "sonnet",\n  "env": { "FOO": "1" }\n}\n' },
     });
     const ctx = fakeContext(system);
@@ -99,9 +136,16 @@ describe('client-config', () => {
     expect(r.status).toBe('fail');
     expect(r.summary).toMatch(/ANTHROPIC_BASE_URL is not set/);
     const changes = await r.fix!.apply!(ctx, { dryRun: false });
+    const model = 'tiny-random-F32';
     expect(changes).toEqual([
       `${file}: set env.ANTHROPIC_BASE_URL=http://127.0.0.1:3000`,
       `${file}: set env.ANTHROPIC_AUTH_TOKEN=<redacted>`,
+      `${file}: set env.ANTHROPIC_MODEL=${model}`,
+      `${file}: set env.ANTHROPIC_DEFAULT_OPUS_MODEL=${model}`,
+      `${file}: set env.ANTHROPIC_DEFAULT_SONNET_MODEL=${model}`,
+      `${file}: set env.ANTHROPIC_DEFAULT_HAIKU_MODEL=${model}`,
+      `${file}: set env.CLAUDE_CODE_SUBAGENT_MODEL=${model}`,
+      `${file}: set env.CLAUDE_CODE_MAX_CONTEXT_TOKENS=65536`,
       expect.stringMatching(/^backup: \/home\/dev\/\.claude\/settings\.json\.bak-/),
     ]);
     const written = system.written[file]!;

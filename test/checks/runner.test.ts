@@ -123,6 +123,7 @@ describe('selectChecks', () => {
       'upstream-tools',
       'client-version',
       'client-config',
+      'client-context',
       'wsl',
       'loopback',
       'quantization',

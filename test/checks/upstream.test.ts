@@ -22,8 +22,9 @@ const run = (check: Check, ctx: CheckContext) => runCheck(check, ctx, new Map())
 const ctxWith = (http: Record<string, HttpReply>, more: FakeSystemOptions = {}, upstreamUrl = U) =>
   fakeContext(fakeSystem({ http, ...more }), { upstreamUrl });
 const json = (name: string) => JSON.parse(fixture(`upstreams/${name}`));
-const withMaxTokens = (n: number): FakeSystemOptions => ({
-  env: { CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(n) },
+/** Claude Code's settings that give it an n-token window (a non-Claude model name and the variable). */
+const withWindow = (n: number): FakeSystemOptions => ({
+  env: { ANTHROPIC_MODEL: 'deepseek', CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(n) },
 });
 
 const V = 'http://127.0.0.1:8000';
@@ -211,7 +212,7 @@ describe('upstream-context', () => {
   });
 
   it('warns on 48K and explains -np splitting', async () => {
-    const r = await run(upstreamContextCheck, ctxWith(llamaWithContext(49152, 2), withMaxTokens(49152)));
+    const r = await run(upstreamContextCheck, ctxWith(llamaWithContext(49152, 2), withWindow(49152)));
     expect(r.status).toBe('warn');
     expect(r.details.join('\n')).toMatch(
       /-np 2: llama-server splits -c between 2 slots; each request gets 48K/,
@@ -219,28 +220,94 @@ describe('upstream-context', () => {
     expect(r.fix?.description).toMatch(/-np 1 \(or -c 131072 to keep 2 slots\)/);
   });
 
-  it('passes at 64K when Claude Code is told the window, warns (with an automatic fix) when it is not', async () => {
-    const told = await run(upstreamContextCheck, ctxWith(llamaWithContext(65536), withMaxTokens(65536)));
-    expect(told).toMatchObject({ status: 'pass', summary: '64K (65536) tokens per request' });
+  it('passes at 64K when Claude Code really uses that window, warns (with an automatic fix) when it does not', async () => {
+    const told = await run(upstreamContextCheck, ctxWith(llamaWithContext(65536), withWindow(65536)));
+    expect(told).toMatchObject({
+      status: 'pass',
+      summary: '64K (65536) tokens per request',
+      data: { claudeWindow: 65536, claudeWindowSource: 'max-context-tokens' },
+    });
 
     const system = fakeSystem({ http: llamaWithContext(65536) });
     const ctx = fakeContext(system);
     const untold = await run(upstreamContextCheck, ctx);
     expect(untold.status).toBe('warn');
-    expect(untold.summary).toMatch(/CLAUDE_CODE_MAX_CONTEXT_TOKENS unset/);
+    expect(untold.summary).toBe(
+      '64K (65536) tokens per request, but Claude Code uses a 1M (1000000) window (model claude-opus-5-5)',
+    );
     const changes = await untold.fix!.apply!(ctx, { dryRun: false });
-    expect(changes[0]).toBe('/home/dev/.claude/settings.json: set env.CLAUDE_CODE_MAX_CONTEXT_TOKENS=65536');
+    const model = 'tiny-random-F32';
     expect(JSON.parse(system.written['/home/dev/.claude/settings.json']!)).toEqual({
-      env: { CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536' },
+      env: {
+        ANTHROPIC_MODEL: model,
+        ANTHROPIC_DEFAULT_OPUS_MODEL: model,
+        ANTHROPIC_DEFAULT_SONNET_MODEL: model,
+        ANTHROPIC_DEFAULT_HAIKU_MODEL: model,
+        CLAUDE_CODE_SUBAGENT_MODEL: model,
+        CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536',
+      },
     });
+    expect(changes).toContain(
+      '/home/dev/.claude/settings.json: set env.CLAUDE_CODE_MAX_CONTEXT_TOKENS=65536',
+    );
+    // Re-run on the written settings: the check passes.
+    const rerun = await run(upstreamContextCheck, fakeContext(system));
+    expect(rerun.status, rerun.details.join('\n')).toBe('pass');
 
-    const tooBig = await run(upstreamContextCheck, ctxWith(llamaWithContext(65536), withMaxTokens(200000)));
+    const tooBig = await run(upstreamContextCheck, ctxWith(llamaWithContext(65536), withWindow(200000)));
     expect(tooBig.status).toBe('warn');
-    expect(tooBig.summary).toMatch(/Claude Code is told 200000/);
+    expect(tooBig.summary).toMatch(
+      /Claude Code uses a 200K \(200000\) window \(CLAUDE_CODE_MAX_CONTEXT_TOKENS=200000\)/,
+    );
+  });
+
+  it('issue 14: CLAUDE_CODE_MAX_CONTEXT_TOKENS alone, or with ANTHROPIC_DEFAULT_OPUS_MODEL, is not enough', async () => {
+    const cases: Array<Record<string, string>> = [
+      { CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536' },
+      { CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536', ANTHROPIC_DEFAULT_OPUS_MODEL: 'deepseek-v4-flash' },
+      { CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536', ANTHROPIC_MODEL: 'claude-sonnet-4-5' },
+    ];
+    for (const env of cases) {
+      const r = await run(upstreamContextCheck, ctxWith(llamaWithContext(65536), { env }));
+      expect(r.status, JSON.stringify(env)).toBe('warn');
+      expect(r.details.join('\n')).toMatch(/ignores CLAUDE_CODE_MAX_CONTEXT_TOKENS/);
+      expect(r.fix?.description).toMatch(/ANTHROPIC_MODEL=tiny-random-F32 \(a non-Claude name/);
+    }
+  });
+
+  it('a project setting that overrides the user settings is named', async () => {
+    const r = await run(
+      upstreamContextCheck,
+      ctxWith(llamaWithContext(65536), {
+        files: { '/work/app/.claude/settings.json': '{"env":{"ANTHROPIC_MODEL":"opus"}}' },
+      }),
+    );
+    expect(r.status).toBe('warn');
+    expect(r.details.join('\n')).toContain(
+      'ANTHROPIC_MODEL is set in Claude Code project settings (/work/app/.claude/settings.json), which overrides ~/.claude/settings.json',
+    );
+    // Run in the home folder, the project settings are the user settings: nothing overrides them.
+    const atHome = await run(
+      upstreamContextCheck,
+      ctxWith(llamaWithContext(65536), {
+        cwd: '/home/dev',
+        files: { '/home/dev/.claude/settings.json': '{"env":{"ANTHROPIC_MODEL":"opus"}}' },
+      }),
+    );
+    expect(atHome.details.join('\n')).not.toMatch(/overrides/);
+  });
+
+  it('-np 4 -c 65536: names the 16K slots and the split in the summary', async () => {
+    const r = await run(upstreamContextCheck, ctxWith(llamaWithContext(16384, 4), withWindow(16384)));
+    expect(r.status).toBe('fail');
+    expect(r.summary).toMatch(
+      /^16K \(16384\) tokens per request \(-np 4 splits -c 65536 into 4 slots of 16384\)/,
+    );
+    expect(r.fix?.description).toMatch(/-np 1 \(or -c 262144 to keep 4 slots\)/);
   });
 
   it('reads vLLM max_model_len and Ollama /api/ps context_length (4K default fails with OLLAMA_CONTEXT_LENGTH)', async () => {
-    const v = await run(upstreamContextCheck, ctxWith(vllmHttp(), withMaxTokens(65536), V));
+    const v = await run(upstreamContextCheck, ctxWith(vllmHttp(), withWindow(65536), V));
     expect(v).toMatchObject({
       status: 'pass',
       data: { perRequest: 65536, source: '/v1/models max_model_len' },
@@ -338,7 +405,7 @@ describe('upstream discovery (one run, shared with every upstream check)', () =>
   });
 
   it('reads SGLang max_model_len (recognised by owned_by "sglang")', async () => {
-    const r = await run(upstreamContextCheck, ctxWith(sglangHttp(), withMaxTokens(163840), S));
+    const r = await run(upstreamContextCheck, ctxWith(sglangHttp(), withWindow(163840), S));
     expect(r).toMatchObject({
       status: 'pass',
       data: { kind: 'sglang', perRequest: 163840, source: '/v1/models max_model_len' },

@@ -1,6 +1,7 @@
 // The max_tokens plan of design.md §4.5 — PURE.
 //   sent = min(requested, output cap, context − prompt − margin)
-//   prompt > context − margin − minimum output  →  refuse: `prompt is too long: N tokens > M maximum`
+//   prompt > context − minimum output (− margin unless counted exactly)  →  refuse:
+//   `prompt is too long: N tokens > M maximum`; the minimum output is at most MIN_OUTPUT_TOKENS.
 // (Claude Code compacts its conversation only on an error worded that way.)
 //
 // Why a plan is needed at all: Claude Code asks for 32000–128000 output tokens whatever the prompt;
@@ -55,14 +56,23 @@ export function defaultMargin(method: TokenCount['method'], promptTokens: number
 }
 
 /**
- * The fewest output tokens worth a request: an eighth of the context, between 256 and 4096. A
- * DeepSeek answer often spends hundreds to thousands of tokens reasoning before its tool call; with
- * less room it stops at `max_tokens`, Claude Code sends continuations that only grow the prompt,
- * and the next turn overflows anyway. Refusing instead makes Claude Code compact now. Scaled down
- * for small contexts so an 8K test server still answers short prompts.
+ * The most output room the bridge ever insists on before it refuses a prompt (issue #14): a prompt
+ * the server would take while leaving this much (or the request's max_tokens, if smaller) is
+ * always sent. It used to be an eighth of the context up to 4096 tokens, so a 16K llama.cpp slot
+ * (`-np 4 -c 65536`) refused Claude Code's ~14.3K-token prompts that the server would still have
+ * answered with 2K tokens to spare, and Claude Code dead-ended ("Context limit reached",
+ * "/compact: Not enough messages to compact").
+ */
+export const MIN_OUTPUT_TOKENS = 1024;
+
+/**
+ * The fewest output tokens worth a request: an eighth of the context between 256 and
+ * MIN_OUTPUT_TOKENS (an 8K test server still answers short prompts). Less room than this makes the
+ * bridge refuse with `prompt is too long` so that Claude Code compacts now, instead of a DeepSeek
+ * answer stopping at max_tokens and continuations growing the prompt.
  */
 export function defaultMinOutput(contextSize: number): number {
-  return Math.max(256, Math.min(4096, Math.floor(contextSize / 8)));
+  return Math.max(256, Math.min(MIN_OUTPUT_TOKENS, Math.floor(contextSize / 8)));
 }
 
 export function planOutputTokens(input: OutputPlanInput): OutputPlan {
@@ -90,8 +100,12 @@ export function planOutputTokens(input: OutputPlanInput): OutputPlan {
   const minOutput = Math.max(1, Math.min(input.minOutput ?? defaultMinOutput(context), bound));
   // The largest prompt that fits. With the local count the margin grows with the prompt, so it is
   // taken at that boundary prompt, not at this one: M stays the same whatever N is.
-  const maximum =
-    input.margin === undefined && input.method === 'local'
+  // An exact count is the server's own tokenization: the margin is kept while there is room, but a
+  // prompt is refused only when the server itself could not give it the minimum output.
+  const exact = input.method === 'upstream' && input.margin === undefined;
+  const maximum = exact
+    ? Math.max(0, context - minOutput)
+    : input.margin === undefined && input.method === 'local'
       ? Math.max(0, Math.floor((context - LOCAL_MARGIN_BASE - minOutput) / (1 + LOCAL_MARGIN_SHARE)))
       : Math.max(0, context - margin - minOutput);
   const room = context - prompt - margin;
@@ -102,5 +116,5 @@ export function planOutputTokens(input: OutputPlanInput): OutputPlan {
     return finish(Math.min(bound, Math.max(room, minOutput)));
   }
   if (prompt > maximum) return { ok: false, promptTokens: prompt, maximum };
-  return finish(Math.min(bound, room));
+  return finish(Math.min(bound, exact ? Math.max(room, minOutput) : room));
 }

@@ -2,6 +2,7 @@
 // fail: GET /health, GET /metrics, HEAD|GET / and /api/hello (what Claude Code's VS Code extension
 // and load balancers knock on); and GET /v1/models (behind auth, like the API).
 import type http from 'node:http';
+import { healthContextFields } from '../context/window-advice.js';
 import { BRIDGE_VERSION } from '../version.js';
 import { sendJson } from './io.js';
 import { type BridgeState, runtimeOf } from './state.js';
@@ -31,7 +32,8 @@ export async function healthReport(state: BridgeState): Promise<Record<string, u
         contextSize: facts.contextSize ?? null,
         contextSource: facts.contextSource,
         outstanding: u.outstanding,
-        warnings: runtime.truncationWarning ? [runtime.truncationWarning] : [],
+        // Is this context enough for Claude Code, and why not (window-advice.ts).
+        ...healthContextFields(facts, u.url, runtime.truncationWarning),
       };
     }),
   );

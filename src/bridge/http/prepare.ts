@@ -6,6 +6,7 @@ import { promptTooLongError } from '../anthropic/errors.js';
 import type { MessagesRequest } from '../anthropic/schema.js';
 import { planOutputTokens } from '../context/clamp.js';
 import { completionBodyFrom, countingBody } from '../context/tokens.js';
+import { refusalNote } from '../context/window-advice.js';
 import { REASONING_PLACEHOLDER } from '../profile.js';
 import type { Route } from '../router.js';
 import type { UpstreamRuntime } from '../runtime.js';
@@ -80,7 +81,12 @@ export async function prepare(
     contextSize: facts.contextSize,
     outputCap: upstream.config.maxOutputTokens ?? facts.outputCap,
   });
-  if (!plan.ok) throw promptTooLongError(plan.promptTokens, plan.maximum);
+  if (!plan.ok) {
+    // Say plainly in the log when the context is too small for compaction to help (window-advice.ts).
+    const note = refusalNote(facts.contextSize);
+    if (note) state.logger.warn(note, { upstream: upstream.url, promptTokens: plan.promptTokens });
+    throw promptTooLongError(plan.promptTokens, plan.maximum);
+  }
   converted.request.max_tokens =
     outputLimit !== undefined ? Math.min(plan.maxTokens, outputLimit) : plan.maxTokens;
   const clampWarnings = plan.clamped ? [`max_tokens ${request.max_tokens} → ${plan.maxTokens}`] : [];
