@@ -26,7 +26,9 @@ import {
   type OverflowScenario,
   SCENARIOS,
   type Scenario,
+  defaultScenarios,
 } from './scenarios.js';
+import { runSessionScenario } from './session.js';
 import { SseParser } from './sse.js';
 import type {
   LoadResult,
@@ -179,7 +181,7 @@ export function createProbe(options: ProbeOptions): Probe {
       ? options.scenarioIds
       : options.longContext || options.load
         ? ['health']
-        : SCENARIOS.map((s) => s.id);
+        : defaultScenarios().map((s) => s.id);
   const selected = SCENARIOS.filter((s) => ids.includes(s.id));
 
   const tasks: ProbeTask[] = selected.map((scenario) => ({
@@ -590,6 +592,11 @@ async function runScenario(session: ProbeSession, scenario: Scenario): Promise<S
       return runMessagesScenario(session, scenario);
     case 'overflow':
       return runOverflow(session, scenario);
+    case 'session':
+      return runSessionScenario(
+        { model: session.options.model, maxTokens: session.options.maxTokens, messages: (b) => session.messages(b) },
+        scenario,
+      );
   }
 }
 
