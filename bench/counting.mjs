@@ -11,11 +11,11 @@
 //    a 30 MB prompt that cannot fit is refused (time to the 400).
 //
 // Options: --turns N (default 12)   --skip-session   --skip-local   --json FILE
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 const here = import.meta.dirname;
@@ -32,9 +32,6 @@ if (!existsSync(path.join(root, 'dist', 'bridge', 'server.js'))) {
   console.error('bench: dist/ is missing: run `npm run build` first');
   process.exit(2);
 }
-const { startBridge } = await import('../dist/bridge/server.js');
-const { silentLogger } = await import('../dist/bridge/log.js');
-const { configSchema } = await import('../dist/config/schema.js');
 const { runSession } = await import('../dist/probe/session.js');
 const { ProbeHttpClient } = await import('../dist/probe/http.js');
 const { SseParser } = await import('../dist/probe/sse.js');
@@ -42,16 +39,42 @@ const { percentile } = await import('../dist/probe/metrics.js');
 
 const results = {};
 
-/** The bridge's longest event-loop block while `fn` runs (ms), from a 1 ms-resolution histogram. */
-async function blockDuring(fn) {
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  try {
-    const value = await fn();
-    return { value, maxBlockMs: h.max / 1e6, p99BlockMs: h.percentile(99) / 1e6 };
-  } finally {
-    h.disable();
-  }
+/** Starts the bridge in its own process (bench/counting-child.mjs) with this config. */
+export async function startBridgeChild(config) {
+  const child = fork(path.join(here, 'counting-child.mjs'), {
+    env: { ...process.env, BENCH_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const next = (type) =>
+    new Promise((resolve, reject) => {
+      const onMessage = (msg) => {
+        if (msg?.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(msg);
+      };
+      const onExit = (code) => reject(new Error(`bridge child exited (${code})`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const { url } = await next('ready');
+  return {
+    url,
+    /** The bridge's longest event-loop block while `fn` runs (ms), from a 1 ms-resolution histogram. */
+    async blockDuring(fn) {
+      child.send({ type: 'loop-reset' });
+      const value = await fn();
+      const reply = next('loop');
+      child.send({ type: 'loop' });
+      const { maxMs, p99Ms } = await reply;
+      return { value, maxBlockMs: maxMs, p99BlockMs: p99Ms };
+    },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
 }
 
 /** A session driver over the probe's own HTTP client: one streamed POST /v1/messages per turn. */
@@ -85,7 +108,9 @@ function driverFor(url, client) {
 }
 
 async function startLlama(port) {
-  const dir = path.resolve(process.env.DSB_LLAMA_SERVER_DIR ?? path.join(root, '..', 'shared', 'llama-server'));
+  const dir = path.resolve(
+    process.env.DSB_LLAMA_SERVER_DIR ?? path.join(root, '..', 'shared', 'llama-server'),
+  );
   if (!existsSync(path.join(dir, 'start.sh'))) return undefined;
   const child = spawn(path.join(dir, 'start.sh'), [String(port), '-t', '1', '-c', '65536'], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -115,14 +140,13 @@ async function benchSession() {
     console.log('session: skipped (no llama-server: set DSB_LLAMA_SERVER_DIR)');
     return;
   }
-  const config = configSchema.parse({
+  const bridge = await startBridgeChild({
     server: { host: '127.0.0.1', port: 0 },
     upstreams: [{ url: `http://127.0.0.1:${port}`, model: 'tiny' }],
   });
-  const bridge = await startBridge({ config, logger: silentLogger });
   const client = new ProbeHttpClient(600_000);
   try {
-    const { value: outcome, maxBlockMs } = await blockDuring(() =>
+    const { value: outcome, maxBlockMs } = await bridge.blockDuring(() =>
       runSession(driverFor(bridge.url, client), Number(args.turns)),
     );
     const cached = outcome.turns.slice(1).filter((t) => t.httpStatus === 200);
@@ -153,14 +177,14 @@ async function benchSession() {
     if (outcome.problems.length) console.log(`  problems: ${outcome.problems.join('; ')}`);
   } finally {
     await client.close();
-    await bridge.close();
+    await bridge.stop();
     process.kill(pid);
   }
 }
 
 await import('./counting-local.mjs').then(async (local) => {
   if (!args['skip-session']) await benchSession();
-  if (!args['skip-local']) results.local = await local.benchLocal({ startBridge, silentLogger, configSchema, blockDuring });
+  if (!args['skip-local']) results.local = await local.benchLocal({ startBridgeChild });
 });
 
 mkdirSync(path.dirname(args.json), { recursive: true });

@@ -17,9 +17,10 @@ import {
   type StreamEvent,
 } from './anthropic/schema.js';
 import { encodeSseEvent, encodeSseEvents } from './anthropic/sse.js';
+import type { AnchorTicket } from './context/anchor.js';
 import { planOutputTokens } from './context/clamp.js';
 import { detectTruncation } from './context/ollama-truncation.js';
-import { completionBodyFrom, countingBody } from './context/tokens.js';
+import { completionBodyFrom, countingBody, type TokenCount } from './context/tokens.js';
 import { startDemoUpstream } from './demo-upstream.js';
 import { type BridgeLogger, createLogger, type RequestLogEntry } from './log.js';
 import { BridgeMetrics } from './metrics.js';
@@ -220,6 +221,8 @@ interface PreparedRequest {
   countMethod: string;
   contextSize: number | undefined;
   warnings: string[];
+  /** c14 hook: settled with the server's prompt_tokens (context/anchor.ts). */
+  anchor?: AnchorTicket;
 }
 
 /** An upstream request under way, and the little its answer's relay needs from the request. */
@@ -240,6 +243,10 @@ interface UpstreamCall {
   toolNames: string[] | undefined;
   warnings: string[];
   cacheKey: string | undefined;
+  /** c14 hook: settled with the server's prompt_tokens (context/anchor.ts). */
+  anchor?: AnchorTicket;
+  /** c14 hook: time from the request's arrival until the upstream request was sent, ms. */
+  overheadMs: number;
 }
 
 export async function startBridge(options: BridgeOptions): Promise<RunningBridge> {
@@ -341,15 +348,23 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       });
     }
     const countingJson = JSON.stringify(countingBody(converted.request));
-    const count = await runtime.count(converted.request, signal, countingJson);
     const outputCap = upstream.config.maxOutputTokens ?? facts.outputCap;
-    const plan = planOutputTokens({
-      requested: request.max_tokens,
-      promptTokens: count.tokens,
-      method: count.method,
-      contextSize: facts.contextSize,
-      outputCap,
-    });
+    const planFor = (promptTokens: number, method: TokenCount['method']) =>
+      planOutputTokens({
+        requested: request.max_tokens,
+        promptTokens,
+        method,
+        contextSize: facts.contextSize,
+        outputCap,
+      });
+    // c14 hook: `fits` lets an earlier turn's exact size bound this one (context/anchor.ts).
+    const count = await runtime.count(
+      converted.request,
+      signal,
+      countingJson,
+      (n) => planFor(n, 'upstream').ok,
+    );
+    const plan = planFor(count.tokens, count.method);
     if (!plan.ok) throw promptTooLongError(plan.promptTokens, plan.maximum);
     converted.request.max_tokens =
       outputLimit !== undefined ? Math.min(plan.maxTokens, outputLimit) : plan.maxTokens;
@@ -363,6 +378,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       countMethod: count.method,
       contextSize: facts.contextSize,
       warnings: [...warnings, ...converted.warnings],
+      anchor: count.anchor,
     };
   }
 
@@ -438,6 +454,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     let lastError: BridgeError | undefined;
     let cacheKey: string | undefined;
     let outputLimit: number | undefined;
+    let overheadMs = 0;
     const warningsCarry: string[] = [];
     let chosen:
       | { upstream: Upstream; prepared: PreparedRequest; response: Awaited<ReturnType<Upstream['request']>> }
@@ -490,6 +507,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         };
         upstream.outstanding++;
         let response: Awaited<ReturnType<Upstream['request']>>;
+        // c14 hook: the bridge's own time ends here; the upstream's time to answer is not overhead.
+        overheadMs = performance.now() - started;
         try {
           response = await upstream.request('POST', '/v1/chat/completions', prepared.body, {
             signal: controller.signal,
@@ -557,6 +576,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       toolNames: tools ? tools.map((t) => t.function.name) : undefined,
       warnings: [...warningsCarry, ...prepared.warnings],
       cacheKey,
+      anchor: prepared.anchor,
+      overheadMs,
     };
   }
 
@@ -569,7 +590,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   ): Promise<void> {
     const { upstream, response: upstreamRes, controller, onClose, cacheKey } = call;
     const warnings = call.warnings;
-    const overheadMs = performance.now() - started;
+    const overheadMs = call.overheadMs;
     log.overheadMs = overheadMs;
     const extraHeaders: Record<string, string> = {
       'x-dsb-overhead-ms': overheadMs.toFixed(2),
@@ -597,6 +618,9 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       log.outputTokens = outcome.usage.output_tokens;
       log.inputTokens = outcome.usage.input_tokens + (outcome.usage.cache_read_input_tokens ?? 0);
       warnings.push(...outcome.warnings);
+      // c14 hook: the server's prompt_tokens anchors the next turn's count (context/anchor.ts).
+      const anchorWarning = call.runtime.settleCount(call.anchor, outcome.upstreamPromptTokens);
+      if (anchorWarning) logger.warn(anchorWarning, { upstream: upstream.url });
       if (outcome.thinking && outcome.toolUseIds.length > 0)
         reasoningCache.remember(outcome.toolUseIds, outcome.thinking);
       const truncation = detectTruncation({

@@ -3,8 +3,8 @@
 // verdict, the load table, and a tally. Pure: a report in, text out.
 import { Chalk, type ChalkInstance } from 'chalk';
 import { formatViolation } from './invariants.js';
-import { formatSessionTurns, type SessionTurn } from './session.js';
 import type { LatencyStats } from './metrics.js';
+import { formatSessionTurns, type SessionTurn } from './session.js';
 import type { LoadResult, LongContextResult, ProbeReport, ProbeStatus, ScenarioResult } from './types.js';
 
 export interface RenderOptions {

@@ -17,6 +17,7 @@ import {
   type ContentBlock,
   type CountTokensScenario,
   claudeCodeSystem,
+  defaultScenarios,
   type Expectation,
   fillerText,
   longContextMessages,
@@ -26,7 +27,6 @@ import {
   type OverflowScenario,
   SCENARIOS,
   type Scenario,
-  defaultScenarios,
 } from './scenarios.js';
 import { runSessionScenario } from './session.js';
 import { SseParser } from './sse.js';
@@ -594,7 +594,11 @@ async function runScenario(session: ProbeSession, scenario: Scenario): Promise<S
       return runOverflow(session, scenario);
     case 'session':
       return runSessionScenario(
-        { model: session.options.model, maxTokens: session.options.maxTokens, messages: (b) => session.messages(b) },
+        {
+          model: session.options.model,
+          maxTokens: session.options.maxTokens,
+          messages: (b) => session.messages(b),
+        },
         scenario,
       );
   }

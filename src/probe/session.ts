@@ -98,11 +98,21 @@ function describe(turns: SessionTurn[]): string {
 }
 
 /** Runs the conversation; stops at the first turn that fails (the next one would build on nothing). */
-export async function runSession(driver: SessionDriver, turnCount = DEFAULT_SESSION_TURNS): Promise<SessionOutcome> {
+export async function runSession(
+  driver: SessionDriver,
+  turnCount = DEFAULT_SESSION_TURNS,
+): Promise<SessionOutcome> {
   const system = sessionSystem();
   const tools = sessionTools();
   const messages: Message[] = [{ role: 'user', content: sessionUserTurn(1) }];
-  const out: SessionOutcome = { turns: [], violations: [], problems: [], warnings: [], summary: '', metrics: [] };
+  const out: SessionOutcome = {
+    turns: [],
+    violations: [],
+    problems: [],
+    warnings: [],
+    summary: '',
+    metrics: [],
+  };
   for (let turn = 1; turn <= turnCount; turn++) {
     const body = {
       model: driver.model,
@@ -158,7 +168,8 @@ export function formatSessionTurns(turns: readonly SessionTurn[]): string[] {
     const bits = [`turn ${t.turn}`];
     bits.push(t.ttftMs !== undefined ? `TTFT ${Math.round(t.ttftMs)} ms` : 'TTFT -');
     if (t.promptTokens !== undefined) bits.push(`prompt ${t.promptTokens}`, `cached ${t.cachedTokens ?? 0}`);
-    if (t.overheadMs !== undefined) bits.push(`bridge ${t.overheadMs.toFixed(1)} ms (${t.countMethod ?? '?'})`);
+    if (t.overheadMs !== undefined)
+      bits.push(`bridge ${t.overheadMs.toFixed(1)} ms (${t.countMethod ?? '?'})`);
     if (t.error) bits.push(`error: ${t.error}`);
     return bits.join(', ');
   });

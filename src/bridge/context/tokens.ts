@@ -9,6 +9,7 @@
 // documented shape) is not tried again on this upstream; one that fails otherwise (timeout,
 // 5xx, unreachable) is skipped for a while. Every upstream call is time-boxed.
 import type { ChatCompletionRequest } from '../openai/types.js';
+import { type AnchorTicket, PromptAnchors, promptChain } from './anchor.js';
 import type { KnownUpstreamKind } from './discovery.js';
 import { estimatePromptTokens } from './estimate.js';
 import { isRecord, isUnsupportedStatus, type JsonResult, postJson, type UpstreamLike } from './http.js';
@@ -19,6 +20,8 @@ export interface TokenCount {
   method: 'upstream' | 'local' | 'estimate';
   /** Which endpoint or tokenizer counted, for logs and /health. */
   detail?: string;
+  /** Set for upstreams that count exactly: hand the server's `prompt_tokens` back to `settle`. */
+  anchor?: AnchorTicket;
 }
 
 export interface TokenCounterOptions {
@@ -90,6 +93,8 @@ export function completionBodyFrom(countingJson: string, request: ChatCompletion
 }
 
 export class TokenCounter {
+  /** Exact sizes of earlier prompts, so a growing conversation's next turn is bounded, not re-counted. */
+  readonly anchors = new PromptAnchors();
   private readonly unsupported = new Set<UpstreamMethod>();
   private readonly skipUntil = new Map<UpstreamMethod, number>();
   private readonly timeoutMs: number;
@@ -113,23 +118,47 @@ export class TokenCounter {
       .map((m) => METHOD_DETAIL[m]);
   }
 
-  /** The prompt's token count by the best method available; never throws. */
   /**
+   * The prompt's token count by the best method available; never throws.
    * @param countingJson `JSON.stringify(countingBody(request))` when the caller has it already.
+   * @param fits Whether a prompt of this many tokens is one the bridge would send (the output plan).
+   *   Given, an upstream that counts exactly is not asked when a bound from an earlier turn of the
+   *   same conversation already proves the prompt fits (anchor.ts): the count is then that bound.
    */
   async count(
     request: ChatCompletionRequest,
     signal?: AbortSignal,
     countingJson?: string,
+    fits?: (tokens: number) => boolean,
   ): Promise<TokenCount> {
     try {
       if (this.options.upstream !== false) {
-        for (const method of this.methods()) {
+        const methods = this.methods().filter((m) => !this.unsupported.has(m));
+        const chain = methods.length > 0 && this.anchors.enabled ? promptChain(request) : undefined;
+        const key = chain?.keys[chain.keys.length - 1];
+        if (chain && key && fits) {
+          const bound = this.anchors.bound(chain);
+          if (bound && fits(bound.tokens)) {
+            return {
+              tokens: bound.tokens,
+              method: 'upstream',
+              detail: `bound: ${bound.anchorTokens} tokens the upstream counted for an earlier turn + ${bound.newMessages} new message(s)`,
+              anchor: { key, bound: bound.tokens },
+            };
+          }
+        }
+        for (const method of methods) {
           if (signal?.aborted) break;
-          if (this.unsupported.has(method) || (this.skipUntil.get(method) ?? 0) > this.now()) continue;
+          if ((this.skipUntil.get(method) ?? 0) > this.now()) continue;
           const attempt = await this.attempt(method, request, signal, countingJson);
           if (attempt.outcome === 'counted') {
-            return { tokens: attempt.tokens, method: 'upstream', detail: METHOD_DETAIL[method] };
+            if (key) this.anchors.remember(key, attempt.tokens);
+            return {
+              tokens: attempt.tokens,
+              method: 'upstream',
+              detail: METHOD_DETAIL[method],
+              ...(key ? { anchor: { key } } : {}),
+            };
           }
           if (attempt.outcome === 'unsupported') this.unsupported.add(method);
           else if (attempt.outcome === 'failed' && !signal?.aborted) {
@@ -149,6 +178,14 @@ export class TokenCounter {
       method: 'estimate',
       detail: 'estimate (~3 characters per token)',
     };
+  }
+
+  /**
+   * The server's `usage.prompt_tokens` for a request counted with an anchor ticket: the next
+   * turn's anchor. A warning when it shows a bound was wrong (anchoring is then switched off).
+   */
+  settle(ticket: AnchorTicket | undefined, serverPromptTokens: number | undefined): string | undefined {
+    return ticket ? this.anchors.settle(ticket, serverPromptTokens) : undefined;
   }
 
   private methods(): UpstreamMethod[] {
