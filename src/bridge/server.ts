@@ -617,6 +617,9 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       if (!outcome) return;
       log.outputTokens = outcome.usage.output_tokens;
       log.inputTokens = outcome.usage.input_tokens + (outcome.usage.cache_read_input_tokens ?? 0);
+      // c14 hook: the prompt-cache share, when the upstream reported usage (log line and /metrics).
+      if (outcome.upstreamPromptTokens !== undefined)
+        log.cachedTokens = outcome.usage.cache_read_input_tokens ?? 0;
       warnings.push(...outcome.warnings);
       // c14 hook: the server's prompt_tokens anchors the next turn's count (context/anchor.ts).
       const anchorWarning = call.runtime.settleCount(call.anchor, outcome.upstreamPromptTokens);
@@ -1109,6 +1112,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         durationMs: log.durationMs,
         ttftMs: log.ttftMs,
         inputTokens: log.inputTokens,
+        cachedTokens: log.cachedTokens,
         outputTokens: log.outputTokens,
         model: log.modelSent,
         upstream: log.upstream,
