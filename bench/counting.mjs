@@ -184,6 +184,7 @@ async function benchSession() {
 
 await import('./counting-local.mjs').then(async (local) => {
   if (!args['skip-session']) await benchSession();
+  if (!args['skip-local']) console.log('local tokenizer (upstream kind openai, context 65536):');
   if (!args['skip-local']) results.local = await local.benchLocal({ startBridgeChild });
 });
 

@@ -67,6 +67,18 @@ export class UpstreamRuntime {
     return this.counter.count(request, signal, countingJson, fits);
   }
 
+  /**
+   * A lower bound of the prompt's tokens when it already proves the prompt cannot fit, from its
+   * characters alone (no serializing, no tokenizing); undefined otherwise. Only where the local
+   * DeepSeek tokenizer counts: its longest token bounds tokens per character (local-tokenizer.ts).
+   */
+  refusalByCharacters(
+    request: ChatCompletionRequest,
+    fits: (tokens: number) => boolean,
+  ): TokenCount | undefined {
+    return this.counter.refusalByCharacters(request, fits);
+  }
+
   /** The server's prompt_tokens for a counted request (see TokenCounter.settle); a warning if a bound failed. */
   settleCount(ticket: AnchorTicket | undefined, serverPromptTokens: number | undefined): string | undefined {
     return this.counter.settle(ticket, serverPromptTokens);

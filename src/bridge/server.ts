@@ -347,7 +347,6 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         upstream: upstream.url,
       });
     }
-    const countingJson = JSON.stringify(countingBody(converted.request));
     const outputCap = upstream.config.maxOutputTokens ?? facts.outputCap;
     const planFor = (promptTokens: number, method: TokenCount['method']) =>
       planOutputTokens({
@@ -357,13 +356,15 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         contextSize: facts.contextSize,
         outputCap,
       });
-    // c14 hook: `fits` lets an earlier turn's exact size bound this one (context/anchor.ts).
-    const count = await runtime.count(
-      converted.request,
-      signal,
-      countingJson,
-      (n) => planFor(n, 'upstream').ok,
-    );
+    // c14 hooks: `fits` bounds the count's work and lets an earlier turn's exact size bound this
+    // one (context/anchor.ts); a prompt whose characters prove it cannot fit is refused before it
+    // is serialized or tokenized (context/local-tokenizer.ts).
+    const fits = (n: number) => planFor(n, 'upstream').ok;
+    const floor = runtime.refusalByCharacters(converted.request, fits);
+    const floorPlan = floor && planFor(floor.tokens, floor.method);
+    if (floorPlan && !floorPlan.ok) throw promptTooLongError(floorPlan.promptTokens, floorPlan.maximum);
+    const countingJson = JSON.stringify(countingBody(converted.request));
+    const count = await runtime.count(converted.request, signal, countingJson, fits);
     const plan = planFor(count.tokens, count.method);
     if (!plan.ok) throw promptTooLongError(plan.promptTokens, plan.maximum);
     converted.request.max_tokens =

@@ -13,7 +13,7 @@ import { type AnchorTicket, PromptAnchors, promptChain } from './anchor.js';
 import type { KnownUpstreamKind } from './discovery.js';
 import { estimatePromptTokens } from './estimate.js';
 import { isRecord, isUnsupportedStatus, type JsonResult, postJson, type UpstreamLike } from './http.js';
-import { countPromptLocally } from './local-tokenizer.js';
+import { countPromptLocallyBounded, MAX_BYTES_PER_TOKEN, minimumPromptTokens } from './local-tokenizer.js';
 
 export interface TokenCount {
   tokens: number;
@@ -92,6 +92,27 @@ export function completionBodyFrom(countingJson: string, request: ChatCompletion
   return `${countingJson.slice(0, -1)}${tail}}`;
 }
 
+/**
+ * The largest prompt size `fits` accepts (it is monotone: a prompt that fits, any smaller one fits),
+ * by exponential then binary search: ~60 calls of a pure function, microseconds.
+ */
+export function largestFitting(fits: (tokens: number) => boolean): number {
+  if (!fits(0)) return 0;
+  let low = 0;
+  let high = 1;
+  while (fits(high)) {
+    low = high;
+    if (high >= Number.MAX_SAFE_INTEGER / 2) return high;
+    high *= 2;
+  }
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid;
+  }
+  return low;
+}
+
 export class TokenCounter {
   /** Exact sizes of earlier prompts, so a growing conversation's next turn is bounded, not re-counted. */
   readonly anchors = new PromptAnchors();
@@ -167,16 +188,48 @@ export class TokenCounter {
         }
       }
       if (this.options.local !== false && !signal?.aborted) {
-        const tokens = await countPromptLocally(request, signal);
-        if (tokens !== undefined) return { tokens, method: 'local', detail: 'DeepSeek V3 tokenizer (local)' };
+        const limit = fits ? largestFitting(fits) : undefined;
+        const local = await countPromptLocallyBounded(request, { signal, limit });
+        if (local?.kind === 'counted')
+          return { tokens: local.tokens, method: 'local', detail: 'DeepSeek V3 tokenizer (local)' };
+        if (local?.kind === 'over-limit') {
+          return {
+            tokens: local.tokens,
+            method: 'local',
+            detail: `DeepSeek V3 tokenizer (local): at least ${local.tokens}, counting stopped past ${limit}`,
+          };
+        }
       }
     } catch {
       // fall through to the estimate
     }
+    // The client left: nothing will be sent, so spend nothing more on this prompt.
+    if (signal?.aborted)
+      return { tokens: 0, method: 'estimate', detail: 'not counted: the request was aborted' };
     return {
       tokens: estimatePromptTokens(request),
       method: 'estimate',
       detail: 'estimate (~3 characters per token)',
+    };
+  }
+
+  /**
+   * When this counter would count locally (the upstream cannot), a prompt whose characters alone
+   * prove it cannot fit: its lower bound of tokens, labelled `local`. Undefined otherwise.
+   */
+  refusalByCharacters(
+    request: ChatCompletionRequest,
+    fits: (tokens: number) => boolean,
+  ): TokenCount | undefined {
+    if (this.options.local === false) return undefined;
+    if (this.options.upstream !== false && this.methods().some((m) => !this.unsupported.has(m)))
+      return undefined;
+    const floor = minimumPromptTokens(request);
+    if (fits(floor)) return undefined;
+    return {
+      tokens: floor,
+      method: 'local',
+      detail: `at least ${floor} tokens: ${MAX_BYTES_PER_TOKEN} bytes per token at most (DeepSeek V3 tokenizer)`,
     };
   }
 
