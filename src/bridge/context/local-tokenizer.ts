@@ -119,7 +119,7 @@ function hashOf(value: unknown): string {
 const isWhitespace = (code: number) => code === 32 || code === 10 || code === 9 || code === 13;
 
 /** Where the piece starting at `start` ends: at whitespace if any, else mid-run, never mid-surrogate. */
-function pieceEnd(text: string, start: number): number {
+export function pieceEnd(text: string, start: number): number {
   if (text.length - start <= PIECE_CHARS) return text.length;
   const limit = start + PIECE_CHARS;
   for (let i = limit; i > start + PIECE_CHARS / 4; i--) {
