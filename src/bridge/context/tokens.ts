@@ -157,7 +157,9 @@ export class TokenCounter {
         const methods = this.methods().filter((m) => !this.unsupported.has(m));
         const chain = methods.length > 0 && this.anchors.enabled ? promptChain(request) : undefined;
         const key = chain?.keys[chain.keys.length - 1];
-        if (chain && key && fits) {
+        // Only when something limits the prompt (a known context): a bound is for proving fit, and
+        // where nothing is checked the exact size is worth more (the truncation check compares it).
+        if (chain && key && fits && !fits(Number.MAX_SAFE_INTEGER)) {
           const bound = this.anchors.bound(chain);
           if (bound && fits(bound.tokens)) {
             return {

@@ -97,3 +97,30 @@ describe('PromptAnchors', () => {
     expect(anchors.bound(chain)).toBeUndefined();
   });
 });
+
+describe('TokenCounter with anchors', () => {
+  it('bounds only when a limit exists, and counts exactly otherwise', async () => {
+    const { TokenCounter } = await import('../../../src/bridge/context/tokens.js');
+    const { startFakeLlamaServer } = await import('../../support/fake-llama-server.js');
+    const { upstreamFor } = await import('./fake-upstreams.js');
+    const fake = await startFakeLlamaServer({ nCtx: 65536, promptTokens: () => 300 });
+    const upstream = upstreamFor(fake.url);
+    try {
+      const counter = new TokenCounter(upstream, () => 'llama.cpp');
+      const first = await counter.count(request(turn1));
+      expect(first).toMatchObject({ tokens: 300, method: 'upstream' });
+      const next = request([...turn1, answer, result]);
+      // Nothing limits the prompt (context unknown): exact.
+      expect((await counter.count(next, undefined, undefined, () => true)).detail).not.toMatch(/^bound/);
+      // A limit: the bound, when it proves fit.
+      const bounded = await counter.count(next, undefined, undefined, (n) => n <= 60_000);
+      expect(bounded.detail).toMatch(/^bound: 300 tokens/);
+      expect(bounded.anchor?.bound).toBe(bounded.tokens);
+      // It cannot prove fit: exact.
+      expect((await counter.count(next, undefined, undefined, (n) => n <= 301)).detail).not.toMatch(/^bound/);
+    } finally {
+      await upstream.close();
+      await fake.close();
+    }
+  });
+});
