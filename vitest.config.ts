@@ -30,6 +30,9 @@ const INTEGRATION = [
   'test/system/serve-process.test.ts',
   'test/security/**/*.test.ts',
   'test/bridge/context-advice-server.test.ts',
+  'test/bridge/counting-cache.test.ts',
+  'test/bridge/local-counting-bounds.test.ts',
+  'test/probe/session.test.ts',
 ];
 
 export default defineConfig({

@@ -12,6 +12,8 @@ export interface RequestLogEntry {
   ttftMs?: number;
   durationMs: number;
   inputTokens?: number;
+  /** Of inputTokens, those the upstream served from its prompt cache (when it reported usage). */
+  cachedTokens?: number;
   outputTokens?: number;
   tokensPerSecond?: number;
   overheadMs?: number;
@@ -40,6 +42,12 @@ export function escapeControl(text: string): string {
           : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
+
+/** ` (96%)`: the share of the prompt served from the upstream's cache. */
+const cacheShare = (e: RequestLogEntry): string =>
+  e.inputTokens && e.cachedTokens !== undefined
+    ? ` (${Math.round((100 * e.cachedTokens) / e.inputTokens)}%)`
+    : '';
 
 const round = (n: number | undefined, digits = 1): number | undefined =>
   n === undefined || !Number.isFinite(n) ? undefined : Number(n.toFixed(digits));
@@ -81,6 +89,7 @@ export function createLogger(
       if (e.stream !== undefined) parts.push(e.stream ? 'stream' : 'no-stream');
       if (e.ttftMs !== undefined) parts.push(`ttft=${Math.round(e.ttftMs)}ms`);
       if (e.inputTokens !== undefined) parts.push(`in=${e.inputTokens}`);
+      if (e.cachedTokens !== undefined) parts.push(`cached=${e.cachedTokens}${cacheShare(e)}`);
       if (e.outputTokens !== undefined) parts.push(`out=${e.outputTokens}`);
       if (e.tokensPerSecond !== undefined) parts.push(`tok/s=${round(e.tokensPerSecond)}`);
       parts.push(`${Math.round(e.durationMs)}ms`);

@@ -17,6 +17,8 @@ export interface RequestFinished {
   /** Time to the first content from the upstream, for answers that had any. */
   ttftMs?: number;
   inputTokens?: number;
+  /** Of `inputTokens`, those the upstream took from its prompt cache (set when it reported usage). */
+  cachedTokens?: number;
   outputTokens?: number;
   /** The upstream model name (from the bridge's config). */
   model?: string;
@@ -99,6 +101,23 @@ export class BridgeMetrics {
     labelNames: ['direction'] as const,
     registers: [this.registry],
   });
+  private readonly promptTokens = new Counter({
+    name: 'dsb_prompt_tokens_total',
+    help: 'Prompt tokens of answers whose upstream reported usage (the denominator of the prompt-cache hit ratio).',
+    registers: [this.registry],
+  });
+  private readonly promptCachedTokens = new Counter({
+    name: 'dsb_prompt_cached_tokens_total',
+    help: 'Of dsb_prompt_tokens_total, those the upstream served from its prompt cache.',
+    registers: [this.registry],
+  });
+  private readonly promptCacheHitRatio = new Gauge({
+    name: 'dsb_prompt_cache_hit_ratio',
+    help: 'dsb_prompt_cached_tokens_total / dsb_prompt_tokens_total since the bridge started (0 before any).',
+    registers: [this.registry],
+  });
+  private promptSeen = 0;
+  private promptCached = 0;
   private readonly upstreamRequests = new Counter({
     name: 'dsb_upstream_requests_total',
     help: 'Requests sent to an upstream, by upstream, upstream model and the status the client got.',
@@ -129,6 +148,9 @@ export class BridgeMetrics {
     this.activeStreams.set(0);
     this.tokens.inc({ direction: 'input' }, 0);
     this.tokens.inc({ direction: 'output' }, 0);
+    this.promptTokens.inc(0);
+    this.promptCachedTokens.inc(0);
+    this.promptCacheHitRatio.set(0);
   }
 
   requestStarted(route: string): void {
@@ -144,6 +166,13 @@ export class BridgeMetrics {
     if (isCount(e.ttftMs)) this.ttft.observe(e.ttftMs / 1000);
     if (isCount(e.inputTokens)) this.tokens.inc({ direction: 'input' }, e.inputTokens);
     if (isCount(e.outputTokens)) this.tokens.inc({ direction: 'output' }, e.outputTokens);
+    if (isCount(e.inputTokens) && isCount(e.cachedTokens) && e.cachedTokens <= e.inputTokens) {
+      this.promptTokens.inc(e.inputTokens);
+      this.promptCachedTokens.inc(e.cachedTokens);
+      this.promptSeen += e.inputTokens;
+      this.promptCached += e.cachedTokens;
+      if (this.promptSeen > 0) this.promptCacheHitRatio.set(this.promptCached / this.promptSeen);
+    }
     if (e.upstream !== undefined) {
       this.upstreamRequests.inc({
         upstream: this.upstreams.value(e.upstream),

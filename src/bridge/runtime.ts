@@ -2,6 +2,7 @@
 // context size), its token counter, and its profile. Discovery is cached and refreshed after an
 // overflow error (design.md §4.5).
 
+import type { AnchorTicket } from './context/anchor.js';
 import { ContextDiscovery, type UpstreamFacts } from './context/discovery.js';
 import { loadLocalTokenizer } from './context/local-tokenizer.js';
 import { type TokenCount, TokenCounter } from './context/tokens.js';
@@ -27,9 +28,14 @@ export class UpstreamRuntime {
 
   private readonly tokenCounting: 'auto' | 'local' | 'estimate';
   private preloaded = false;
+  private factsIdentity: string | undefined;
 
   async facts(): Promise<UpstreamFacts> {
     const facts = await this.discovery.get();
+    // Another model or context (the server restarted): earlier prompts' sizes may not hold.
+    const identity = `${facts.model ?? ''}\u0000${facts.contextSize ?? ''}`;
+    if (this.factsIdentity !== undefined && identity !== this.factsIdentity) this.counter.anchors.clear();
+    this.factsIdentity = identity;
     if (
       !this.preloaded &&
       this.tokenCounting !== 'estimate' &&
@@ -56,7 +62,25 @@ export class UpstreamRuntime {
     request: ChatCompletionRequest,
     signal?: AbortSignal,
     countingJson?: string,
+    fits?: (tokens: number) => boolean,
   ): Promise<TokenCount> {
-    return this.counter.count(request, signal, countingJson);
+    return this.counter.count(request, signal, countingJson, fits);
+  }
+
+  /**
+   * A lower bound of the prompt's tokens when it already proves the prompt cannot fit, from its
+   * characters alone (no serializing, no tokenizing); undefined otherwise. Only where the local
+   * DeepSeek tokenizer counts: its longest token bounds tokens per character (local-tokenizer.ts).
+   */
+  refusalByCharacters(
+    request: ChatCompletionRequest,
+    fits: (tokens: number) => boolean,
+  ): TokenCount | undefined {
+    return this.counter.refusalByCharacters(request, fits);
+  }
+
+  /** The server's prompt_tokens for a counted request (see TokenCounter.settle); a warning if a bound failed. */
+  settleCount(ticket: AnchorTicket | undefined, serverPromptTokens: number | undefined): string | undefined {
+    return this.counter.settle(ticket, serverPromptTokens);
   }
 }

@@ -14,6 +14,8 @@ export interface StreamMetrics {
   /** usage.input_tokens / TTFT: the prefill rate as the user feels it (includes network and bridge). */
   promptTokensPerSec?: number;
   inputTokens?: number;
+  /** Prompt tokens the server took from its prompt cache (`cache_read_input_tokens`), when it says. */
+  cacheReadTokens?: number;
   outputTokens?: number;
   totalMs: number;
 }
@@ -38,21 +40,28 @@ export function percentile(samples: readonly number[], p: number): number | unde
 }
 
 /** Final usage: message_delta's usage wins over message_start's (the API puts final counts there). */
-export function usageOf(events: readonly SseEvent[]): { inputTokens?: number; outputTokens?: number } {
+export function usageOf(events: readonly SseEvent[]): {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+} {
   let inputTokens: number | undefined;
   let outputTokens: number | undefined;
+  let cacheReadTokens: number | undefined;
   for (const e of events) {
     if (!isObj(e.data)) continue;
     if (e.data.type === 'message_start' && isObj(e.data.message) && isObj(e.data.message.usage)) {
       inputTokens = num(e.data.message.usage.input_tokens) ?? inputTokens;
       outputTokens = num(e.data.message.usage.output_tokens) ?? outputTokens;
+      cacheReadTokens = num(e.data.message.usage.cache_read_input_tokens) ?? cacheReadTokens;
     } else if (e.data.type === 'message_delta' && isObj(e.data.usage)) {
       const finalInput = num(e.data.usage.input_tokens);
       if (finalInput !== undefined && finalInput > 0) inputTokens = finalInput;
       outputTokens = num(e.data.usage.output_tokens) ?? outputTokens;
+      cacheReadTokens = num(e.data.usage.cache_read_input_tokens) ?? cacheReadTokens;
     }
   }
-  return { inputTokens, outputTokens };
+  return { inputTokens, outputTokens, ...(cacheReadTokens !== undefined ? { cacheReadTokens } : {}) };
 }
 
 /** Two decimals are plenty for milliseconds and rates; keeps --json readable. */
@@ -79,8 +88,8 @@ export function streamMetrics(
     if (!isObj(e.data) || e.data.type !== 'content_block_delta' || !isObj(e.data.delta)) return;
     if (CONTENT_DELTAS.has(String(e.data.delta.type)) && times[i] !== undefined) deltaTimes.push(times[i]);
   });
-  const { inputTokens, outputTokens } = usageOf(events);
-  const out: StreamMetrics = { totalMs: endMs - startMs, inputTokens, outputTokens };
+  const { inputTokens, outputTokens, cacheReadTokens } = usageOf(events);
+  const out: StreamMetrics = { totalMs: endMs - startMs, inputTokens, cacheReadTokens, outputTokens };
   const first = deltaTimes[0];
   const lastDelta = deltaTimes[deltaTimes.length - 1];
   if (first === undefined || lastDelta === undefined) return rounded(out);

@@ -4,6 +4,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { formatViolation } from './invariants.js';
 import type { LatencyStats } from './metrics.js';
+import { formatSessionTurns, type SessionTurn } from './session.js';
 import type { LoadResult, LongContextResult, ProbeReport, ProbeStatus, ScenarioResult } from './types.js';
 
 export interface RenderOptions {
@@ -168,6 +169,14 @@ function renderLongContext(c: ChalkInstance, lc: LongContextResult): string[] {
   ];
 }
 
+/** The session scenario's per-turn lines: TTFT and the cached prompt tokens of each turn. */
+function renderSessionTurns(c: ChalkInstance, scenarios: readonly ScenarioResult[]): string[] {
+  const session = scenarios.find((r) => r.id === 'session');
+  const turns = session?.data?.turns as SessionTurn[] | undefined;
+  if (!turns?.length) return [];
+  return ['', c.bold('Session, per turn:'), ...formatSessionTurns(turns).map((l) => `  ${l}`)];
+}
+
 export function renderProbeReport(report: ProbeReport, options: RenderOptions): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const lines: string[] = [c.bold(`dsb probe → ${report.url} (model ${report.model})`), ''];
@@ -187,6 +196,7 @@ export function renderProbeReport(report: ProbeReport, options: RenderOptions): 
   ];
   const notes = all.flatMap((r) => details(c, r));
   if (notes.length) lines.push('', ...notes);
+  lines.push(...renderSessionTurns(c, report.scenarios));
   if (report.longContext) lines.push(...renderLongContext(c, report.longContext));
   if (report.load) lines.push(...renderLoad(c, report.load));
 

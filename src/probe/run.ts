@@ -18,6 +18,7 @@ import {
   type ContentBlock,
   type CountTokensScenario,
   claudeCodeSystem,
+  defaultScenarios,
   type Expectation,
   fillerText,
   longContextMessages,
@@ -28,6 +29,7 @@ import {
   SCENARIOS,
   type Scenario,
 } from './scenarios.js';
+import { runSessionScenario } from './session.js';
 import { SseParser } from './sse.js';
 import type {
   LoadResult,
@@ -182,7 +184,7 @@ export function createProbe(options: ProbeOptions): Probe {
       ? options.scenarioIds
       : options.longContext || options.load
         ? ['health']
-        : SCENARIOS.map((s) => s.id);
+        : defaultScenarios().map((s) => s.id);
   const selected = SCENARIOS.filter((s) => ids.includes(s.id));
 
   const tasks: ProbeTask[] = selected.map((scenario) => ({
@@ -593,6 +595,15 @@ async function runScenario(session: ProbeSession, scenario: Scenario): Promise<S
       return runMessagesScenario(session, scenario);
     case 'overflow':
       return runOverflow(session, scenario);
+    case 'session':
+      return runSessionScenario(
+        {
+          model: session.options.model,
+          maxTokens: session.options.maxTokens,
+          messages: (b) => session.messages(b),
+        },
+        scenario,
+      );
   }
 }
 

@@ -90,7 +90,22 @@ export interface OverflowScenario {
   overshoot: number;
 }
 
-export type Scenario = HealthScenario | CountTokensScenario | MessagesScenario | OverflowScenario;
+/** A multi-turn conversation of Claude Code's size: TTFT and cached tokens per turn (session.ts). */
+export interface SessionScenario {
+  kind: 'session';
+  id: string;
+  title: string;
+  turns: number;
+  /** Run only when asked for by id (~14K-token prompts: slow on a CPU server). */
+  optIn: true;
+}
+
+export type Scenario =
+  | HealthScenario
+  | CountTokensScenario
+  | MessagesScenario
+  | OverflowScenario
+  | SessionScenario;
 
 /** The guide's test file (§4.2): a recursive Fibonacci with the TODO Claude Code is asked to complete. */
 export const FIBONACCI_FILE = [
@@ -254,7 +269,19 @@ export const SCENARIOS: readonly Scenario[] = [
     fallbackTokens: 1_100_000,
     overshoot: 1.15,
   },
+  {
+    kind: 'session',
+    id: 'session',
+    title: "Multi-turn session of Claude Code's size: TTFT and prompt-cache use per turn",
+    turns: 6,
+    optIn: true,
+  },
 ];
+
+/** The scenarios run when none is named: all but the opt-in ones. */
+export function defaultScenarios(): Scenario[] {
+  return SCENARIOS.filter((s) => !('optIn' in s && s.optIn));
+}
 
 export function scenarioIds(): string[] {
   return SCENARIOS.map((s) => s.id);

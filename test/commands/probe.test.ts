@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { SCENARIOS } from '../../src/probe/scenarios.js';
+import { defaultScenarios } from '../../src/probe/scenarios.js';
 import type { ProbeReport } from '../../src/probe/types.js';
 import { type FakeBridge, startFakeBridge } from '../support/broken-bridges.js';
 
@@ -55,7 +55,9 @@ describe('dsb probe (built CLI)', () => {
     expect(r.exitCode).toBe(0);
     const report = JSON.parse(r.stdout) as ProbeReport;
     expect(report.ok).toBe(true);
-    expect(report.scenarios.map((s) => [s.id, s.status])).toEqual(SCENARIOS.map((s) => [s.id, 'pass']));
+    expect(report.scenarios.map((s) => [s.id, s.status])).toEqual(
+      defaultScenarios().map((s) => [s.id, 'pass']),
+    );
   });
 
   it('prints a table for people, without colour when not a TTY', async () => {

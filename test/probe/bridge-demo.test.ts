@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
 import { type ProbeOptions, runProbe } from '../../src/probe/run.js';
-import { SCENARIOS } from '../../src/probe/scenarios.js';
+import { defaultScenarios } from '../../src/probe/scenarios.js';
 
 let bridge: RunningBridge;
 let dir: string;
@@ -53,7 +53,7 @@ describe('dsb probe against dsb serve --demo', () => {
       violations: s.violations,
     }));
     expect(summary).toEqual(
-      SCENARIOS.map((s) => ({ id: s.id, status: 'pass', problems: [], violations: [] })),
+      defaultScenarios().map((s) => ({ id: s.id, status: 'pass', problems: [], violations: [] })),
     );
     expect(report.ok).toBe(true);
   });

@@ -48,6 +48,17 @@ export class ScriptedRuntime {
   async count() {
     return { tokens: this.script.promptTokens, method: 'upstream' as const };
   }
+
+  /** No floor from the characters alone: every prompt is counted. */
+  refusalByCharacters(): undefined {
+    return undefined;
+  }
+
+  settled: Array<number | undefined> = [];
+  settleCount(_ticket: unknown, serverPromptTokens: number | undefined): undefined {
+    this.settled.push(serverPromptTokens);
+    return undefined;
+  }
 }
 
 export interface TestState {

@@ -9,16 +9,19 @@
 // documented shape) is not tried again on this upstream; one that fails otherwise (timeout,
 // 5xx, unreachable) is skipped for a while. Every upstream call is time-boxed.
 import type { ChatCompletionRequest } from '../openai/types.js';
+import { type AnchorTicket, PromptAnchors, promptChain } from './anchor.js';
 import type { KnownUpstreamKind } from './discovery.js';
 import { estimatePromptTokens } from './estimate.js';
 import { isRecord, isUnsupportedStatus, type JsonResult, postJson, type UpstreamLike } from './http.js';
-import { countPromptLocally } from './local-tokenizer.js';
+import { countPromptLocallyBounded, MAX_BYTES_PER_TOKEN, minimumPromptTokens } from './local-tokenizer.js';
 
 export interface TokenCount {
   tokens: number;
   method: 'upstream' | 'local' | 'estimate';
   /** Which endpoint or tokenizer counted, for logs and /health. */
   detail?: string;
+  /** Set for upstreams that count exactly: hand the server's `prompt_tokens` back to `settle`. */
+  anchor?: AnchorTicket;
 }
 
 export interface TokenCounterOptions {
@@ -89,7 +92,30 @@ export function completionBodyFrom(countingJson: string, request: ChatCompletion
   return `${countingJson.slice(0, -1)}${tail}}`;
 }
 
+/**
+ * The largest prompt size `fits` accepts (it is monotone: a prompt that fits, any smaller one fits),
+ * by exponential then binary search: ~60 calls of a pure function, microseconds.
+ */
+export function largestFitting(fits: (tokens: number) => boolean): number {
+  if (!fits(0)) return 0;
+  let low = 0;
+  let high = 1;
+  while (fits(high)) {
+    low = high;
+    if (high >= Number.MAX_SAFE_INTEGER / 2) return high;
+    high *= 2;
+  }
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid;
+  }
+  return low;
+}
+
 export class TokenCounter {
+  /** Exact sizes of earlier prompts, so a growing conversation's next turn is bounded, not re-counted. */
+  readonly anchors = new PromptAnchors();
   private readonly unsupported = new Set<UpstreamMethod>();
   private readonly skipUntil = new Map<UpstreamMethod, number>();
   private readonly timeoutMs: number;
@@ -113,23 +139,49 @@ export class TokenCounter {
       .map((m) => METHOD_DETAIL[m]);
   }
 
-  /** The prompt's token count by the best method available; never throws. */
   /**
+   * The prompt's token count by the best method available; never throws.
    * @param countingJson `JSON.stringify(countingBody(request))` when the caller has it already.
+   * @param fits Whether a prompt of this many tokens is one the bridge would send (the output plan).
+   *   Given, an upstream that counts exactly is not asked when a bound from an earlier turn of the
+   *   same conversation already proves the prompt fits (anchor.ts): the count is then that bound.
    */
   async count(
     request: ChatCompletionRequest,
     signal?: AbortSignal,
     countingJson?: string,
+    fits?: (tokens: number) => boolean,
   ): Promise<TokenCount> {
     try {
       if (this.options.upstream !== false) {
-        for (const method of this.methods()) {
+        const methods = this.methods().filter((m) => !this.unsupported.has(m));
+        const chain = methods.length > 0 && this.anchors.enabled ? promptChain(request) : undefined;
+        const key = chain?.keys[chain.keys.length - 1];
+        // Only when something limits the prompt (a known context): a bound is for proving fit, and
+        // where nothing is checked the exact size is worth more (the truncation check compares it).
+        if (chain && key && fits && !fits(Number.MAX_SAFE_INTEGER)) {
+          const bound = this.anchors.bound(chain);
+          if (bound && fits(bound.tokens)) {
+            return {
+              tokens: bound.tokens,
+              method: 'upstream',
+              detail: `bound: ${bound.anchorTokens} tokens the upstream counted for an earlier turn + ${bound.newMessages} new message(s)`,
+              anchor: { key, bound: bound.tokens },
+            };
+          }
+        }
+        for (const method of methods) {
           if (signal?.aborted) break;
-          if (this.unsupported.has(method) || (this.skipUntil.get(method) ?? 0) > this.now()) continue;
+          if ((this.skipUntil.get(method) ?? 0) > this.now()) continue;
           const attempt = await this.attempt(method, request, signal, countingJson);
           if (attempt.outcome === 'counted') {
-            return { tokens: attempt.tokens, method: 'upstream', detail: METHOD_DETAIL[method] };
+            if (key) this.anchors.remember(key, attempt.tokens);
+            return {
+              tokens: attempt.tokens,
+              method: 'upstream',
+              detail: METHOD_DETAIL[method],
+              ...(key ? { anchor: { key } } : {}),
+            };
           }
           if (attempt.outcome === 'unsupported') this.unsupported.add(method);
           else if (attempt.outcome === 'failed' && !signal?.aborted) {
@@ -138,17 +190,57 @@ export class TokenCounter {
         }
       }
       if (this.options.local !== false && !signal?.aborted) {
-        const tokens = await countPromptLocally(request, signal);
-        if (tokens !== undefined) return { tokens, method: 'local', detail: 'DeepSeek V3 tokenizer (local)' };
+        const limit = fits ? largestFitting(fits) : undefined;
+        const local = await countPromptLocallyBounded(request, { signal, limit });
+        if (local?.kind === 'counted')
+          return { tokens: local.tokens, method: 'local', detail: 'DeepSeek V3 tokenizer (local)' };
+        if (local?.kind === 'over-limit') {
+          return {
+            tokens: local.tokens,
+            method: 'local',
+            detail: `DeepSeek V3 tokenizer (local): at least ${local.tokens}, counting stopped past ${limit}`,
+          };
+        }
       }
     } catch {
       // fall through to the estimate
     }
+    // The client left: nothing will be sent, so spend nothing more on this prompt.
+    if (signal?.aborted)
+      return { tokens: 0, method: 'estimate', detail: 'not counted: the request was aborted' };
     return {
       tokens: estimatePromptTokens(request),
       method: 'estimate',
       detail: 'estimate (~3 characters per token)',
     };
+  }
+
+  /**
+   * When this counter would count locally (the upstream cannot), a prompt whose characters alone
+   * prove it cannot fit: its lower bound of tokens, labelled `local`. Undefined otherwise.
+   */
+  refusalByCharacters(
+    request: ChatCompletionRequest,
+    fits: (tokens: number) => boolean,
+  ): TokenCount | undefined {
+    if (this.options.local === false) return undefined;
+    if (this.options.upstream !== false && this.methods().some((m) => !this.unsupported.has(m)))
+      return undefined;
+    const floor = minimumPromptTokens(request);
+    if (fits(floor)) return undefined;
+    return {
+      tokens: floor,
+      method: 'local',
+      detail: `at least ${floor} tokens: ${MAX_BYTES_PER_TOKEN} bytes per token at most (DeepSeek V3 tokenizer)`,
+    };
+  }
+
+  /**
+   * The server's `usage.prompt_tokens` for a request counted with an anchor ticket: the next
+   * turn's anchor. A warning when it shows a bound was wrong (anchoring is then switched off).
+   */
+  settle(ticket: AnchorTicket | undefined, serverPromptTokens: number | undefined): string | undefined {
+    return ticket ? this.anchors.settle(ticket, serverPromptTokens) : undefined;
   }
 
   private methods(): UpstreamMethod[] {

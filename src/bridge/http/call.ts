@@ -35,6 +35,10 @@ export interface UpstreamCall {
   names: ToolNameMap;
   toolNames: string[] | undefined;
   warnings: string[];
+  /** Settled with the server's prompt_tokens once it answers (context/anchor.ts). */
+  anchor: PreparedRequest['anchor'];
+  /** performance.now() when the request went upstream: the bridge's own time ends there. */
+  sentAt: number;
 }
 
 export interface CallOptions {
@@ -49,7 +53,7 @@ export interface CallOptions {
 
 /** What one attempt at one upstream came to. */
 type Attempt =
-  | { kind: 'sent'; response: UpstreamResponse; release: () => void }
+  | { kind: 'sent'; response: UpstreamResponse; release: () => void; sentAt: number }
   | { kind: 'aborted' }
   | { kind: 'next-upstream'; error: BridgeError }
   | { kind: 'smaller-output'; outputLimit: number };
@@ -106,6 +110,8 @@ export async function callUpstream(
           names: prepared.converted.names,
           toolNames: tools ? tools.map((t) => t.function.name) : undefined,
           warnings: [...warnings, ...prepared.warnings],
+          anchor: prepared.anchor,
+          sentAt: attempt.sentAt,
         };
       }
     }
@@ -127,6 +133,7 @@ export async function attemptCall(
     contextSize: prepared.contextSize,
   };
   let sent: Awaited<ReturnType<Upstream['call']>>;
+  const sentAt = performance.now();
   try {
     sent = await upstream.call(prepared.body, {
       signal: options.signal,
@@ -140,7 +147,7 @@ export async function attemptCall(
   const { release, ...response } = sent;
   if (response.status >= 200 && response.status < 300) {
     state.router.markSuccess(upstream);
-    return { kind: 'sent', response, release };
+    return { kind: 'sent', response, release, sentAt };
   }
   release();
   const text = await readBoundedText(response.body, state.limits.maxResponseBytes).catch(() => '');

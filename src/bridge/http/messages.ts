@@ -169,7 +169,8 @@ export function translatorFor(
 /** Relays the upstream's answer to the client, as a stream or as one message. */
 async function answer(state: BridgeState, call: UpstreamCall, exchange: Exchange): Promise<void> {
   const { log } = exchange;
-  const overheadMs = performance.now() - exchange.started;
+  // The upstream's time to answer (prefill) is not the bridge's: overhead ends when the request went out.
+  const overheadMs = call.sentAt - exchange.started;
   log.overheadMs = overheadMs;
   const headers: Record<string, string> = {
     'x-dsb-overhead-ms': overheadMs.toFixed(2),
@@ -315,7 +316,7 @@ export function recordOutcome(
   state: Pick<BridgeState, 'reasoningCache' | 'logger'>,
   call: Pick<
     UpstreamCall,
-    'promptTokens' | 'countMethod' | 'contextSize' | 'runtime' | 'upstream' | 'warnings'
+    'promptTokens' | 'countMethod' | 'contextSize' | 'runtime' | 'upstream' | 'warnings' | 'anchor'
   >,
   translator: StreamTranslator,
   log: RequestLogEntry,
@@ -324,7 +325,13 @@ export function recordOutcome(
   if (!outcome) return;
   log.outputTokens = outcome.usage.output_tokens;
   log.inputTokens = outcome.usage.input_tokens + (outcome.usage.cache_read_input_tokens ?? 0);
+  // The prompt-cache share, when the upstream reported usage (log line and /metrics).
+  if (outcome.upstreamPromptTokens !== undefined)
+    log.cachedTokens = outcome.usage.cache_read_input_tokens ?? 0;
   call.warnings.push(...outcome.warnings);
+  // The server's prompt_tokens anchors the next turn's count (context/anchor.ts).
+  const anchorWarning = call.runtime.settleCount(call.anchor, outcome.upstreamPromptTokens);
+  if (anchorWarning) state.logger.warn(anchorWarning, { upstream: call.upstream.url });
   if (outcome.thinking && outcome.toolUseIds.length > 0)
     state.reasoningCache.remember(outcome.toolUseIds, outcome.thinking);
   const truncation = detectTruncation({

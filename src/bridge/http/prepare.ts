@@ -4,8 +4,9 @@
 // the prompt cannot fit. No socket: it needs the shared state, the request and an abort signal.
 import { promptTooLongError } from '../anthropic/errors.js';
 import type { MessagesRequest } from '../anthropic/schema.js';
+import type { AnchorTicket } from '../context/anchor.js';
 import { planOutputTokens } from '../context/clamp.js';
-import { completionBodyFrom, countingBody } from '../context/tokens.js';
+import { completionBodyFrom, countingBody, type TokenCount } from '../context/tokens.js';
 import { refusalNote } from '../context/window-advice.js';
 import { REASONING_PLACEHOLDER } from '../profile.js';
 import type { Route } from '../router.js';
@@ -25,6 +26,8 @@ export interface PreparedRequest {
   countMethod: 'upstream' | 'local' | 'estimate';
   contextSize: number | undefined;
   warnings: string[];
+  /** Settled with the server's prompt_tokens once it answers (context/anchor.ts). */
+  anchor?: AnchorTicket;
 }
 
 /** The model id to send: the route's, else the upstream's own, else the one the client named. */
@@ -72,15 +75,24 @@ export async function prepare(
       upstream: upstream.url,
     });
   }
+  const planFor = (promptTokens: number, method: TokenCount['method']) =>
+    planOutputTokens({
+      requested: request.max_tokens,
+      promptTokens,
+      method,
+      contextSize: facts.contextSize,
+      outputCap: upstream.config.maxOutputTokens ?? facts.outputCap,
+    });
+  // `fits` bounds the count's work and lets an earlier turn's exact size bound this one
+  // (context/anchor.ts); a prompt whose characters prove it cannot fit is refused before it is
+  // serialized or tokenized (context/local-tokenizer.ts).
+  const fits = (n: number) => planFor(n, 'upstream').ok;
+  const floor = runtime.refusalByCharacters(converted.request, fits);
+  const floorPlan = floor && planFor(floor.tokens, floor.method);
+  if (floorPlan && !floorPlan.ok) throw promptTooLongError(floorPlan.promptTokens, floorPlan.maximum);
   const countingJson = JSON.stringify(countingBody(converted.request));
-  const count = await runtime.count(converted.request, signal, countingJson);
-  const plan = planOutputTokens({
-    requested: request.max_tokens,
-    promptTokens: count.tokens,
-    method: count.method,
-    contextSize: facts.contextSize,
-    outputCap: upstream.config.maxOutputTokens ?? facts.outputCap,
-  });
+  const count = await runtime.count(converted.request, signal, countingJson, fits);
+  const plan = planFor(count.tokens, count.method);
   if (!plan.ok) {
     // Say plainly in the log when the context is too small for compaction to help (window-advice.ts).
     const note = refusalNote(facts.contextSize);
@@ -99,5 +111,6 @@ export async function prepare(
     countMethod: count.method,
     contextSize: facts.contextSize,
     warnings: [...policy.warnings, ...replay.warnings(), ...clampWarnings, ...converted.warnings],
+    anchor: count.anchor,
   };
 }

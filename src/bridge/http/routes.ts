@@ -173,6 +173,7 @@ export async function handleRequest(
       durationMs: log.durationMs,
       ttftMs: log.ttftMs,
       inputTokens: log.inputTokens,
+      cachedTokens: log.cachedTokens,
       outputTokens: log.outputTokens,
       model: log.modelSent,
       upstream: log.upstream,

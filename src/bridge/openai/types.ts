@@ -91,6 +91,8 @@ export interface ChatCompletionChunk {
   model?: string;
   choices?: ChatChunkChoice[];
   usage?: ChatUsage | null;
+  /** llama.cpp: `cache_n` prompt tokens from the cache, `prompt_n` evaluated (read by usage.ts). */
+  timings?: unknown;
   error?: unknown;
 }
 

@@ -27,6 +27,7 @@ export function responseAsChunk(response: unknown): ChatCompletionChunk {
     id: typeof body.id === 'string' ? body.id : undefined,
     model: typeof body.model === 'string' ? body.model : undefined,
     usage: isRecord(body.usage) ? (body.usage as ChatCompletionChunk['usage']) : null,
+    ...(isRecord(body.timings) ? { timings: body.timings } : {}),
     choices: [
       {
         index: 0,

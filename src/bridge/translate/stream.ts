@@ -90,6 +90,8 @@ export class StreamTranslator {
   private matchedStop: unknown;
   /** The upstream's last usage object, as sent (read field by field, with type checks, at the end). */
   private usage: Record<string, unknown> | undefined;
+  /** llama.cpp's `timings` (its `cache_n` says how much of the prompt came from the cache). */
+  private timings: Record<string, unknown> | undefined;
   private deltaCount = 0;
   private sawContent = false;
   private thinkingText = '';
@@ -191,6 +193,7 @@ export class StreamTranslator {
     }
     const events = this.start();
     if (isRecord(chunk.usage)) this.usage = chunk.usage;
+    if (isRecord(chunk.timings)) this.timings = chunk.timings;
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (!isRecord(choice)) return events;
     const delta = isRecord(choice.delta) ? choice.delta : undefined;
@@ -254,10 +257,11 @@ export class StreamTranslator {
     // A cut-off call that had to be turned into text is still a max_tokens stop, never tool_use.
     let stopReason = stop.stopReason;
     if (stopReason === 'tool_use' && toolUses === 0) stopReason = 'end_turn';
-    const usage = convertUsage(this.usage, {
-      inputTokens: this.options.inputTokens,
-      outputTokens: this.deltaCount,
-    });
+    const usage = convertUsage(
+      this.usage,
+      { inputTokens: this.options.inputTokens, outputTokens: this.deltaCount },
+      this.timings,
+    );
     events.push({
       type: 'message_delta',
       delta: { stop_reason: stopReason, stop_sequence: stop.stopSequence },
@@ -278,7 +282,11 @@ export class StreamTranslator {
     this.done = true;
     this.outcome = this.makeOutcome(
       null,
-      convertUsage(this.usage, { inputTokens: this.options.inputTokens, outputTokens: this.deltaCount }),
+      convertUsage(
+        this.usage,
+        { inputTokens: this.options.inputTokens, outputTokens: this.deltaCount },
+        this.timings,
+      ),
     );
     return events;
   }

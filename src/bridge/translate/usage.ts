@@ -11,16 +11,35 @@ export function tokenCount(value: unknown): number | undefined {
     : undefined;
 }
 
-/** Reads an upstream `usage` object of unknown shape (null, or not an object: no usage). */
-export function convertUsage(usage: unknown, fallback: { inputTokens: number; outputTokens: number }): Usage {
-  const raw = typeof usage === 'object' && usage !== null ? (usage as Record<string, unknown>) : {};
-  const details = raw.prompt_tokens_details;
-  const cachedDetail =
-    typeof details === 'object' && details !== null
-      ? tokenCount((details as Record<string, unknown>).cached_tokens)
-      : undefined;
-  const prompt = tokenCount(raw.prompt_tokens) ?? fallback.inputTokens;
-  const cached = Math.min(prompt, cachedDetail ?? tokenCount(raw.prompt_cache_hit_tokens) ?? 0);
+const asRecord = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+
+/**
+ * Reads an upstream `usage` object of unknown shape (null, or not an object: no usage), and
+ * llama.cpp's `timings` beside it. Prompt tokens the server took from its prompt cache — llama.cpp
+ * and vLLM `usage.prompt_tokens_details.cached_tokens`, DeepSeek `prompt_cache_hit_tokens`,
+ * llama.cpp `timings.cache_n` (older builds report only that) — become `cache_read_input_tokens`,
+ * and `input_tokens` the rest, as Anthropic reports them.
+ */
+export function convertUsage(
+  usage: unknown,
+  fallback: { inputTokens: number; outputTokens: number },
+  timings?: unknown,
+): Usage {
+  const raw = asRecord(usage);
+  const cachedDetail = tokenCount(asRecord(raw.prompt_tokens_details).cached_tokens);
+  const t = asRecord(timings);
+  const timingCached = tokenCount(t.cache_n);
+  const timingEvaluated = tokenCount(t.prompt_n);
+  const timingPrompt =
+    timingCached !== undefined && timingEvaluated !== undefined ? timingCached + timingEvaluated : undefined;
+  const prompt = tokenCount(raw.prompt_tokens) ?? timingPrompt ?? fallback.inputTokens;
+  let cached = Math.min(prompt, cachedDetail ?? tokenCount(raw.prompt_cache_hit_tokens) ?? timingCached ?? 0);
+  // Claude Code merges message_delta's usage over message_start's and keeps message_start's
+  // input_tokens when the final one is 0: a fully cached prompt would then be counted twice
+  // (the whole prompt as input plus the cache read). One token moves to input_tokens instead; the
+  // sum, which Claude Code sizes its context from, stays exact.
+  if (cached > 0 && cached === prompt) cached--;
   const out: Usage = {
     input_tokens: prompt - cached,
     output_tokens: tokenCount(raw.completion_tokens) ?? fallback.outputTokens,

@@ -68,6 +68,7 @@ describe('llama.cpp: exact counts', () => {
       tokens: 56,
       method: 'upstream',
       detail: 'llama.cpp /v1/chat/completions/input_tokens',
+      anchor: { key: expect.any(String) },
     });
     const sent = fake.bodies.get('POST /v1/chat/completions/input_tokens')?.[0];
     expect(sent).toEqual({ model: 'tiny', messages: recorded.messages }); // streaming options left out
@@ -96,6 +97,7 @@ describe('llama.cpp: exact counts', () => {
       tokens: 42,
       method: 'upstream',
       detail: 'llama.cpp /apply-template + /tokenize',
+      anchor: { key: expect.any(String) },
     });
     expect(fake.bodies.get('POST /apply-template')?.[0]).toMatchObject({ messages: recorded.messages });
     expect(fake.bodies.get('POST /tokenize')?.[0]).toEqual({
@@ -187,7 +189,12 @@ describe('vLLM: /tokenize with messages', () => {
       stream: true,
     };
     const count = await new TokenCounter(upstream(fake.url), kindIs('vllm'), UNHURRIED).count(request);
-    expect(count).toEqual({ tokens: 1234, method: 'upstream', detail: 'vLLM /tokenize' });
+    expect(count).toEqual({
+      tokens: 1234,
+      method: 'upstream',
+      detail: 'vLLM /tokenize',
+      anchor: { key: expect.any(String) },
+    });
     expect(fake.bodies.get('POST /tokenize')?.[0]).toEqual({
       model: 'deepseek-ai/DeepSeek-V3.2',
       messages: request.messages,

@@ -21,7 +21,7 @@ describe('admin', () => {
 
   it("reports each upstream's reachability, context, outstanding requests and truncation warning", async () => {
     t = testState([
-      { name: 'gpu', url: 'http://127.0.0.1:1', facts: { contextSize: 8192, promptTokens: 1 } },
+      { name: 'gpu', url: 'http://127.0.0.1:1', facts: { contextSize: 65_536, promptTokens: 1 } },
     ]);
     const u = t.state.upstreams[0]!;
     vi.spyOn(u, 'getJson').mockResolvedValue({ data: [{ id: 'served' }] });
@@ -37,7 +37,7 @@ describe('admin', () => {
           name: 'gpu',
           reachable: true,
           healthy: true,
-          contextSize: 8192,
+          contextSize: 65_536,
           outstanding: 1,
           warnings: ['truncated'],
         },

@@ -84,6 +84,8 @@ function call(t: TestState, body: PassThrough | undefined = undefined): Upstream
     names: new ToolNameMap(),
     toolNames: undefined,
     warnings: [],
+    anchor: undefined,
+    sentAt: performance.now(),
   };
 }
 
