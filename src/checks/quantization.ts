@@ -1,5 +1,5 @@
 // Which quantization does the model use, and does it fit? Reads the GGUF header only (never the
-// tensors) of `--model FILE` or of the file llama-server reports in /props, else the upstream's own
+// tensors) of `--model-file FILE` or of the file llama-server reports in /props, else the upstream's own
 // report (llama.cpp `model_ftype` / `/v1/models` meta.ftype, Ollama `details.quantization_level`).
 // Q4_K_M is the recommended balance; Q2/Q3 (and 1-bit) degrade code. Bytes per parameter come from
 // the tensor types the GGUF header lists (F32 4, F16/BF16 2, quantized types by their block sizes);
@@ -156,7 +156,7 @@ export const quantizationCheck: Check = {
             data: { file },
             fix: {
               description: 'pass the path of a .gguf model file (the first shard of a split model)',
-              commands: ['dsb doctor quantization --model /path/to/model-Q4_K_M.gguf'],
+              commands: ['dsb doctor quantization --model-file /path/to/model-Q4_K_M.gguf'],
             },
           };
         }
@@ -184,7 +184,7 @@ export const quantizationCheck: Check = {
       const why = !info.reachable ? 'the upstream does not answer' : `${info.kind} does not report it`;
       return {
         status: 'skip',
-        summary: `no model to inspect (${why}; pass --model FILE.gguf to read a GGUF header)`,
+        summary: `no model to inspect (${why}; pass --model-file FILE.gguf to read a GGUF header)`,
         details,
         data: { reachable: info.reachable },
       };

@@ -1,5 +1,5 @@
 import { confirm } from '@inquirer/prompts';
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { Listr } from 'listr2';
 import { applyFixes, buildReport, runDoctor, runDoctorChecks } from '../checks/doctor.js';
 import { CHECK_IDS, CHECKS, selectChecks, UnknownCheckError } from '../checks/registry.js';
@@ -7,6 +7,8 @@ import { renderCheckList, renderReport, STATUS_MARK } from '../checks/render.js'
 import { createCheckContext } from '../checks/runner.js';
 import type { CheckResult, DoctorReport } from '../checks/types.js';
 import { normalizeBaseUrl } from '../checks/util.js';
+import { DsbCommand } from '../cli/base.js';
+import { configFlag, upstreamFlag } from '../cli/flags.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createSystemContext } from '../system/node.js';
 
@@ -24,7 +26,7 @@ export function bridgeUrlFromConfig(host: string, port: number): string {
   return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
 }
 
-export default class Doctor extends Command {
+export default class Doctor extends DsbCommand {
   static override summary = 'Find every pitfall in the setup and say exactly how to fix it.';
 
   static override description = [
@@ -46,7 +48,7 @@ export default class Doctor extends Command {
     {
       description: "Read a GGUF file's quantization before launching it",
       command:
-        '<%= config.bin %> doctor quantization --model ~/models/DeepSeek-V3-Q4_K_M-00001-of-00009.gguf',
+        '<%= config.bin %> doctor quantization --model-file ~/models/DeepSeek-V3-Q4_K_M-00001-of-00009.gguf',
     },
     { description: 'Apply the safe fixes without asking', command: '<%= config.bin %> doctor --fix --yes' },
     { description: 'In CI: warnings fail too', command: '<%= config.bin %> doctor --strict' },
@@ -70,18 +72,17 @@ export default class Doctor extends Command {
       default: false,
     }),
     strict: Flags.boolean({ summary: 'Warnings fail too (exit 1).', default: false }),
-    upstream: Flags.string({
-      char: 'u',
-      summary: 'Upstream base URL to check (default: upstreams[0].url of the config).',
-    }),
+    upstream: upstreamFlag('Upstream base URL to check (default: upstreams[0].url of the config).'),
     bridge: Flags.string({
       summary: 'Bridge base URL to check (default: http://<server.host>:<server.port> of the config).',
     }),
-    model: Flags.string({ summary: 'A GGUF model file whose header the quantization check reads.' }),
-    config: Flags.string({
-      char: 'c',
-      summary: 'Config file to use instead of the user and project config.',
+    'model-file': Flags.string({
+      summary: 'A GGUF model file whose header the quantization check reads.',
+      helpValue: 'FILE',
+      aliases: ['model'],
+      deprecateAliases: true,
     }),
+    config: configFlag(),
     fix: Flags.boolean({
       summary:
         'Apply the safe fixes (Claude Code settings edits) after confirmation, then re-run those checks.',
@@ -93,12 +94,6 @@ export default class Doctor extends Command {
       default: false,
     }),
   };
-
-  override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    // Usage errors exit 2 in --json mode too (oclif would use 1 there).
-    if (err.oclif?.exit !== undefined && process.exitCode === undefined) process.exitCode = err.oclif.exit;
-    return super.catch(err);
-  }
 
   async run(): Promise<
     DoctorReport | { checks: Array<{ id: string; title: string; required: boolean; description: string }> }
@@ -152,7 +147,7 @@ export default class Doctor extends Command {
       config,
       upstreamUrl,
       bridgeUrl,
-      modelFile: flags.model,
+      modelFile: flags['model-file'],
       verbose: flags.verbose,
     });
 

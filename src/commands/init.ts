@@ -1,6 +1,15 @@
 // `dsb init`: asks (or takes flags), plans every file change, shows it, then applies it safely.
 import { fileURLToPath } from 'node:url';
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { DsbCommand } from '../cli/base.js';
+import {
+  configFlag,
+  ModelFlagsError,
+  modelFileFlag,
+  modelFromFlags,
+  modelIdFlag,
+  upstreamFlag,
+} from '../cli/flags.js';
 import { BACKENDS } from '../config/schema.js';
 import { defaultsAsker, type InitFlags, resolveAnswers, UsageError } from '../init/answers.js';
 import { type ApplyResult, applyPlan, fileDiff, gatherFacts, redact } from '../init/apply.js';
@@ -23,34 +32,27 @@ export interface InitReport {
   nextSteps: string[];
 }
 
-export default class Init extends Command {
+export default class Init extends DsbCommand {
   static override summary =
     'Write a working setup: dsb config, Claude Code and VS Code settings, launch scripts, firewall rules.';
 
   static override description =
     `Asks a few questions (every one is also a flag), then plans every change and shows it before writing:
   - dsb's config (the upstream, the bridge port, the model-server profile for dsb launch)
-  - Claude Code's settings.json "env" (user: ~/.claude or $CLAUDE_CONFIG_DIR; project: ./.claude), with
-    ANTHROPIC_BASE_URL=http://127.0.0.1:<port> and CLAUDE_CODE_MAX_CONTEXT_TOKENS = the real context
-  - VS Code user settings (claudeCode.environmentVariables, claudeCode.disableLoginPrompt) for Code,
-    Insiders and VSCodium as installed
-  - launch scripts (sh and PowerShell) for the model server and the bridge, a systemd user unit or a
-    Windows scheduled task, and firewall rule scripts for the bridge port (loopback/private only)
+  - Claude Code's settings.json "env" (user: ~/.claude or $CLAUDE_CONFIG_DIR; project: ./.claude), with ANTHROPIC_BASE_URL=http://127.0.0.1:<port> and CLAUDE_CODE_MAX_CONTEXT_TOKENS = the real context
+  - VS Code user settings (claudeCode.environmentVariables, claudeCode.disableLoginPrompt) for Code, Insiders and VSCodium as installed
+  - launch scripts (sh and PowerShell) for the model server and the bridge, a systemd user unit or a Windows scheduled task, and firewall rule scripts for the bridge port (loopback/private only)
 
-Existing files are merged, not replaced: unknown keys and comments survive, each changed file is backed up
-(<file>.bak-<timestamp>) and written atomically. Running it again changes nothing. A file that does not
-parse stops everything before anything is written. Firewall rules are applied only when confirmed (or --yes)
-and with admin rights; otherwise the exact command to run is printed.
+Existing files are merged, not replaced: unknown keys and comments survive, each changed file is backed up (<file>.bak-<timestamp>) and written atomically. Running it again changes nothing. A file that does not parse stops everything before anything is written. Firewall rules are applied only when confirmed (or --yes) and with admin rights; otherwise the exact command to run is printed.
 
-The context defaults to what the running upstream reports (llama.cpp /props, vLLM /v1/models, Ollama
-/api/show); when it is not running yet, 65536. Without a terminal (CI), pass --yes or --dry-run.`;
+The context defaults to what the running upstream reports (llama.cpp /props, vLLM /v1/models, Ollama /api/show); when it is not running yet, 65536. Without a terminal (CI), pass --yes or --dry-run.`;
 
   static override examples = [
     { description: 'The wizard', command: '<%= config.bin %> init' },
     {
       description: 'llama.cpp with a GGUF, no questions',
       command:
-        '<%= config.bin %> init --yes --backend llama.cpp --model ~/models/DeepSeek-V4-Flash-Q4_K_M.gguf --ctx-size 65536',
+        '<%= config.bin %> init --yes --backend llama.cpp --model-file ~/models/DeepSeek-V4-Flash-Q4_K_M.gguf --ctx-size 65536',
     },
     {
       description: 'See every change as a diff, write nothing',
@@ -66,13 +68,12 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
 
   static override flags = {
     backend: Flags.option({ options: BACKENDS, summary: 'What serves the model.' })(),
-    upstream: Flags.string({
-      summary: "Base URL of the model server or API (default: the backend's usual local port).",
-      helpValue: 'URL',
-    }),
-    model: Flags.string({
-      summary: 'GGUF path (llama.cpp), HF id or path (vLLM, SGLang), tag (Ollama) or API model id.',
-    }),
+    upstream: upstreamFlag("Base URL of the model server or API (default: the backend's usual local port)."),
+    'model-file': modelFileFlag('The GGUF file llama-server loads (llama.cpp).'),
+    model: modelIdFlag('The model: Hugging Face id or path (vLLM, SGLang), tag (Ollama) or API model id.'),
+    config: configFlag(
+      "Write dsb's config to this file (default: the user config, or ./dsb.config.json with --scope project).",
+    ),
     'api-key': Flags.string({
       summary: "Upstream API key (DeepSeek API); kept in dsb's config only. Default: DEEPSEEK_API_KEY.",
     }),
@@ -120,10 +121,18 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
     }
     const color = ctx.isTTY && !ctx.env.NO_COLOR && !json;
 
+    let model: string | undefined;
+    try {
+      model = modelFromFlags(flags, (m) => this.warn(m));
+    } catch (err) {
+      if (err instanceof ModelFlagsError) this.error(err.message, { exit: 2 });
+      throw err;
+    }
     const initFlags: InitFlags = {
       backend: flags.backend,
       upstream: flags.upstream,
-      model: flags.model,
+      model,
+      configFile: flags.config,
       apiKey: flags['api-key'],
       ctxSize: flags['ctx-size'],
       maxOutputTokens: flags['max-output-tokens'],

@@ -1,6 +1,8 @@
 // `dsb launch [BACKEND]`: prints the model server command with current, correct flags, or with --run
 // starts it, streams its log, waits until it answers and reports the context it really got.
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { DsbCommand } from '../cli/base.js';
+import { configFlag, ModelFlagsError, modelFileFlag, modelFromFlags, modelIdFlag } from '../cli/flags.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { ProfileConfig } from '../config/schema.js';
 import { detectGpus } from '../init/answers.js';
@@ -30,28 +32,26 @@ export interface LaunchReport {
   exit?: { exitCode: number | null; signal: string | null; stoppedBy: 'dsb' | 'itself' };
 }
 
-export default class Launch extends Command {
+export default class Launch extends DsbCommand {
   static override summary = 'Print (or --run) the model server command with current, correct flags.';
 
   static override description =
-    `Generates the command for llama.cpp's llama-server, vLLM, Ollama or SGLang from the profile dsb init
-saved (flags override it), quoted for sh or PowerShell:
-  llama.cpp  llama-server -m FILE -c N -np 1 --host 127.0.0.1 --port P -ngl 999 --jinja --reasoning-format deepseek
-  vLLM       vllm serve MODEL --max-model-len N --enable-auto-tool-choice --tool-call-parser ... --reasoning-parser ...
-             --tensor-parallel-size G
-  Ollama     OLLAMA_CONTEXT_LENGTH=N ollama serve, then ollama create from a Modelfile with PARAMETER num_ctx N
-  SGLang     python3 -m sglang.launch_server --model-path MODEL --context-length N --tool-call-parser ... --tp G
+    `Generates the command for llama.cpp's llama-server, vLLM, Ollama or SGLang from the profile dsb init saved (flags override it), quoted for sh or PowerShell:
+  - llama.cpp: llama-server -m FILE -c N -np 1 --host 127.0.0.1 --port P -ngl 999 --jinja --reasoning-format deepseek
+  - vLLM: vllm serve MODEL --max-model-len N --enable-auto-tool-choice --tool-call-parser ... --reasoning-parser ... --tensor-parallel-size G
+  - Ollama: OLLAMA_CONTEXT_LENGTH=N ollama serve, then ollama create from a Modelfile with PARAMETER num_ctx N
+  - SGLang: python3 -m sglang.launch_server --model-path MODEL --context-length N --tool-call-parser ... --tp G
+
 Tool-call and reasoning parsers follow the DeepSeek generation in the model name (V3, R1, V3.1, V3.2, V4).
 
-With --run it starts the server, streams its log to stderr, waits until it answers (GET /health, Ollama
-/api/version), then asks it for the context it really serves: less than asked for is a warning. Ctrl-C stops it.`;
+With --run it starts the server, streams its log to stderr, waits until it answers (GET /health, Ollama /api/version), then asks it for the context it really serves: less than asked for is a warning. Ctrl-C stops it.`;
 
   static override examples = [
     { description: 'The command for the profile dsb init saved', command: '<%= config.bin %> launch' },
     {
       description: 'llama.cpp with a GGUF whose path has spaces, for PowerShell',
       command:
-        '<%= config.bin %> launch llama.cpp --model "C:\\models\\DeepSeek V4 Flash Q4_K_M.gguf" --ctx-size 65536 --shell powershell',
+        '<%= config.bin %> launch llama.cpp --model-file "C:\\models\\DeepSeek V4 Flash Q4_K_M.gguf" --ctx-size 65536 --shell powershell',
     },
     {
       description: 'vLLM on two GPUs',
@@ -71,7 +71,8 @@ With --run it starts the server, streams its log to stderr, waits until it answe
   };
 
   static override flags = {
-    model: Flags.string({ summary: 'GGUF path (llama.cpp), HF id or path (vLLM, SGLang), tag (Ollama).' }),
+    'model-file': modelFileFlag('The GGUF file llama-server loads (llama.cpp).'),
+    model: modelIdFlag('The model to serve: Hugging Face id or path (vLLM, SGLang), tag (Ollama).'),
     'ctx-size': Flags.integer({ summary: 'Context per request, in tokens.', min: 1 }),
     gpus: Flags.integer({
       summary: 'GPUs: llama.cpp offloads all layers when > 0; vLLM/SGLang tensor parallel size.',
@@ -106,14 +107,18 @@ With --run it starts the server, streams its log to stderr, waits until it answe
       min: 1,
       default: 900,
     }),
-    config: Flags.string({
-      summary: 'Read this dsb config file instead of the user and project ones.',
-      helpValue: 'FILE',
-    }),
+    config: configFlag(),
   };
 
   async run(): Promise<LaunchReport> {
     const { args, flags } = await this.parse(Launch);
+    let model: string | undefined;
+    try {
+      model = modelFromFlags(flags, (m) => this.warn(m));
+    } catch (err) {
+      if (err instanceof ModelFlagsError) this.error(err.message, { exit: 2 });
+      throw err;
+    }
     const ctx = createSystemContext();
     const shell: ShellKind = flags.shell ?? (ctx.platform === 'win32' ? 'powershell' : 'sh');
 
@@ -132,7 +137,7 @@ With --run it starts the server, streams its log to stderr, waits until it answe
       const resolved = resolveLaunchProfile(
         {
           backend: args.backend,
-          model: flags.model,
+          model,
           ctxSize: flags['ctx-size'],
           gpus: flags.gpus,
           port: flags.port,

@@ -1,7 +1,9 @@
 // `dsb probe`: drives a running bridge the way Claude Code does, checks every stream event against
 // the invariants of design.md §4.3 and measures TTFT, inter-token latency and throughput.
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { Listr } from 'listr2';
+import { DsbCommand } from '../cli/base.js';
+import { configFlag, upstreamFlag } from '../cli/flags.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { DsbConfig } from '../config/schema.js';
 import { renderProbeReport } from '../probe/render.js';
@@ -21,7 +23,7 @@ export function bridgeUrlFromConfig(config: DsbConfig): string {
 
 const normalizeUrl = (u: string) => u.replace(/\/+$/, '').replace(/\/v1$/, '');
 
-export default class Probe extends Command {
+export default class Probe extends DsbCommand {
   static override summary = 'Verify the bridge the way Claude Code uses it, and measure it.';
 
   static override description =
@@ -95,14 +97,16 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
       summary: 'Also run the --load against the upstream directly and report the latency the bridge adds.',
       dependsOn: ['load'],
     }),
-    upstream: Flags.string({
+    upstream: upstreamFlag(
+      'The upstream behind the bridge, for --compare-direct and context discovery (default: from GET /health).',
+    ),
+    'client-model': Flags.string({
       summary:
-        'The upstream behind the bridge, for --compare-direct and context discovery (default: from GET /health).',
-      helpValue: 'URL',
-    }),
-    model: Flags.string({
-      summary: 'Model name to send, as ANTHROPIC_MODEL would.',
+        'The model name Claude Code would send (ANTHROPIC_MODEL); the bridge maps it to the upstream model.',
       default: 'claude-sonnet-4-5',
+      helpValue: 'NAME',
+      aliases: ['model'],
+      deprecateAliases: true,
     }),
     'max-tokens': Flags.integer({
       summary: 'max_tokens of each request (Claude Code sends 32000 for non-Claude model names).',
@@ -114,10 +118,7 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
       min: 1,
       default: 600,
     }),
-    config: Flags.string({
-      summary: 'Read this dsb config file instead of the user and project ones.',
-      helpValue: 'FILE',
-    }),
+    config: configFlag(),
   };
 
   async run(): Promise<ProbeReport> {
@@ -166,7 +167,7 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
     const options: ProbeOptions = {
       url: url.replace(/\/+$/, ''),
       token: flags.token ?? config?.server.authToken,
-      model: flags.model,
+      model: flags['client-model'],
       maxTokens: flags['max-tokens'],
       timeoutMs: flags.timeout * 1000,
       ...(flags.scenario ? { scenarioIds: flags.scenario } : {}),

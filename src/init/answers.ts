@@ -27,6 +27,8 @@ export interface InitFlags {
   backend?: Backend;
   upstream?: string;
   model?: string;
+  /** --config: the dsb config file to write instead of the scope's usual one. */
+  configFile?: string;
   apiKey?: string;
   ctxSize?: number;
   maxOutputTokens?: number;
@@ -213,6 +215,7 @@ export async function resolveAnswers(
       scope,
       vscode,
       firewall,
+      ...(flags.configFile ? { configFile: flags.configFile } : {}),
     },
     probe,
     notes,

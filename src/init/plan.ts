@@ -109,7 +109,7 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
   }
 
   // 1. dsb's own config.
-  const configPath = dsbConfigFile(answers.scope, facts);
+  const configPath = answers.configFile ?? dsbConfigFile(answers.scope, facts);
   outputs.push({
     path: configPath,
     role: 'dsb-config',

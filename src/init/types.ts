@@ -21,6 +21,8 @@ export interface InitAnswers {
   gpus: number;
   bridgePort: number;
   scope: Scope;
+  /** --config: where dsb's config goes instead of the scope's usual file. */
+  configFile?: string;
   vscode: boolean;
   firewall: boolean;
 }
