@@ -210,7 +210,9 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
     }
   }
 
-  // 4. Launch scripts for the model server, in sh and PowerShell.
+  // 4. Launch scripts for the model server, in sh, and PowerShell where PowerShell is at hand
+  // (Windows, and WSL whose Windows side runs it); on Linux and macOS a .ps1 is clutter.
+  const windowsReachable = facts.platform === 'win32' || facts.isWsl;
   const whole = (path: string, role: FileRole, description: string, content: string, mode?: number) =>
     outputs.push({ path, role, description, mode, produce: () => content });
   if (launch) {
@@ -227,12 +229,14 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
       renderTemplate(t.modelServerSh, vars('sh')),
       0o755,
     );
-    whole(
-      p.join(scripts, 'start-model-server.ps1'),
-      'script',
-      'model server launch script (PowerShell)',
-      renderTemplate(t.modelServerPs1, vars('powershell')),
-    );
+    if (windowsReachable) {
+      whole(
+        p.join(scripts, 'start-model-server.ps1'),
+        'script',
+        'model server launch script (PowerShell)',
+        renderTemplate(t.modelServerPs1, vars('powershell')),
+      );
+    }
   }
 
   // 5. The bridge: start scripts and a service (systemd user unit / Windows scheduled task).
@@ -240,7 +244,7 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
     program: facts.dsbCommand[0]!,
     args: [...facts.dsbCommand.slice(1), 'serve', '--port', String(answers.bridgePort)],
   };
-  if (answers.scope === 'project') bridgeCmd.args.push('--config', configPath);
+  if (answers.scope === 'project' || answers.configFile) bridgeCmd.args.push('--config', configPath);
   whole(
     p.join(scripts, 'start-bridge.sh'),
     'script',
@@ -248,15 +252,17 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
     renderTemplate(t.bridgeSh, { port: String(answers.bridgePort), command: renderCommand(bridgeCmd, 'sh') }),
     0o755,
   );
-  whole(
-    p.join(scripts, 'start-bridge.ps1'),
-    'script',
-    'bridge launch script (PowerShell)',
-    renderTemplate(t.bridgePs1, {
-      port: String(answers.bridgePort),
-      command: renderCommand(bridgeCmd, 'powershell'),
-    }),
-  );
+  if (windowsReachable) {
+    whole(
+      p.join(scripts, 'start-bridge.ps1'),
+      'script',
+      'bridge launch script (PowerShell)',
+      renderTemplate(t.bridgePs1, {
+        port: String(answers.bridgePort),
+        command: renderCommand(bridgeCmd, 'powershell'),
+      }),
+    );
+  }
   if (facts.platform === 'linux') {
     const unitPath = p.join(scripts, 'dsb-bridge.service');
     whole(
