@@ -46,6 +46,7 @@ import { convertMessagesRequest } from './translate/request.js';
 import { assembleMessage, responseAsChunk, type StreamErrorEvent } from './translate/response.js';
 import { StreamTranslator } from './translate/stream.js';
 import { Upstream } from './upstream.js';
+import { warmUp, warmUpTargets } from './warmup.js';
 
 export const BRIDGE_VERSION = '0.1.0';
 
@@ -1119,6 +1120,11 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   httpServer.headersTimeout = 60_000;
   httpServer.keepAliveTimeout = 65_000;
 
+  // p16 hook: warm up (tokenizer, upstream facts, dead/localhost upstream warnings) before listening.
+  await warmUp(
+    warmUpTargets(upstreams, (u) => runtimes.get(u as Upstream)!),
+    logger,
+  );
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(server.port, server.host, () => {
