@@ -10,16 +10,8 @@ import { normalizeBaseUrl } from '../checks/util.js';
 import { DsbCommand } from '../cli/base.js';
 import { configFlag, upstreamFlag } from '../cli/flags.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { httpUrlProblem } from '../config/schema.js';
 import { createSystemContext } from '../system/node.js';
-
-function validUrl(raw: string): boolean {
-  try {
-    const u = new URL(raw);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
 
 export function bridgeUrlFromConfig(host: string, port: number): string {
   const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -123,8 +115,8 @@ export default class Doctor extends DsbCommand {
       ['--upstream', flags.upstream],
       ['--bridge', flags.bridge],
     ] as const) {
-      if (value !== undefined && !validUrl(value))
-        this.error(`${name} ${value}: expected an http:// or https:// URL`, { exit: 2 });
+      const problem = value === undefined ? undefined : httpUrlProblem(value);
+      if (problem) this.error(`${name} ${value}: ${problem}`, { exit: 2 });
     }
     if ((flags.yes || flags['dry-run']) && !flags.fix)
       this.error('--yes and --dry-run only apply with --fix', { exit: 2 });

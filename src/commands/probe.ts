@@ -5,7 +5,7 @@ import { Listr } from 'listr2';
 import { DsbCommand } from '../cli/base.js';
 import { configFlag, upstreamFlag } from '../cli/flags.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import type { DsbConfig } from '../config/schema.js';
+import { type DsbConfig, httpUrlProblem } from '../config/schema.js';
 import { renderProbeReport } from '../probe/render.js';
 import { createProbe, type ProbeOptions } from '../probe/run.js';
 import { SCENARIOS, scenarioIds } from '../probe/scenarios.js';
@@ -143,13 +143,8 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
     }
     if (!/^https?:$/.test(parsedUrl.protocol))
       this.error(`--url ${url} must be http:// or https://`, { exit: 2 });
-    if (flags.upstream) {
-      try {
-        new URL(flags.upstream);
-      } catch {
-        this.error(`--upstream ${flags.upstream} is not a URL (example: http://127.0.0.1:8080)`, { exit: 2 });
-      }
-    }
+    const upstreamProblem = flags.upstream ? httpUrlProblem(flags.upstream) : undefined;
+    if (upstreamProblem) this.error(`--upstream ${flags.upstream}: ${upstreamProblem}`, { exit: 2 });
 
     let longContext: ProbeOptions['longContext'];
     if (flags['long-context']) {

@@ -1,7 +1,7 @@
 // answers + facts → Plan, with no I/O: every file's full new content, whether it changes, the
 // firewall commands and what to do next. apply.ts reads the files first and writes the result.
 
-import { formatZodIssues } from '../config/load.js';
+import { formatZodIssues, parseJsoncConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { isLocalBackend } from '../launch/backends.js';
 import { generateLaunch, type LaunchPlan, ollamaModelName } from '../launch/generate.js';
@@ -116,7 +116,8 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
     description: `dsb config (${answers.scope})`,
     mode: answers.apiKey ? 0o600 : undefined,
     produce(before) {
-      const doc = new JsonDocument(configPath, before, 'json');
+      // dsb reads its config as JSONC: comments the user wrote there survive the merge.
+      const doc = new JsonDocument(configPath, before, 'jsonc');
       doc.set(['server', 'port'], answers.bridgePort);
       const existing = doc.get(['upstreams']);
       const same = Array.isArray(existing)
@@ -145,7 +146,7 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
       }
       for (const [key, value] of Object.entries(profile)) doc.set(['profile', key], value);
       const text = doc.result(before);
-      const check = configSchema.safeParse(JSON.parse(text));
+      const check = configSchema.safeParse(parseJsoncConfig(text, configPath));
       if (!check.success) {
         throw new MergeError(
           configPath,
