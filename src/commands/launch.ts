@@ -9,10 +9,12 @@ import { detectGpus } from '../init/answers.js';
 import { scriptsDir } from '../init/paths.js';
 import { LOCAL_BACKENDS } from '../launch/backends.js';
 import { generateLaunch, type LaunchPlan } from '../launch/generate.js';
-import { LaunchUsageError, resolveLaunchProfile } from '../launch/profile.js';
+import { resolveModelPath } from '../launch/model-path.js';
+import { LaunchUsageError, MODEL_PLACEHOLDERS, resolveLaunchProfile } from '../launch/profile.js';
 import { renderCommand, type ShellKind } from '../launch/quote.js';
 import { LaunchError, type ReadyReport, startAndWait } from '../launch/run.js';
 import { loadTemplates } from '../launch/templates.js';
+import { writeFileCommand } from '../launch/write-file-command.js';
 import { createSystemContext } from '../system/node.js';
 
 export interface LaunchReport {
@@ -22,7 +24,8 @@ export interface LaunchReport {
   command: string;
   server: LaunchPlan['server'];
   afterReady: Array<LaunchPlan['afterReady'][number] & { command: string }>;
-  files: LaunchPlan['files'];
+  /** Files the commands need, each with the shell command that writes it. */
+  files: Array<LaunchPlan['files'][number] & { command: string }>;
   baseUrl: string;
   ctxSize: number;
   notes: string[];
@@ -151,11 +154,16 @@ With --run it starts the server, streams its log to stderr, waits until it answe
           platform: ctx.platform,
           scriptsDir: scriptsDir(pathFacts),
           detectedGpus: needsGpuCount ? await detectGpus(ctx) : undefined,
+          placeholderModel: !flags.run,
         },
       );
+      const isPlaceholder = Object.values(MODEL_PLACEHOLDERS).includes(resolved.profile.model);
+      const modelPath = isPlaceholder
+        ? { model: resolved.profile.model, notes: [] }
+        : await resolveModelPath(ctx, resolved.profile.backend, resolved.profile.model);
       const templates = await loadTemplates(ctx);
-      plan = generateLaunch(resolved.profile, templates);
-      notes = [...resolved.notes, ...plan.notes];
+      plan = generateLaunch({ ...resolved.profile, model: modelPath.model }, templates);
+      notes = [...modelPath.notes, ...resolved.notes, ...plan.notes];
     } catch (err) {
       if (err instanceof LaunchUsageError) this.error(err.message, { exit: 2 });
       throw err;
@@ -167,7 +175,7 @@ With --run it starts the server, streams its log to stderr, waits until it answe
       command: renderCommand(plan.server, shell),
       server: plan.server,
       afterReady: plan.afterReady.map((s) => ({ ...s, command: renderCommand(s, shell) })),
-      files: plan.files,
+      files: plan.files.map((f) => ({ ...f, command: writeFileCommand(f.path, f.content, shell) })),
       baseUrl: plan.baseUrl,
       ctxSize: plan.ctxSize,
       notes,
@@ -227,8 +235,9 @@ With --run it starts the server, streams its log to stderr, waits until it answe
     lines.push(`${comment} ${plan.server.description}: ${plan.baseUrl}, context ${plan.ctxSize} tokens`);
     lines.push(renderCommand(plan.server, shell, { multiline: true }));
     for (const file of plan.files) {
-      lines.push('', `${comment} ${file.description}: ${file.path} (dsb init and --run write it)`);
-      for (const l of file.content.trimEnd().split('\n')) lines.push(`${comment}   ${l}`);
+      // Printed as a command that writes the file, so the commands below it work as printed.
+      lines.push('', `${comment} ${file.description}: ${file.path}`);
+      lines.push(writeFileCommand(file.path, file.content, shell));
     }
     if (plan.afterReady.length) {
       lines.push('', `${comment} then, once the server answers:`);

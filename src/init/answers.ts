@@ -10,6 +10,7 @@ import {
   isLocalBackend,
 } from '../launch/backends.js';
 import { type ContextProbeResult, probeUpstreamContext } from '../launch/context-probe.js';
+import { resolveModelPath } from '../launch/model-path.js';
 import type { SystemContext } from '../system/context.js';
 import type { Scope } from './paths.js';
 import { vscodeTargets } from './paths.js';
@@ -141,7 +142,11 @@ export async function resolveAnswers(
     });
   }
   const modelDefault = probe?.model ?? (backend === 'deepseek-api' ? DEEPSEEK_API_MODELS[0] : undefined);
-  const model = flags.model ?? (await ask.model(backend, modelDefault));
+  const typedModel = (flags.model ?? (await ask.model(backend, modelDefault)))?.trim() || undefined;
+  // `~/models/x.gguf` typed in the wizard: expanded before it is quoted into scripts, and checked.
+  const resolvedModel = typedModel ? await resolveModelPath(ctx, backend, typedModel) : undefined;
+  notes.push(...(resolvedModel?.notes ?? []));
+  const model = resolvedModel?.model;
   if (backend === 'ollama' && !flags.model && model && probe?.reachable && !probe.ctxSize) {
     const again = await probeUpstreamContext(ctx, upstreamUrl, backend, { timeoutMs: 1500, model });
     if (again.ctxSize) probe = again;
@@ -205,7 +210,7 @@ export async function resolveAnswers(
     answers: {
       backend,
       upstreamUrl,
-      model: model?.trim() || undefined,
+      model,
       apiKey,
       ctxSize,
       ctxSource,
