@@ -1,4 +1,5 @@
 // `dsb init`: asks (or takes flags), plans every file change, shows it, then applies it safely.
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Flags } from '@oclif/core';
 import { DsbCommand } from '../cli/base.js';
@@ -10,6 +11,7 @@ import {
   modelIdFlag,
   upstreamFlag,
 } from '../cli/flags.js';
+import { ConfigError, loadConfig } from '../config/load.js';
 import { BACKENDS } from '../config/schema.js';
 import { defaultsAsker, type InitFlags, resolveAnswers, UsageError } from '../init/answers.js';
 import { type ApplyResult, applyPlan, fileDiff, gatherFacts, redact } from '../init/apply.js';
@@ -17,6 +19,7 @@ import { MergeError } from '../init/jsonc-merge.js';
 import { buildPlan } from '../init/plan.js';
 import { confirmApply, confirmFirewall, interactiveAsker } from '../init/questions.js';
 import { renderPlan, renderResult } from '../init/render.js';
+import { type SavedAnswers, savedAnswers } from '../init/saved.js';
 import type { InitAnswers } from '../init/types.js';
 import { loadTemplates } from '../launch/templates.js';
 import { createSystemContext } from '../system/node.js';
@@ -33,6 +36,8 @@ export interface InitReport {
 }
 
 export default class Init extends DsbCommand {
+  protected override cancelledMessage = 'Cancelled: nothing was written.';
+
   static override summary =
     'Write a working setup: dsb config, Claude Code and VS Code settings, launch scripts, firewall rules.';
 
@@ -132,7 +137,7 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
       backend: flags.backend,
       upstream: flags.upstream,
       model,
-      configFile: flags.config,
+      configFile: flags.config ? path.resolve(ctx.cwd, flags.config) : undefined,
       apiKey: flags['api-key'],
       ctxSize: flags['ctx-size'],
       maxOutputTokens: flags['max-output-tokens'],
@@ -143,7 +148,12 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
       firewall: flags.firewall,
     };
     try {
-      const resolved = await resolveAnswers(ctx, initFlags, interactive ? interactiveAsker() : defaultsAsker);
+      const resolved = await resolveAnswers(
+        ctx,
+        initFlags,
+        interactive ? interactiveAsker() : defaultsAsker,
+        this.saved(flags.config, ctx),
+      );
       const templates = await loadTemplates(ctx);
       const dsbCommand = [process.execPath, fileURLToPath(new URL('../../bin/run.js', import.meta.url))];
       const facts = await gatherFacts(ctx, resolved.answers, templates, dsbCommand);
@@ -175,8 +185,19 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
           { exit: 1 },
         );
       }
-      if ((err as Error).name === 'ExitPromptError')
-        this.error('cancelled: nothing was written', { exit: 1 });
+      // Ctrl-C at a prompt: DsbCommand.catch exits 130 with cancelledMessage.
+      throw err;
+    }
+  }
+
+  /** The answers a previous run saved (its config), the defaults of this one. */
+  private saved(configFile: string | undefined, ctx: { cwd: string; env: NodeJS.ProcessEnv }): SavedAnswers {
+    try {
+      const loaded = loadConfig({ configFile, cwd: ctx.cwd, env: ctx.env });
+      return savedAnswers(loaded.config, loaded.sources);
+    } catch (err) {
+      // A missing --config file is what init is about to write; an invalid one fails in the plan.
+      if (err instanceof ConfigError) return {};
       throw err;
     }
   }
