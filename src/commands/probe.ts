@@ -176,15 +176,37 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
       },
     };
 
-    const probe = createProbe(options);
     const interactive = sys.isTTY && !this.jsonEnabled();
+    // n/N as --load requests finish: on a terminal only (never with --json or into a pipe).
+    let showLoadProgress: ((text: string) => void) | undefined;
+    if (interactive && flags.load) {
+      options.onLoadProgress = (done, total, target) =>
+        showLoadProgress?.(
+          `${target === 'upstream' ? 'direct to the upstream: ' : ''}${done}/${total} requests`,
+        );
+    }
+    const probe = createProbe(options);
+    // With no bridge at all, the other scenarios would each fail the same way: run none of them.
+    const unreachable = `not run: no bridge answers at ${options.url}`;
+    let bridgeDown = false;
+    const runTask = async (t: (typeof probe.tasks)[number]) => {
+      if (bridgeDown) return t.skip(unreachable);
+      const result = await t.run();
+      if (result.id === 'health' && result.data?.unreachable === true) bridgeDown = true;
+      return result;
+    };
     try {
       if (interactive) {
         await new Listr(
           probe.tasks.map((t) => ({
             title: t.title,
-            task: async (_ctx: unknown, task: { title: string }) => {
-              const result = await t.run();
+            task: async (
+              _ctx: unknown,
+              task: { title: string; output: string; skip(message: string): void },
+            ) => {
+              if (t.id === 'load') showLoadProgress = (text) => (task.output = text);
+              const result = await runTask(t);
+              if (result.status === 'skip') return task.skip(`${t.title}: not run`);
               task.title = `${t.title}: ${result.summary}`;
               if (result.status === 'fail') throw new Error(`${t.title}: ${result.summary}`);
             },
@@ -197,7 +219,7 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
           },
         ).run();
       } else {
-        for (const t of probe.tasks) await t.run();
+        for (const t of probe.tasks) await runTask(t);
       }
     } finally {
       await probe.close();
