@@ -17,7 +17,7 @@ import { defaultsAsker, type InitFlags, resolveAnswers, UsageError } from '../in
 import { type ApplyResult, applyPlan, fileDiff, gatherFacts, redact } from '../init/apply.js';
 import { MergeError } from '../init/jsonc-merge.js';
 import { buildPlan } from '../init/plan.js';
-import { confirmApply, confirmFirewall, interactiveAsker } from '../init/questions.js';
+import { confirmApply, confirmFirewall, confirmGitignore, interactiveAsker } from '../init/questions.js';
 import { renderPlan, renderResult } from '../init/render.js';
 import { type SavedAnswers, savedAnswers } from '../init/saved.js';
 import type { InitAnswers } from '../init/types.js';
@@ -80,7 +80,8 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
       "Write dsb's config to this file (default: the user config, or ./dsb.config.json with --scope project).",
     ),
     'api-key': Flags.string({
-      summary: "Upstream API key (DeepSeek API); kept in dsb's config only. Default: DEEPSEEK_API_KEY.",
+      summary:
+        "Upstream API key (DeepSeek API), kept in the user's dsb config (mode 0600; a project config only names it). Default: DEEPSEEK_API_KEY.",
     }),
     'ctx-size': Flags.integer({
       summary: 'Context per request, in tokens (default: what the upstream reports, else 65536).',
@@ -105,6 +106,10 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
       char: 'y',
       summary: 'No questions: take defaults, apply, and apply firewall rules when admin.',
       default: false,
+    }),
+    gitignore: Flags.boolean({
+      summary: 'With --scope project in a git repository: add dsb.config.json to .gitignore (default: yes).',
+      allowNo: true,
     }),
     'dry-run': Flags.boolean({
       summary: 'Print the plan and the diff of every file; write nothing.',
@@ -154,6 +159,12 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
         interactive ? interactiveAsker() : defaultsAsker,
         this.saved(flags.config, ctx),
       );
+      resolved.answers.gitignore = await this.gitignoreAnswer(
+        ctx,
+        resolved.answers,
+        flags.gitignore,
+        interactive,
+      );
       const templates = await loadTemplates(ctx);
       const dsbCommand = [process.execPath, fileURLToPath(new URL('../../bin/run.js', import.meta.url))];
       const facts = await gatherFacts(ctx, resolved.answers, templates, dsbCommand);
@@ -188,6 +199,20 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
       // Ctrl-C at a prompt: DsbCommand.catch exits 130 with cancelledMessage.
       throw err;
     }
+  }
+
+  /** Project scope in a git repository: offer to keep dsb.config.json out of it (--yes: do). */
+  private async gitignoreAnswer(
+    ctx: { cwd: string; stat(path: string): Promise<unknown> },
+    answers: { scope: string },
+    flag: boolean | undefined,
+    interactive: boolean,
+  ): Promise<boolean> {
+    if (answers.scope !== 'project') return false;
+    if (flag !== undefined) return flag;
+    // .git is a folder, or a file in a worktree or submodule.
+    if (!(await ctx.stat(path.join(ctx.cwd, '.git')))) return false;
+    return interactive ? confirmGitignore() : true;
   }
 
   /** The answers a previous run saved (its config), the defaults of this one. */

@@ -146,5 +146,31 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       `invalid configuration (from ${sources.length ? sources.join(', ') : 'flags and environment'}):\n${formatZodIssues(result.error)}`,
     );
   }
-  return { config: result.data, sources };
+  return { config: resolveSecretRefs(result.data, () => readJsonFile(userConfigFile(env), false)), sources };
+}
+
+/**
+ * `apiKeyRef: "deepseek-api"` → the key `secrets["deepseek-api"]` of the merged config, else of the
+ * user config (a project config read alone with --config still finds the user's secrets).
+ */
+export function resolveSecretRefs(config: DsbConfig, userConfig: () => Plain | undefined): DsbConfig {
+  if (!config.upstreams.some((u) => u.apiKeyRef && !u.apiKey)) return config;
+  let secrets = config.secrets ?? {};
+  const missing = () => config.upstreams.some((u) => u.apiKeyRef && !u.apiKey && !secrets[u.apiKeyRef]);
+  if (missing()) {
+    const user = userConfig()?.secrets;
+    if (isPlain(user)) secrets = { ...(user as Record<string, string>), ...secrets };
+  }
+  const unresolved = config.upstreams.filter((u) => u.apiKeyRef && !u.apiKey && !secrets[u.apiKeyRef]);
+  if (unresolved.length > 0) {
+    throw new ConfigError(
+      `upstream ${unresolved[0]!.url}: apiKeyRef "${unresolved[0]!.apiKeyRef}" names no key in the user config's "secrets" (${userConfigFile()}): run dsb init again with --api-key, or add it there`,
+    );
+  }
+  return {
+    ...config,
+    upstreams: config.upstreams.map((u) =>
+      u.apiKeyRef && !u.apiKey ? { ...u, apiKey: secrets[u.apiKeyRef] } : u,
+    ),
+  };
 }

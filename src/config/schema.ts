@@ -38,6 +38,11 @@ export const upstreamSchema = z
     kind: z.enum(UPSTREAM_KINDS).default('auto'),
     /** Sent as `Authorization: Bearer` to the upstream (DeepSeek API). Never logged. */
     apiKey: z.string().min(1).optional(),
+    /**
+     * The name of the key in the user config's `secrets` to use as `apiKey`: a project's
+     * dsb.config.json (which may be committed) names the key instead of holding it.
+     */
+    apiKeyRef: z.string().min(1).optional(),
     /** The model id sent upstream; when absent, the first id of the upstream's /v1/models. */
     model: z.string().min(1).optional(),
     /** Overrides the discovered per-request context size, in tokens. */
@@ -163,6 +168,8 @@ export const configSchema = z
     models: z.record(z.string(), modelRouteSchema).default({}),
     /** What `dsb init` set up; read by `dsb launch`. */
     profile: profileSchema.optional(),
+    /** API keys by name (user config, mode 0600), referenced by `upstreams[].apiKeyRef`. */
+    secrets: z.record(z.string(), z.string().min(1)).optional(),
     /** A JSON schema reference editors use; ignored. */
     $schema: z.string().optional(),
   })

@@ -93,6 +93,9 @@ export function interactiveAsker(): Asker {
 export const confirmApply = (changes: number) =>
   confirm({ message: `Apply these ${changes} change${changes === 1 ? '' : 's'}?`, default: true });
 
+export const confirmGitignore = () =>
+  confirm({ message: 'This is a git repository: add dsb.config.json to .gitignore?', default: true });
+
 export const confirmFirewall = (summary: string) =>
   confirm({ message: `Apply the firewall rule now (${summary})?`, default: false });
 
