@@ -19,6 +19,7 @@ describe('expandUserPath', () => {
     expect(expandUserPath('~/models/x.gguf', linux)).toBe('/home/ada/models/x.gguf');
     expect(expandUserPath('~', linux)).toBe('/home/ada');
     expect(expandUserPath('$HOME/models/x.gguf', linux)).toBe('/home/ada/models/x.gguf');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text a user types
     expect(expandUserPath('${HOME}/m.gguf', linux)).toBe('/home/ada/m.gguf');
     expect(expandUserPath('%USERPROFILE%\\models\\x.gguf', win)).toBe('C:\\Users\\Ada\\models\\x.gguf');
     expect(expandUserPath('%userprofile%\\m.gguf', win)).toBe('C:\\Users\\Ada\\m.gguf');
