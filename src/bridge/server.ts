@@ -57,6 +57,8 @@ export interface BridgeOptions {
   logger?: BridgeLogger;
   /** Write coalescing under load (default: COALESCE_WINDOW_MS from COALESCE_FROM_STREAMS streams). */
   coalesce?: { windowMs: number; fromStreams: number };
+  /** Warm up before listening (tokenizer, upstream facts, start-up warnings): `dsb serve` does. */
+  warmUp?: boolean;
 }
 
 export interface RunningBridge {
@@ -1121,10 +1123,11 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   httpServer.keepAliveTimeout = 65_000;
 
   // p16 hook: warm up (tokenizer, upstream facts, dead/localhost upstream warnings) before listening.
-  await warmUp(
-    warmUpTargets(upstreams, (u) => runtimes.get(u as Upstream)!),
-    logger,
-  );
+  if (options.warmUp)
+    await warmUp(
+      warmUpTargets(upstreams, (u) => runtimes.get(u as Upstream)!),
+      logger,
+    );
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(server.port, server.host, () => {

@@ -121,7 +121,7 @@ On SIGINT (Ctrl-C) or SIGTERM it stops accepting connections and gives the reque
     const logger = createLogger(config.server.logFormat);
     let bridge: Awaited<ReturnType<typeof startBridge>>;
     try {
-      bridge = await startBridge({ config, demo: flags.demo, logger });
+      bridge = await startBridge({ config, demo: flags.demo, logger, warmUp: true });
     } catch (err) {
       if (err instanceof BridgeError) this.error(err.message, { exit: 2 });
       const code = (err as NodeJS.ErrnoException).code;
