@@ -67,6 +67,41 @@ function textOf(message: ChatMessage | undefined): string {
   return '';
 }
 
+/**
+ * `[[call:Name]]` in the user's text asks the demo to call the tool Name. Only this explicit marker
+ * triggers a call under `tool_choice: auto`: a tool name merely appearing in the text ("thread"
+ * contains "Read", a Python file says "Bash") must not, or a long file sent for an explanation
+ * comes back as a tool call.
+ */
+export const DEMO_TOOL_MARKER = /\[\[call:([A-Za-z0-9_.-]+)\]\]/g;
+
+function markedTools(tools: ChatTool[], text: string): ChatTool[] {
+  const names = new Set([...text.matchAll(DEMO_TOOL_MARKER)].map((m) => m[1]!.toLowerCase()));
+  return tools.filter((t) => names.has(t.function.name.toLowerCase()));
+}
+
+/**
+ * Which tools the demo calls. A named tool_choice calls that tool; `required` (a forced call, like
+ * Claude Code's `any`) calls the marked tools, else the ones the text names as words, else the first
+ * tool (a model forced to call one picks the most plausible); `auto` calls only marked tools.
+ */
+function chooseTools(
+  tools: ChatTool[],
+  choice: ChatCompletionRequest['tool_choice'],
+  text: string,
+): ChatTool[] {
+  if (typeof choice === 'object' && choice !== null) {
+    const name = (choice as { function?: { name?: string } }).function?.name;
+    return tools.filter((t) => t.function.name === name);
+  }
+  const marked = markedTools(tools, text);
+  if (marked.length > 0 || choice !== 'required') return marked;
+  const named = tools.filter((t) => new RegExp(`\\b${escapeRegExp(t.function.name)}\\b`).test(text));
+  return named.length > 0 ? named : tools.slice(0, 1);
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 function planAnswer(req: ChatCompletionRequest): Plan {
   const messages = req.messages ?? [];
   const last = messages.at(-1);
@@ -87,10 +122,7 @@ function planAnswer(req: ChatCompletionRequest): Plan {
     return { reasoning, text: `The tool returned: ${summary}`, calls: [] };
   }
   if (tools.length > 0 && req.tool_choice !== 'none') {
-    const forced = req.tool_choice === 'required';
-    const lower = userText.toLowerCase();
-    const mentioned = tools.filter((t) => lower.includes(t.function.name.toLowerCase()));
-    const chosen = mentioned.length > 0 ? mentioned : forced ? tools.slice(0, 1) : [];
+    const chosen = chooseTools(tools, req.tool_choice, userText);
     const parallel = req.parallel_tool_calls !== false;
     const calls = (parallel ? chosen : chosen.slice(0, 1)).map((t) => ({
       name: t.function.name,

@@ -16,6 +16,8 @@ import { type AnswerLimits, applyRequestTimeouts, httpServerOptions } from './li
 import { type BridgeLogger, createLogger } from './log.js';
 import { createRedactor, redactingLogger } from './redact.js';
 import type { ShutdownResult } from './shutdown.js';
+import type { Upstream } from './upstream.js';
+import { warmUp, warmUpTargets } from './warmup.js';
 
 export { BRIDGE_VERSION } from './version.js';
 
@@ -28,6 +30,8 @@ export interface BridgeOptions {
   coalesce?: CoalesceOptions;
   /** Overrides of `server.limits` (bounds on an upstream answer and a request's JSON). */
   limits?: Partial<AnswerLimits>;
+  /** Warm up before listening (tokenizer, upstream facts, start-up warnings): `dsb serve` does. */
+  warmUp?: boolean;
 }
 
 export interface RunningBridge {
@@ -88,6 +92,12 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   // Slow or stalled uploads are cut; responses (long prefill, long streams) never are.
   applyRequestTimeouts(httpServer, server);
 
+  // Warm up (tokenizer, upstream facts, dead or localhost upstream warnings) before listening.
+  if (options.warmUp)
+    await warmUp(
+      warmUpTargets(state.upstreams, (u) => runtimeOf(state, u as Upstream)),
+      state.logger,
+    );
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(server.port, server.host, () => {

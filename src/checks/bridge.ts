@@ -1,5 +1,6 @@
 // Is the bridge (`dsb serve`) up, and does a streamed /v1/messages request go through it end to end
 // the way Claude Code sends it (event lines matching data.type, message_start first, message_stop last)?
+import { suggestBridgePort } from './bridge-port.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
 import { errorMessageOf, isObject, jsonOf, parseJson, pick, str, tryHttp } from './util.js';
 
@@ -78,15 +79,23 @@ export function checkAnthropicStream(body: string): StreamVerdict {
   return { ok: true, text, events, stopReason };
 }
 
-function serveFix(ctx: CheckContext): Fix {
+async function serveFix(ctx: CheckContext, bridgeAnswers = false): Promise<Fix> {
   const { upstreamUrl, bridgeUrl } = ctx;
-  let port = '3000';
+  let port = 3000;
+  let host = '127.0.0.1';
   try {
-    port = new URL(bridgeUrl).port || '80';
+    const u = new URL(bridgeUrl);
+    port = Number(u.port || '80');
+    host = u.hostname.replace(/^\[|\]$/g, '');
   } catch {}
+  // Another program on the bridge's port: the same free port the loopback check suggests.
+  const free = bridgeAnswers ? port : await suggestBridgePort(ctx, host, port);
   return {
-    description: 'start the bridge (keep it running; `dsb serve --demo` tries it without a model)',
-    commands: [`dsb serve --port ${port} --upstream ${upstreamUrl}`],
+    description:
+      free === port
+        ? 'start the bridge (keep it running; `dsb serve --demo` tries it without a model)'
+        : `port ${port} is taken by another program: start the bridge on ${free} and point ANTHROPIC_BASE_URL there (\`dsb init --port ${free}\`)`,
+    commands: [`dsb serve --port ${free} --upstream ${upstreamUrl}`],
   };
 }
 
@@ -104,7 +113,7 @@ export const bridgeCheck: Check = {
         summary: `the bridge does not answer at ${ctx.bridgeUrl}: ${health.message}`,
         details: ['Claude Code sends every request to the bridge (ANTHROPIC_BASE_URL); it must be running.'],
         data: { url: ctx.bridgeUrl, running: false },
-        fix: serveFix(ctx),
+        fix: await serveFix(ctx),
       };
     }
     const healthJson = jsonOf(health);
@@ -120,7 +129,7 @@ export const bridgeCheck: Check = {
         summary: `something else answers at ${ctx.bridgeUrl}: GET /health gave HTTP ${health.response.status}${isObject(healthJson) ? '' : ' without JSON'}`,
         details,
         data,
-        fix: serveFix(ctx),
+        fix: await serveFix(ctx),
       };
     }
     const upstreams = Array.isArray(healthJson.upstreams) ? healthJson.upstreams.filter(isObject) : [];
@@ -153,7 +162,7 @@ export const bridgeCheck: Check = {
         summary: `streamed POST /v1/messages failed: ${res.message}`,
         details,
         data,
-        fix: serveFix(ctx),
+        fix: await serveFix(ctx, true),
       };
     }
     data.messagesStatus = res.response.status;
@@ -175,7 +184,7 @@ export const bridgeCheck: Check = {
                 description: "send the bridge's auth token: ANTHROPIC_AUTH_TOKEN must equal DSB_AUTH_TOKEN",
                 commands: ['dsb doctor client-config'],
               }
-            : serveFix(ctx),
+            : await serveFix(ctx, true),
       };
     }
     const verdict = checkAnthropicStream(res.response.body);

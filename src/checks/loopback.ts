@@ -2,6 +2,8 @@
 // 127.0.0.1 only; the bridge and Claude Code's base URL should therefore use 127.0.0.1. Also: is the
 // bridge port free or held by the bridge itself, and is it inside a Windows excluded port range
 // (Hyper-V / WSL reserve ranges that cannot be bound)?
+
+import { suggestBridgePort } from './bridge-port.js';
 import { claudeEnvSources, effectiveValue, updateClaudeUserEnv } from './claude-env.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
 import { isObject, jsonOf, tryHttp, urlParts } from './util.js';
@@ -112,7 +114,10 @@ export const loopbackCheck: Check = {
             text: `port ${bridge.port} is taken by another program (it does not answer like the bridge)`,
             fix: {
               description: `find and stop that program, or run the bridge on another port (and point ANTHROPIC_BASE_URL there)`,
-              commands: [portInUseCommand(ctx, bridge.port), `dsb serve --port ${bridge.port + 1}`],
+              commands: [
+                portInUseCommand(ctx, bridge.port),
+                `dsb serve --port ${await suggestBridgePort(ctx, bindHost, bridge.port)}`,
+              ],
             },
           });
         }

@@ -1,8 +1,10 @@
 // Which quantization does the model use, and does it fit? Reads the GGUF header only (never the
-// tensors) of `--model FILE` or of the file llama-server reports in /props, else the upstream's own
+// tensors) of `--model-file FILE` or of the file llama-server reports in /props, else the upstream's own
 // report (llama.cpp `model_ftype` / `/v1/models` meta.ftype, Ollama `details.quantization_level`).
-// Q4_K_M is the recommended balance; Q2/Q3 (and 1-bit) degrade code; F16/BF16 need ~2 bytes per
-// parameter: compared with VRAM (`nvidia-smi`) and RAM.
+// Q4_K_M is the recommended balance; Q2/Q3 (and 1-bit) degrade code. Bytes per parameter come from
+// the tensor types the GGUF header lists (F32 4, F16/BF16 2, quantized types by their block sizes);
+// the memory need is compared with VRAM (`nvidia-smi`) and RAM.
+import { fullPrecisionBytesPerParam, summarizeTensors, type TensorSummary } from '../system/ggml-types.js';
 import { GgufError, type GgufHeader, ggufFileTypeName, readGgufHeader } from '../system/gguf.js';
 import { pathApi } from './claude-env.js';
 import { launchAddress, launchCommand, shellOf } from './fix-commands.js';
@@ -63,6 +65,20 @@ interface ModelFacts {
   file?: string;
   name?: string;
   ggufError?: string;
+  /** From the GGUF tensor infos (of the first shard, for a split model). */
+  tensors?: TensorSummary;
+}
+
+/** 4, 2, 0.56: bytes per parameter, at most two decimals. */
+const formatBpp = (bpp: number) => String(Number(bpp.toFixed(2)));
+
+/** "Q4_K 91%, Q6_K 6%, F32 3% of the parameters": the mix of tensor types, largest first. */
+function describeTensorTypes(summary: TensorSummary): string {
+  const parts = summary.types
+    .slice(0, 5)
+    .map((x) => `${x.name} ${Math.max(1, Math.round((100 * x.params) / summary.params))}%`);
+  if (summary.types.length > 5) parts.push('…');
+  return `${parts.join(', ')} of the parameters`;
 }
 
 /** `model-00001-of-00003.gguf` → every shard's path. */
@@ -86,7 +102,9 @@ async function fromGguf(ctx: CheckContext, file: string): Promise<ModelFacts> {
     };
   let header: GgufHeader;
   try {
-    header = await readGgufHeader((offset, length) => ctx.system.readBytes(file, offset, length));
+    header = await readGgufHeader((offset, length) => ctx.system.readBytes(file, offset, length), {
+      tensors: true,
+    });
   } catch (err) {
     return {
       source: `GGUF file ${file}`,
@@ -109,6 +127,7 @@ async function fromGguf(ctx: CheckContext, file: string): Promise<ModelFacts> {
     sizeBytes,
     file,
     name: str(meta['general.name']) ?? arch,
+    ...(header.tensors?.length ? { tensors: summarizeTensors(header.tensors) } : {}),
   };
 }
 
@@ -137,7 +156,7 @@ export const quantizationCheck: Check = {
             data: { file },
             fix: {
               description: 'pass the path of a .gguf model file (the first shard of a split model)',
-              commands: ['dsb doctor quantization --model /path/to/model-Q4_K_M.gguf'],
+              commands: ['dsb doctor quantization --model-file /path/to/model-Q4_K_M.gguf'],
             },
           };
         }
@@ -165,7 +184,7 @@ export const quantizationCheck: Check = {
       const why = !info.reachable ? 'the upstream does not answer' : `${info.kind} does not report it`;
       return {
         status: 'skip',
-        summary: `no model to inspect (${why}; pass --model FILE.gguf to read a GGUF header)`,
+        summary: `no model to inspect (${why}; pass --model-file FILE.gguf to read a GGUF header)`,
         details,
         data: { reachable: info.reachable },
       };
@@ -203,10 +222,18 @@ export const quantizationCheck: Check = {
           : 'no NVIDIA GPU found (nvidia-smi)',
       );
     details.push(`RAM: ${formatBytes(ram)}`);
+    const bytesPerParam = facts.tensors?.bytesPerParam ?? fullPrecisionBytesPerParam(quant);
+    if (facts.tensors?.bytesPerParam !== undefined) {
+      details.push(
+        `${formatBpp(facts.tensors.bytesPerParam)} bytes per parameter (${formatBpp(facts.tensors.bytesPerParam * 8)} bits), from the tensor types: ${describeTensorTypes(facts.tensors)}`,
+      );
+      data.tensorTypes = facts.tensors.types;
+    }
+    if (bytesPerParam !== undefined) data.bytesPerParam = bytesPerParam;
     const need = facts.sizeBytes
       ? facts.sizeBytes * 1.1
-      : facts.params && grade === 'full'
-        ? facts.params * 2 * 1.1
+      : facts.params && bytesPerParam
+        ? facts.params * bytesPerParam * 1.1
         : undefined;
     if (need) {
       details.push(`needs about ${formatBytes(need)} for the weights (plus the KV cache for the context)`);
@@ -257,7 +284,7 @@ export const quantizationCheck: Check = {
     if (grade === 'full') {
       return {
         status: need || unified ? 'pass' : 'warn',
-        summary: `${quant}: full precision, about 2 bytes per parameter${need ? ` (${formatBytes(need)}) fits` : ''}`,
+        summary: `${quant}: full precision${bytesPerParam ? `, ${formatBpp(bytesPerParam)} bytes per parameter` : ''}${need ? ` (${formatBytes(need)}) fits` : ''}`,
         details,
         data,
         ...(need ? {} : { fix: q4Fix }),

@@ -39,7 +39,17 @@ export function renderCheckLine(
   return `${paint(chalk, check.status, STATUS_MARK[check.status])} ${chalk.bold(check.title)} (${check.summary})`;
 }
 
-export function renderCheck(check: CheckReport, options: RenderOptions): string {
+/** Same fix, same root cause: the key under which checks share one printed fix. */
+export function fixKey(check: Pick<CheckReport, 'fix'>): string | undefined {
+  return check.fix ? JSON.stringify([check.fix.description, check.fix.commands]) : undefined;
+}
+
+export function renderCheck(
+  check: CheckReport,
+  options: RenderOptions,
+  /** The title of an earlier check whose identical fix was printed: refer to it instead. */
+  sameFixAs?: string,
+): string {
   const chalk = new Chalk({ level: options.color ? 1 : 0 });
   const lines = [
     renderCheckLine(check, chalk) +
@@ -52,7 +62,11 @@ export function renderCheck(check: CheckReport, options: RenderOptions): string 
   if (check.error?.stack && options.verbose) {
     for (const l of check.error.stack.split('\n').slice(0, 6)) lines.push(`      ${chalk.gray(l.trim())}`);
   }
-  if (check.fix && (problem || options.verbose)) {
+  if (check.fix && sameFixAs && problem) {
+    lines.push(
+      `    ${paint(chalk, check.status, 'Fix:')} the same as for ${chalk.bold(sameFixAs)} above (one cause)`,
+    );
+  } else if (check.fix && (problem || options.verbose)) {
     lines.push(
       `    ${paint(chalk, check.status, 'Fix:')} ${check.fix.description}${check.fix.automatic ? chalk.gray(' (dsb doctor --fix can apply this)') : ''}`,
     );
@@ -92,7 +106,15 @@ export function renderTally(
 export function renderReport(report: DoctorReport, options: RenderOptions): string {
   const chalk = new Chalk({ level: options.color ? 1 : 0 });
   const head = chalk.bold(`dsb doctor: upstream ${report.upstreamUrl}, bridge ${report.bridgeUrl}`);
-  const body = report.checks.map((c) => renderCheck(c, options));
+  // One root cause (no model server) fails several checks with the same fix: print it once.
+  const firstWithFix = new Map<string, string>();
+  const body = report.checks.map((c) => {
+    const problem = c.status === 'warn' || c.status === 'fail' || c.status === 'error';
+    const key = problem ? fixKey(c) : undefined;
+    const earlier = key ? firstWithFix.get(key) : undefined;
+    if (key && !earlier) firstWithFix.set(key, c.title);
+    return renderCheck(c, options, earlier);
+  });
   return [head, '', ...body, '', renderTally(report, chalk)].join('\n');
 }
 

@@ -38,7 +38,7 @@ export interface CheckContext {
   upstreamUrl: string;
   /** The bridge's base URL (`dsb serve`), without a trailing slash. */
   bridgeUrl: string;
-  /** A GGUF file to inspect (`--model`), in addition to what the upstream reports. */
+  /** A GGUF file to inspect (`--model-file`), in addition to what the upstream reports. */
   modelFile?: string;
   verbose: boolean;
   /** Shares one expensive probe (the upstream's discovery) between the checks of one run. */

@@ -1,5 +1,5 @@
 import { confirm } from '@inquirer/prompts';
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { Listr } from 'listr2';
 import { applyFixes, buildReport, runDoctor, runDoctorChecks } from '../checks/doctor.js';
 import { CHECK_IDS, CHECKS, selectChecks } from '../checks/registry.js';
@@ -7,25 +7,19 @@ import { renderCheckList, renderReport, STATUS_MARK } from '../checks/render.js'
 import { createCheckContext } from '../checks/runner.js';
 import type { CheckResult, DoctorReport } from '../checks/types.js';
 import { normalizeBaseUrl } from '../checks/util.js';
+import { DsbCommand } from '../cli/base.js';
+import { configFlag, upstreamFlag } from '../cli/flags.js';
 import { loadConfig } from '../config/load.js';
+import { httpUrlProblem } from '../config/schema.js';
 import { failCommand } from '../errors.js';
 import { createSystemContext } from '../system/node.js';
-
-function validUrl(raw: string): boolean {
-  try {
-    const u = new URL(raw);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
 
 export function bridgeUrlFromConfig(host: string, port: number): string {
   const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
 }
 
-export default class Doctor extends Command {
+export default class Doctor extends DsbCommand {
   static override summary = 'Find every pitfall in the setup and say exactly how to fix it.';
 
   static override description = [
@@ -47,7 +41,7 @@ export default class Doctor extends Command {
     {
       description: "Read a GGUF file's quantization before launching it",
       command:
-        '<%= config.bin %> doctor quantization --model ~/models/DeepSeek-V3-Q4_K_M-00001-of-00009.gguf',
+        '<%= config.bin %> doctor quantization --model-file ~/models/DeepSeek-V3-Q4_K_M-00001-of-00009.gguf',
     },
     { description: 'Apply the safe fixes without asking', command: '<%= config.bin %> doctor --fix --yes' },
     { description: 'In CI: warnings fail too', command: '<%= config.bin %> doctor --strict' },
@@ -71,18 +65,17 @@ export default class Doctor extends Command {
       default: false,
     }),
     strict: Flags.boolean({ summary: 'Warnings fail too (exit 1).', default: false }),
-    upstream: Flags.string({
-      char: 'u',
-      summary: 'Upstream base URL to check (default: upstreams[0].url of the config).',
-    }),
+    upstream: upstreamFlag('Upstream base URL to check (default: upstreams[0].url of the config).'),
     bridge: Flags.string({
       summary: 'Bridge base URL to check (default: http://<server.host>:<server.port> of the config).',
     }),
-    model: Flags.string({ summary: 'A GGUF model file whose header the quantization check reads.' }),
-    config: Flags.string({
-      char: 'c',
-      summary: 'Config file to use instead of the user and project config.',
+    'model-file': Flags.string({
+      summary: 'A GGUF model file whose header the quantization check reads.',
+      helpValue: 'FILE',
+      aliases: ['model'],
+      deprecateAliases: true,
     }),
+    config: configFlag(),
     fix: Flags.boolean({
       summary:
         'Apply the safe fixes (Claude Code settings edits) after confirmation, then re-run those checks.',
@@ -94,12 +87,6 @@ export default class Doctor extends Command {
       default: false,
     }),
   };
-
-  override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    // Usage errors exit 2 in --json mode too (oclif would use 1 there).
-    if (err.oclif?.exit !== undefined && process.exitCode === undefined) process.exitCode = err.oclif.exit;
-    return super.catch(err);
-  }
 
   async run(): Promise<
     DoctorReport | { checks: Array<{ id: string; title: string; required: boolean; description: string }> }
@@ -128,8 +115,8 @@ export default class Doctor extends Command {
       ['--upstream', flags.upstream],
       ['--bridge', flags.bridge],
     ] as const) {
-      if (value !== undefined && !validUrl(value))
-        this.error(`${name} ${value}: expected an http:// or https:// URL`, { exit: 2 });
+      const problem = value === undefined ? undefined : httpUrlProblem(value);
+      if (problem) this.error(`${name} ${value}: ${problem}`, { exit: 2 });
     }
     if ((flags.yes || flags['dry-run']) && !flags.fix)
       this.error('--yes and --dry-run only apply with --fix', { exit: 2 });
@@ -151,7 +138,7 @@ export default class Doctor extends Command {
       config,
       upstreamUrl,
       bridgeUrl,
-      modelFile: flags.model,
+      modelFile: flags['model-file'],
       verbose: flags.verbose,
     });
 

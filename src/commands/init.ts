@@ -1,15 +1,20 @@
 // `dsb init`: asks (or takes flags), plans every file change, shows it, then applies it safely.
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { confirm } from '@inquirer/prompts';
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { DsbCommand } from '../cli/base.js';
+import { configFlag, modelFileFlag, modelFromFlags, modelIdFlag, upstreamFlag } from '../cli/flags.js';
+import { ConfigError, loadConfig } from '../config/load.js';
 import { BACKENDS } from '../config/schema.js';
 import { exitCodeFor, failCommand } from '../errors.js';
 import { defaultsAsker, type InitFlags, resolveAnswers } from '../init/answers.js';
 import { type ApplyResult, applyPlan, fileDiff, gatherFacts, redact } from '../init/apply.js';
 import { MergeError } from '../init/jsonc-merge.js';
 import { buildPlan } from '../init/plan.js';
-import { confirmApply, confirmFirewall, interactiveAsker } from '../init/questions.js';
+import { confirmApply, confirmFirewall, confirmGitignore, interactiveAsker } from '../init/questions.js';
 import { renderPlan, renderResult } from '../init/render.js';
+import { type SavedAnswers, savedAnswers } from '../init/saved.js';
 import type { InitAnswers } from '../init/types.js';
 import { loadTemplates } from '../launch/templates.js';
 import { REDACTED } from '../redact.js';
@@ -26,34 +31,29 @@ export interface InitReport {
   nextSteps: string[];
 }
 
-export default class Init extends Command {
+export default class Init extends DsbCommand {
+  protected override cancelledMessage = 'Cancelled: nothing was written.';
+
   static override summary =
     'Write a working setup: dsb config, Claude Code and VS Code settings, launch scripts, firewall rules.';
 
   static override description =
     `Asks a few questions (every one is also a flag), then plans every change and shows it before writing:
   - dsb's config (the upstream, the bridge port, the model-server profile for dsb launch)
-  - Claude Code's settings.json "env" (user: ~/.claude or $CLAUDE_CONFIG_DIR; project: ./.claude), with
-    ANTHROPIC_BASE_URL=http://127.0.0.1:<port> and CLAUDE_CODE_MAX_CONTEXT_TOKENS = the real context
-  - VS Code user settings (claudeCode.environmentVariables, claudeCode.disableLoginPrompt) for Code,
-    Insiders and VSCodium as installed
-  - launch scripts (sh and PowerShell) for the model server and the bridge, a systemd user unit or a
-    Windows scheduled task, and firewall rule scripts for the bridge port (loopback/private only)
+  - Claude Code's settings.json "env" (user: ~/.claude or $CLAUDE_CONFIG_DIR; project: ./.claude), with ANTHROPIC_BASE_URL=http://127.0.0.1:<port> and CLAUDE_CODE_MAX_CONTEXT_TOKENS = the real context
+  - VS Code user settings (claudeCode.environmentVariables, claudeCode.disableLoginPrompt) for Code, Insiders and VSCodium as installed
+  - launch scripts (sh and PowerShell) for the model server and the bridge, a systemd user unit or a Windows scheduled task, and firewall rule scripts for the bridge port (loopback/private only)
 
-Existing files are merged, not replaced: unknown keys and comments survive, each changed file is backed up
-(<file>.bak-<timestamp>) and written atomically. Running it again changes nothing. A file that does not
-parse stops everything before anything is written. Firewall rules are applied only when confirmed (or --yes)
-and with admin rights; otherwise the exact command to run is printed.
+Existing files are merged, not replaced: unknown keys and comments survive, each changed file is backed up (<file>.bak-<timestamp>) and written atomically. Running it again changes nothing. A file that does not parse stops everything before anything is written. Firewall rules are applied only when confirmed (or --yes) and with admin rights; otherwise the exact command to run is printed.
 
-The context defaults to what the running upstream reports (llama.cpp /props, vLLM /v1/models, Ollama
-/api/show); when it is not running yet, 65536. Without a terminal (CI), pass --yes or --dry-run.`;
+The context defaults to what the running upstream reports (llama.cpp /props, vLLM /v1/models, Ollama /api/show); when it is not running yet, 65536. Without a terminal (CI), pass --yes or --dry-run.`;
 
   static override examples = [
     { description: 'The wizard', command: '<%= config.bin %> init' },
     {
       description: 'llama.cpp with a GGUF, no questions',
       command:
-        '<%= config.bin %> init --yes --backend llama.cpp --model ~/models/DeepSeek-V4-Flash-Q4_K_M.gguf --ctx-size 65536',
+        '<%= config.bin %> init --yes --backend llama.cpp --model-file ~/models/DeepSeek-V4-Flash-Q4_K_M.gguf --ctx-size 65536',
     },
     {
       description: 'See every change as a diff, write nothing',
@@ -69,15 +69,15 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
 
   static override flags = {
     backend: Flags.option({ options: BACKENDS, summary: 'What serves the model.' })(),
-    upstream: Flags.string({
-      summary: "Base URL of the model server or API (default: the backend's usual local port).",
-      helpValue: 'URL',
-    }),
-    model: Flags.string({
-      summary: 'GGUF path (llama.cpp), HF id or path (vLLM, SGLang), tag (Ollama) or API model id.',
-    }),
+    upstream: upstreamFlag("Base URL of the model server or API (default: the backend's usual local port)."),
+    'model-file': modelFileFlag('The GGUF file llama-server loads (llama.cpp).'),
+    model: modelIdFlag('The model: Hugging Face id or path (vLLM, SGLang), tag (Ollama) or API model id.'),
+    config: configFlag(
+      "Write dsb's config to this file (default: the user config, or ./dsb.config.json with --scope project).",
+    ),
     'api-key': Flags.string({
-      summary: "Upstream API key (DeepSeek API); kept in dsb's config only. Default: DEEPSEEK_API_KEY.",
+      summary:
+        "Upstream API key (DeepSeek API), kept in the user's dsb config (mode 0600; a project config only names it). Default: DEEPSEEK_API_KEY.",
     }),
     'ctx-size': Flags.integer({
       summary: 'Context per request, in tokens (default: what the upstream reports, else 65536).',
@@ -103,6 +103,10 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
       summary: 'No questions: take defaults, apply, and apply firewall rules when admin.',
       default: false,
     }),
+    gitignore: Flags.boolean({
+      summary: 'With --scope project in a git repository: add dsb.config.json to .gitignore (default: yes).',
+      allowNo: true,
+    }),
     'dry-run': Flags.boolean({
       summary: 'Print the plan and the diff of every file; write nothing.',
       default: false,
@@ -123,10 +127,17 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
     }
     const color = ctx.isTTY && !ctx.env.NO_COLOR && !json;
 
+    let model: string | undefined;
+    try {
+      model = modelFromFlags(flags, (m) => this.warn(m));
+    } catch (err) {
+      failCommand(this, err);
+    }
     const initFlags: InitFlags = {
       backend: flags.backend,
       upstream: flags.upstream,
-      model: flags.model,
+      model,
+      configFile: flags.config ? path.resolve(ctx.cwd, flags.config) : undefined,
       apiKey: flags['api-key'],
       ctxSize: flags['ctx-size'],
       maxOutputTokens: flags['max-output-tokens'],
@@ -137,7 +148,18 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
       firewall: flags.firewall,
     };
     try {
-      const resolved = await resolveAnswers(ctx, initFlags, interactive ? interactiveAsker() : defaultsAsker);
+      const resolved = await resolveAnswers(
+        ctx,
+        initFlags,
+        interactive ? interactiveAsker() : defaultsAsker,
+        this.saved(flags.config, ctx),
+      );
+      resolved.answers.gitignore = await this.gitignoreAnswer(
+        ctx,
+        resolved.answers,
+        flags.gitignore,
+        interactive,
+      );
       const templates = await loadTemplates(ctx);
       const dsbCommand = [process.execPath, fileURLToPath(new URL('../../bin/run.js', import.meta.url))];
       const facts = await gatherFacts(ctx, resolved.answers, templates, dsbCommand);
@@ -176,9 +198,34 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
           { exit: exitCodeFor(err) ?? 1 },
         );
       }
-      if ((err as Error).name === 'ExitPromptError')
-        this.error('cancelled: nothing was written', { exit: 1 });
+      // Ctrl-C at a prompt is rethrown: DsbCommand.catch exits 130 with cancelledMessage.
       failCommand(this, err);
+    }
+  }
+
+  /** Project scope in a git repository: offer to keep dsb.config.json out of it (--yes: do). */
+  private async gitignoreAnswer(
+    ctx: { cwd: string; stat(path: string): Promise<unknown> },
+    answers: { scope: string },
+    flag: boolean | undefined,
+    interactive: boolean,
+  ): Promise<boolean> {
+    if (answers.scope !== 'project') return false;
+    if (flag !== undefined) return flag;
+    // .git is a folder, or a file in a worktree or submodule.
+    if (!(await ctx.stat(path.join(ctx.cwd, '.git')))) return false;
+    return interactive ? confirmGitignore() : true;
+  }
+
+  /** The answers a previous run saved (its config), the defaults of this one. */
+  private saved(configFile: string | undefined, ctx: { cwd: string; env: NodeJS.ProcessEnv }): SavedAnswers {
+    try {
+      const loaded = loadConfig({ configFile, cwd: ctx.cwd, env: ctx.env });
+      return savedAnswers(loaded.config, loaded.sources);
+    } catch (err) {
+      // A missing --config file is what init is about to write; an invalid one fails in the plan.
+      if (err instanceof ConfigError) return {};
+      throw err;
     }
   }
 

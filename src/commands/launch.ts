@@ -1,6 +1,8 @@
 // `dsb launch [BACKEND]`: prints the model server command with current, correct flags, or with --run
 // starts it, streams its log, waits until it answers and reports the context it really got.
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { DsbCommand } from '../cli/base.js';
+import { configFlag, modelFileFlag, modelFromFlags, modelIdFlag } from '../cli/flags.js';
 import { loadConfig } from '../config/load.js';
 import type { ProfileConfig } from '../config/schema.js';
 import { failCommand } from '../errors.js';
@@ -8,10 +10,12 @@ import { detectGpus } from '../init/answers.js';
 import { scriptsDir } from '../init/paths.js';
 import { LOCAL_BACKENDS } from '../launch/backends.js';
 import { generateLaunch, type LaunchPlan } from '../launch/generate.js';
-import { resolveLaunchProfile } from '../launch/profile.js';
+import { resolveModelPath } from '../launch/model-path.js';
+import { MODEL_PLACEHOLDERS, resolveLaunchProfile } from '../launch/profile.js';
 import { renderCommand, type ShellKind } from '../launch/quote.js';
 import { type ReadyReport, startAndWait } from '../launch/run.js';
 import { loadTemplates } from '../launch/templates.js';
+import { writeFileCommand } from '../launch/write-file-command.js';
 import { createSystemContext } from '../system/node.js';
 
 export interface LaunchReport {
@@ -21,7 +25,8 @@ export interface LaunchReport {
   command: string;
   server: LaunchPlan['server'];
   afterReady: Array<LaunchPlan['afterReady'][number] & { command: string }>;
-  files: LaunchPlan['files'];
+  /** Files the commands need, each with the shell command that writes it. */
+  files: Array<LaunchPlan['files'][number] & { command: string }>;
   baseUrl: string;
   ctxSize: number;
   notes: string[];
@@ -31,28 +36,26 @@ export interface LaunchReport {
   exit?: { exitCode: number | null; signal: string | null; stoppedBy: 'dsb' | 'itself' };
 }
 
-export default class Launch extends Command {
+export default class Launch extends DsbCommand {
   static override summary = 'Print (or --run) the model server command with current, correct flags.';
 
   static override description =
-    `Generates the command for llama.cpp's llama-server, vLLM, Ollama or SGLang from the profile dsb init
-saved (flags override it), quoted for sh or PowerShell:
-  llama.cpp  llama-server -m FILE -c N -np 1 --host 127.0.0.1 --port P -ngl 999 --jinja --reasoning-format deepseek
-  vLLM       vllm serve MODEL --max-model-len N --enable-auto-tool-choice --tool-call-parser ... --reasoning-parser ...
-             --tensor-parallel-size G
-  Ollama     OLLAMA_CONTEXT_LENGTH=N ollama serve, then ollama create from a Modelfile with PARAMETER num_ctx N
-  SGLang     python3 -m sglang.launch_server --model-path MODEL --context-length N --tool-call-parser ... --tp G
+    `Generates the command for llama.cpp's llama-server, vLLM, Ollama or SGLang from the profile dsb init saved (flags override it), quoted for sh or PowerShell:
+  - llama.cpp: llama-server -m FILE -c N -np 1 --host 127.0.0.1 --port P -ngl 999 --jinja --reasoning-format deepseek
+  - vLLM: vllm serve MODEL --max-model-len N --enable-auto-tool-choice --tool-call-parser ... --reasoning-parser ... --tensor-parallel-size G
+  - Ollama: OLLAMA_CONTEXT_LENGTH=N ollama serve, then ollama create from a Modelfile with PARAMETER num_ctx N
+  - SGLang: python3 -m sglang.launch_server --model-path MODEL --context-length N --tool-call-parser ... --tp G
+
 Tool-call and reasoning parsers follow the DeepSeek generation in the model name (V3, R1, V3.1, V3.2, V4).
 
-With --run it starts the server, streams its log to stderr, waits until it answers (GET /health, Ollama
-/api/version), then asks it for the context it really serves: less than asked for is a warning. Ctrl-C stops it.`;
+With --run it starts the server, streams its log to stderr, waits until it answers (GET /health, Ollama /api/version), then asks it for the context it really serves: less than asked for is a warning. Ctrl-C stops it.`;
 
   static override examples = [
     { description: 'The command for the profile dsb init saved', command: '<%= config.bin %> launch' },
     {
       description: 'llama.cpp with a GGUF whose path has spaces, for PowerShell',
       command:
-        '<%= config.bin %> launch llama.cpp --model "C:\\models\\DeepSeek V4 Flash Q4_K_M.gguf" --ctx-size 65536 --shell powershell',
+        '<%= config.bin %> launch llama.cpp --model-file "C:\\models\\DeepSeek V4 Flash Q4_K_M.gguf" --ctx-size 65536 --shell powershell',
     },
     {
       description: 'vLLM on two GPUs',
@@ -72,7 +75,8 @@ With --run it starts the server, streams its log to stderr, waits until it answe
   };
 
   static override flags = {
-    model: Flags.string({ summary: 'GGUF path (llama.cpp), HF id or path (vLLM, SGLang), tag (Ollama).' }),
+    'model-file': modelFileFlag('The GGUF file llama-server loads (llama.cpp).'),
+    model: modelIdFlag('The model to serve: Hugging Face id or path (vLLM, SGLang), tag (Ollama).'),
     'ctx-size': Flags.integer({ summary: 'Context per request, in tokens.', min: 1 }),
     gpus: Flags.integer({
       summary: 'GPUs: llama.cpp offloads all layers when > 0; vLLM/SGLang tensor parallel size.',
@@ -107,14 +111,17 @@ With --run it starts the server, streams its log to stderr, waits until it answe
       min: 1,
       default: 900,
     }),
-    config: Flags.string({
-      summary: 'Read this dsb config file instead of the user and project ones.',
-      helpValue: 'FILE',
-    }),
+    config: configFlag(),
   };
 
   async run(): Promise<LaunchReport> {
     const { args, flags } = await this.parse(Launch);
+    let model: string | undefined;
+    try {
+      model = modelFromFlags(flags, (m) => this.warn(m));
+    } catch (err) {
+      failCommand(this, err);
+    }
     const ctx = createSystemContext();
     const shell: ShellKind = flags.shell ?? (ctx.platform === 'win32' ? 'powershell' : 'sh');
 
@@ -132,7 +139,7 @@ With --run it starts the server, streams its log to stderr, waits until it answe
       const resolved = resolveLaunchProfile(
         {
           backend: args.backend,
-          model: flags.model,
+          model,
           ctxSize: flags['ctx-size'],
           gpus: flags.gpus,
           port: flags.port,
@@ -146,11 +153,16 @@ With --run it starts the server, streams its log to stderr, waits until it answe
           platform: ctx.platform,
           scriptsDir: scriptsDir(pathFacts),
           detectedGpus: needsGpuCount ? await detectGpus(ctx) : undefined,
+          placeholderModel: !flags.run,
         },
       );
+      const isPlaceholder = Object.values(MODEL_PLACEHOLDERS).includes(resolved.profile.model);
+      const modelPath = isPlaceholder
+        ? { model: resolved.profile.model, notes: [] }
+        : await resolveModelPath(ctx, resolved.profile.backend, resolved.profile.model);
       const templates = await loadTemplates(ctx);
-      plan = generateLaunch(resolved.profile, templates);
-      notes = [...resolved.notes, ...plan.notes];
+      plan = generateLaunch({ ...resolved.profile, model: modelPath.model }, templates);
+      notes = [...modelPath.notes, ...resolved.notes, ...plan.notes];
     } catch (err) {
       failCommand(this, err);
     }
@@ -161,7 +173,7 @@ With --run it starts the server, streams its log to stderr, waits until it answe
       command: renderCommand(plan.server, shell),
       server: plan.server,
       afterReady: plan.afterReady.map((s) => ({ ...s, command: renderCommand(s, shell) })),
-      files: plan.files,
+      files: plan.files.map((f) => ({ ...f, command: writeFileCommand(f.path, f.content, shell) })),
       baseUrl: plan.baseUrl,
       ctxSize: plan.ctxSize,
       notes,
@@ -220,8 +232,9 @@ With --run it starts the server, streams its log to stderr, waits until it answe
     lines.push(`${comment} ${plan.server.description}: ${plan.baseUrl}, context ${plan.ctxSize} tokens`);
     lines.push(renderCommand(plan.server, shell, { multiline: true }));
     for (const file of plan.files) {
-      lines.push('', `${comment} ${file.description}: ${file.path} (dsb init and --run write it)`);
-      for (const l of file.content.trimEnd().split('\n')) lines.push(`${comment}   ${l}`);
+      // Printed as a command that writes the file, so the commands below it work as printed.
+      lines.push('', `${comment} ${file.description}: ${file.path}`);
+      lines.push(writeFileCommand(file.path, file.content, shell));
     }
     if (plan.afterReady.length) {
       lines.push('', `${comment} then, once the server answers:`);

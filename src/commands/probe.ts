@@ -1,9 +1,11 @@
 // `dsb probe`: drives a running bridge the way Claude Code does, checks every stream event against
 // the invariants of design.md §4.3 and measures TTFT, inter-token latency and throughput.
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { Listr } from 'listr2';
+import { DsbCommand } from '../cli/base.js';
+import { configFlag, upstreamFlag } from '../cli/flags.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import type { DsbConfig } from '../config/schema.js';
+import { type DsbConfig, httpUrlProblem } from '../config/schema.js';
 import { renderProbeReport } from '../probe/render.js';
 import { createProbe, type ProbeOptions } from '../probe/run.js';
 import { SCENARIOS, scenarioIds } from '../probe/scenarios.js';
@@ -21,7 +23,7 @@ export function bridgeUrlFromConfig(config: DsbConfig): string {
 
 const normalizeUrl = (u: string) => u.replace(/\/+$/, '').replace(/\/v1$/, '');
 
-export default class Probe extends Command {
+export default class Probe extends DsbCommand {
   static override summary = 'Verify the bridge the way Claude Code uses it, and measure it.';
 
   static override description =
@@ -95,14 +97,16 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
       summary: 'Also run the --load against the upstream directly and report the latency the bridge adds.',
       dependsOn: ['load'],
     }),
-    upstream: Flags.string({
+    upstream: upstreamFlag(
+      'The upstream behind the bridge, for --compare-direct and context discovery (default: from GET /health).',
+    ),
+    'client-model': Flags.string({
       summary:
-        'The upstream behind the bridge, for --compare-direct and context discovery (default: from GET /health).',
-      helpValue: 'URL',
-    }),
-    model: Flags.string({
-      summary: 'Model name to send, as ANTHROPIC_MODEL would.',
+        'The model name Claude Code would send (ANTHROPIC_MODEL); the bridge maps it to the upstream model.',
       default: 'claude-sonnet-4-5',
+      helpValue: 'NAME',
+      aliases: ['model'],
+      deprecateAliases: true,
     }),
     'max-tokens': Flags.integer({
       summary: 'max_tokens of each request (Claude Code sends 32000 for non-Claude model names).',
@@ -114,10 +118,7 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
       min: 1,
       default: 600,
     }),
-    config: Flags.string({
-      summary: 'Read this dsb config file instead of the user and project ones.',
-      helpValue: 'FILE',
-    }),
+    config: configFlag(),
   };
 
   async run(): Promise<ProbeReport> {
@@ -142,13 +143,8 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
     }
     if (!/^https?:$/.test(parsedUrl.protocol))
       this.error(`--url ${url} must be http:// or https://`, { exit: 2 });
-    if (flags.upstream) {
-      try {
-        new URL(flags.upstream);
-      } catch {
-        this.error(`--upstream ${flags.upstream} is not a URL (example: http://127.0.0.1:8080)`, { exit: 2 });
-      }
-    }
+    const upstreamProblem = flags.upstream ? httpUrlProblem(flags.upstream) : undefined;
+    if (upstreamProblem) this.error(`--upstream ${flags.upstream}: ${upstreamProblem}`, { exit: 2 });
 
     let longContext: ProbeOptions['longContext'];
     if (flags['long-context']) {
@@ -166,7 +162,7 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
     const options: ProbeOptions = {
       url: url.replace(/\/+$/, ''),
       token: flags.token ?? config?.server.authToken,
-      model: flags.model,
+      model: flags['client-model'],
       maxTokens: flags['max-tokens'],
       timeoutMs: flags.timeout * 1000,
       ...(flags.scenario ? { scenarioIds: flags.scenario } : {}),
@@ -180,15 +176,37 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
       },
     };
 
-    const probe = createProbe(options);
     const interactive = sys.isTTY && !this.jsonEnabled();
+    // n/N as --load requests finish: on a terminal only (never with --json or into a pipe).
+    let showLoadProgress: ((text: string) => void) | undefined;
+    if (interactive && flags.load) {
+      options.onLoadProgress = (done, total, target) =>
+        showLoadProgress?.(
+          `${target === 'upstream' ? 'direct to the upstream: ' : ''}${done}/${total} requests`,
+        );
+    }
+    const probe = createProbe(options);
+    // With no bridge at all, the other scenarios would each fail the same way: run none of them.
+    const unreachable = `not run: no bridge answers at ${options.url}`;
+    let bridgeDown = false;
+    const runTask = async (t: (typeof probe.tasks)[number]) => {
+      if (bridgeDown) return t.skip(unreachable);
+      const result = await t.run();
+      if (result.id === 'health' && result.data?.unreachable === true) bridgeDown = true;
+      return result;
+    };
     try {
       if (interactive) {
         await new Listr(
           probe.tasks.map((t) => ({
             title: t.title,
-            task: async (_ctx: unknown, task: { title: string }) => {
-              const result = await t.run();
+            task: async (
+              _ctx: unknown,
+              task: { title: string; output: string; skip(message: string): void },
+            ) => {
+              if (t.id === 'load') showLoadProgress = (text) => (task.output = text);
+              const result = await runTask(t);
+              if (result.status === 'skip') return task.skip(`${t.title}: not run`);
               task.title = `${t.title}: ${result.summary}`;
               if (result.status === 'fail') throw new Error(`${t.title}: ${result.summary}`);
             },
@@ -201,7 +219,7 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
           },
         ).run();
       } else {
-        for (const t of probe.tasks) await t.run();
+        for (const t of probe.tasks) await runTask(t);
       }
     } finally {
       await probe.close();

@@ -1,30 +1,25 @@
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { createLogger } from '../bridge/log.js';
 import { startBridge } from '../bridge/server.js';
 import type { ShutdownResult } from '../bridge/shutdown.js';
 import { claudeCodeCommand } from '../checks/claude-window.js';
+import { DsbCommand } from '../cli/base.js';
+import { configFlag } from '../cli/flags.js';
 import { loadConfig } from '../config/load.js';
 import { exitCodeFor, failCommand } from '../errors.js';
 
-export default class Serve extends Command {
+export default class Serve extends DsbCommand {
   static override summary =
     'Run the bridge: Anthropic Messages API for Claude Code, OpenAI chat completions upstream.';
 
   static override description =
-    `Claude Code talks to the bridge as if it were Anthropic's API; the bridge translates every
-request to OpenAI /v1/chat/completions for llama-server, vLLM, Ollama, SGLang or the DeepSeek API,
-and streams the answer back (text, tool calls, thinking, images).
+    `Claude Code talks to the bridge as if it were Anthropic's API; the bridge translates every request to OpenAI /v1/chat/completions for llama-server, vLLM, Ollama, SGLang or the DeepSeek API, and streams the answer back (text, tool calls, thinking, images).
 
-Point Claude Code at it with ANTHROPIC_BASE_URL=http://127.0.0.1:3000 (use 127.0.0.1, not localhost),
-and give it the server's window: a non-Claude ANTHROPIC_MODEL plus CLAUDE_CODE_MAX_CONTEXT_TOKENS
-(with a Claude model name Claude Code assumes 200K or 1M). serve prints the line once it knows the
-context; dsb init writes it into settings.json; dsb doctor checks it.
-Settings come from flags, then DSB_* environment variables, then ./dsb.config.json, then the user config.
-Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).
+Point Claude Code at it with ANTHROPIC_BASE_URL=http://127.0.0.1:3000 (use 127.0.0.1, not localhost), and give it the server's window: a non-Claude ANTHROPIC_MODEL plus CLAUDE_CODE_MAX_CONTEXT_TOKENS (with a Claude model name Claude Code assumes 200K or 1M). serve prints the line once it knows the context; dsb init writes it into settings.json; dsb doctor checks it. Settings come from flags, then DSB_* environment variables, then ./dsb.config.json, then the user config. Binding anything but loopback requires an auth token (DSB_AUTH_TOKEN).
 
-On SIGINT (Ctrl-C) or SIGTERM it stops accepting connections and gives the requests in flight the
-grace period to finish; the ones still running then end with an \`error\` event (streams) or a 503
-overloaded_error, which Claude Code retries. A second signal ends them at once; a third exits at once.`;
+Environment: DSB_PORT, DSB_HOST, DSB_UPSTREAM, DSB_UPSTREAM_MODEL and DSB_LOG_FORMAT stand for the flags; DSB_AUTH_TOKEN is the token clients must send (x-api-key or Authorization: Bearer); DSB_UPSTREAM_API_KEY is sent upstream as Authorization: Bearer (never logged); DSB_BODY_LIMIT_BYTES caps a request body; DSB_SEMI_SPACE_MB sets the V8 young-generation size (default 8, 0: Node's); DSB_CONFIG_DIR moves the user config.
+
+On SIGINT (Ctrl-C) or SIGTERM it stops accepting connections and gives the requests in flight the grace period to finish; the ones still running then end with an \`error\` event (streams) or a 503 overloaded_error, which Claude Code retries. A second signal ends them at once; a third exits at once.`;
 
   static override examples = [
     {
@@ -52,25 +47,39 @@ overloaded_error, which Claude Code retries. A second signal ends them at once; 
       summary: 'Port to listen on (0 picks a free one).',
       min: 0,
       max: 65535,
+      env: 'DSB_PORT',
+      defaultHelp: async () => '3000',
     }),
-    host: Flags.string({ summary: 'Address to bind; anything but loopback needs DSB_AUTH_TOKEN.' }),
+    host: Flags.string({
+      summary: 'Address to bind; anything but loopback needs DSB_AUTH_TOKEN.',
+      env: 'DSB_HOST',
+      defaultHelp: async () => '127.0.0.1',
+    }),
     upstream: Flags.string({
       char: 'u',
-      summary: 'OpenAI-compatible upstream base URL (repeatable).',
+      summary: 'OpenAI-compatible upstream base URL (repeatable; DSB_UPSTREAM takes a comma-separated list).',
       multiple: true,
+      delimiter: ',',
+      env: 'DSB_UPSTREAM',
+      helpValue: 'URL',
+      defaultHelp: async () => 'http://127.0.0.1:8080',
     }),
     model: Flags.string({
       summary: 'Model id to send upstream (default: the first one the upstream lists).',
+      env: 'DSB_UPSTREAM_MODEL',
+      helpValue: 'ID',
     }),
-    config: Flags.string({
-      char: 'c',
-      summary: 'Config file to use instead of the user and project config.',
-    }),
-    'log-format': Flags.option({ options: ['text', 'json'] as const, summary: 'Request log format.' })(),
+    config: configFlag(),
+    'log-format': Flags.option({
+      options: ['text', 'json'] as const,
+      summary: 'Request log format.',
+      env: 'DSB_LOG_FORMAT',
+      defaultHelp: async () => 'text',
+    })(),
     'grace-period': Flags.string({
-      summary:
-        'Seconds the requests in flight get to finish on SIGINT/SIGTERM (default 8; 0 ends them at once).',
+      summary: 'Seconds the requests in flight get to finish on SIGINT/SIGTERM (0 ends them at once).',
       helpValue: '<seconds>',
+      defaultHelp: async () => '8',
     }),
     demo: Flags.boolean({
       summary: 'Use the built-in deterministic demo upstream (no model needed).',
@@ -96,8 +105,11 @@ overloaded_error, which Claude Code retries. A second signal ends them at once; 
         server.shutdownGraceMs = Math.round(seconds * 1000);
       }
       const overrides: Record<string, unknown> = { server };
-      if (flags.upstream?.length)
-        overrides.upstreams = flags.upstream.map((url) => ({ url, model: flags.model }));
+      if (flags.upstream?.length) {
+        // DSB_UPSTREAM_API_KEY goes with the upstreams given here as it goes with DSB_UPSTREAM's.
+        const apiKey = process.env.DSB_UPSTREAM_API_KEY || undefined;
+        overrides.upstreams = flags.upstream.map((url) => ({ url: url.trim(), model: flags.model, apiKey }));
+      }
       loaded = loadConfig({ configFile: flags.config, overrides });
       if (flags.model && !flags.upstream?.length) {
         loaded.config.upstreams = loaded.config.upstreams.map((u) => ({ ...u, model: flags.model }));
@@ -109,7 +121,7 @@ overloaded_error, which Claude Code retries. A second signal ends them at once; 
     const logger = createLogger(config.server.logFormat);
     let bridge: Awaited<ReturnType<typeof startBridge>>;
     try {
-      bridge = await startBridge({ config, demo: flags.demo, logger });
+      bridge = await startBridge({ config, demo: flags.demo, logger, warmUp: true });
     } catch (err) {
       if (exitCodeFor(err) !== undefined) failCommand(this, err);
       const code = (err as NodeJS.ErrnoException).code;

@@ -1,9 +1,11 @@
 // Loads the effective config: defaults < user config < project dsb.config.json < DSB_* env < flags.
 import { readFileSync } from 'node:fs';
+import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 import type { z } from 'zod';
 import { DsbError } from '../errors.js';
 import { projectConfigFile, userConfigFile } from './paths.js';
 import { configSchema, type DsbConfig, type DsbConfigInput } from './schema.js';
+import { suggestKey } from './suggest-keys.js';
 
 export class ConfigError extends DsbError {
   constructor(message: string) {
@@ -12,11 +14,37 @@ export class ConfigError extends DsbError {
   }
 }
 
-/** "server.port: expected number, received string" lines, one per zod issue. */
-export function formatZodIssues(error: z.ZodError): string {
+/**
+ * "server.port: expected number, received string" lines, one per zod issue; a misspelled key gets
+ * the key that was probably meant: `server: unknown key "prot" (did you mean "port"?)`.
+ */
+export function formatZodIssues(error: z.ZodError, schema: z.ZodType = configSchema): string {
   return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .flatMap((issue) => {
+      const where = issue.path.length ? issue.path.join('.') : '(root)';
+      if (issue.code !== 'unrecognized_keys') return [`${where}: ${issue.message}`];
+      return issue.keys.map((key) => {
+        const meant = suggestKey(schema, issue.path, key);
+        return `${where}: unknown key "${key}"${meant ? ` (did you mean "${meant}"?)` : ''}`;
+      });
+    })
     .join('\n');
+}
+
+/** JSON with comments and trailing commas (JSONC), as the settings files init merges are. */
+export function parseJsoncConfig(text: string, file: string): unknown {
+  const errors: ParseError[] = [];
+  const parsed = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    const before = text.slice(0, first.offset);
+    const line = before.split('\n').length;
+    const column = first.offset - before.lastIndexOf('\n');
+    throw new ConfigError(
+      `config file ${file} is not valid JSON (comments are allowed): ${printParseErrorCode(first.error)} at line ${line}, column ${column}`,
+    );
+  }
+  return parsed;
 }
 
 type Plain = Record<string, unknown>;
@@ -41,12 +69,7 @@ function readJsonFile(file: string, required: boolean): Plain | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
-  }
+  const parsed = parseJsoncConfig(text, file);
   if (!isPlain(parsed)) throw new ConfigError(`config file ${file} must hold a JSON object`);
   const check = configSchema.safeParse(parsed);
   if (!check.success) throw new ConfigError(`invalid config in ${file}:\n${formatZodIssues(check.error)}`);
@@ -129,5 +152,31 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       `invalid configuration (from ${sources.length ? sources.join(', ') : 'flags and environment'}):\n${formatZodIssues(result.error)}`,
     );
   }
-  return { config: result.data, sources };
+  return { config: resolveSecretRefs(result.data, () => readJsonFile(userConfigFile(env), false)), sources };
+}
+
+/**
+ * `apiKeyRef: "deepseek-api"` → the key `secrets["deepseek-api"]` of the merged config, else of the
+ * user config (a project config read alone with --config still finds the user's secrets).
+ */
+export function resolveSecretRefs(config: DsbConfig, userConfig: () => Plain | undefined): DsbConfig {
+  if (!config.upstreams.some((u) => u.apiKeyRef && !u.apiKey)) return config;
+  let secrets = config.secrets ?? {};
+  const missing = () => config.upstreams.some((u) => u.apiKeyRef && !u.apiKey && !secrets[u.apiKeyRef]);
+  if (missing()) {
+    const user = userConfig()?.secrets;
+    if (isPlain(user)) secrets = { ...(user as Record<string, string>), ...secrets };
+  }
+  const unresolved = config.upstreams.filter((u) => u.apiKeyRef && !u.apiKey && !secrets[u.apiKeyRef]);
+  if (unresolved.length > 0) {
+    throw new ConfigError(
+      `upstream ${unresolved[0]!.url}: apiKeyRef "${unresolved[0]!.apiKeyRef}" names no key in the user config's "secrets" (${userConfigFile()}): run dsb init again with --api-key, or add it there`,
+    );
+  }
+  return {
+    ...config,
+    upstreams: config.upstreams.map((u) =>
+      u.apiKeyRef && !u.apiKey ? { ...u, apiKey: secrets[u.apiKeyRef] } : u,
+    ),
+  };
 }

@@ -11,10 +11,12 @@ import {
   isLocalBackend,
 } from '../launch/backends.js';
 import { type ContextProbeResult, probeUpstreamContext } from '../launch/context-probe.js';
+import { resolveModelPath } from '../launch/model-path.js';
 import type { SystemContext } from '../system/context.js';
 import type { Scope } from './paths.js';
 import { vscodeTargets } from './paths.js';
 import { defaultMaxOutputTokens } from './plan.js';
+import type { SavedAnswers } from './saved.js';
 import type { InitAnswers } from './types.js';
 
 export class UsageError extends DsbError {
@@ -28,6 +30,8 @@ export interface InitFlags {
   backend?: Backend;
   upstream?: string;
   model?: string;
+  /** --config: the dsb config file to write instead of the scope's usual one. */
+  configFile?: string;
   apiKey?: string;
   ctxSize?: number;
   maxOutputTokens?: number;
@@ -119,12 +123,16 @@ export async function resolveAnswers(
   ctx: SystemContext,
   flags: InitFlags,
   ask: Asker,
+  saved: SavedAnswers = {},
 ): Promise<ResolveResult> {
   const notes: string[] = [];
-  const backend = flags.backend ?? (await ask.backend('llama.cpp'));
+  const backend = flags.backend ?? (await ask.backend(saved.backend ?? 'llama.cpp'));
   if (!BACKENDS.includes(backend)) throw new UsageError(`unknown backend ${backend}`);
+  // What was saved for another backend (its model, its port) is no answer for this one.
+  const same: SavedAnswers = saved.backend === backend ? saved : {};
 
-  let upstreamUrl = flags.upstream ?? (await ask.upstream(backend, defaultUpstreamUrl(backend)));
+  let upstreamUrl =
+    flags.upstream ?? (await ask.upstream(backend, same.upstreamUrl ?? defaultUpstreamUrl(backend)));
   const valid = validateUrl(upstreamUrl);
   if (valid !== true) throw new UsageError(`--upstream ${upstreamUrl}: ${valid}`);
   const normalized = normalizeUpstream(upstreamUrl);
@@ -139,8 +147,13 @@ export async function resolveAnswers(
       model: flags.model,
     });
   }
-  const modelDefault = probe?.model ?? (backend === 'deepseek-api' ? DEEPSEEK_API_MODELS[0] : undefined);
-  const model = flags.model ?? (await ask.model(backend, modelDefault));
+  const modelDefault =
+    same.model ?? probe?.model ?? (backend === 'deepseek-api' ? DEEPSEEK_API_MODELS[0] : undefined);
+  const typedModel = (flags.model ?? (await ask.model(backend, modelDefault)))?.trim() || undefined;
+  // `~/models/x.gguf` typed in the wizard: expanded before it is quoted into scripts, and checked.
+  const resolvedModel = typedModel ? await resolveModelPath(ctx, backend, typedModel) : undefined;
+  notes.push(...(resolvedModel?.notes ?? []));
+  const model = resolvedModel?.model;
   if (backend === 'ollama' && !flags.model && model && probe?.reachable && !probe.ctxSize) {
     const again = await probeUpstreamContext(ctx, upstreamUrl, backend, { timeoutMs: 1500, model });
     if (again.ctxSize) probe = again;
@@ -157,7 +170,10 @@ export async function resolveAnswers(
 
   let ctxDefault: number;
   let ctxSource: string;
-  if (probe?.ctxSize) {
+  if (same.ctxSize && !probe?.ctxSize) {
+    ctxDefault = same.ctxSize;
+    ctxSource = 'saved by the last dsb init';
+  } else if (probe?.ctxSize) {
     ctxDefault = probe.ctxSize;
     ctxSource = `reported by the upstream (${probe.source})`;
   } else if (backend === 'deepseek-api') {
@@ -167,7 +183,7 @@ export async function resolveAnswers(
     ctxDefault = FALLBACK_CONTEXT;
     ctxSource = probe?.reachable
       ? `default ${FALLBACK_CONTEXT}: the upstream did not report its context`
-      : `default ${FALLBACK_CONTEXT}: the upstream at ${upstreamUrl} did not answer (not started yet?)`;
+      : `default ${FALLBACK_CONTEXT}: the upstream at ${upstreamUrl} did not answer, not started yet?`;
   }
   let ctxSize: number;
   if (flags.ctxSize !== undefined) {
@@ -186,8 +202,8 @@ export async function resolveAnswers(
     throw new UsageError(`--ctx-size ${ctxSize}: expected a positive integer`);
 
   const usesGpus = backend === 'llama.cpp' || backend === 'vllm' || backend === 'sglang';
-  const gpus = flags.gpus ?? (usesGpus ? await ask.gpus(await detectGpus(ctx)) : 0);
-  const bridgePort = flags.port ?? (await ask.port(3000));
+  const gpus = flags.gpus ?? (usesGpus ? await ask.gpus(same.gpus ?? (await detectGpus(ctx))) : 0);
+  const bridgePort = flags.port ?? (await ask.port(saved.bridgePort ?? 3000));
   if (!Number.isInteger(bridgePort) || bridgePort < 1 || bridgePort > 65535) {
     throw new UsageError(`--port ${bridgePort}: expected 1-65535`);
   }
@@ -204,7 +220,7 @@ export async function resolveAnswers(
     answers: {
       backend,
       upstreamUrl,
-      model: model?.trim() || undefined,
+      model,
       apiKey,
       ctxSize,
       ctxSource,
@@ -214,6 +230,7 @@ export async function resolveAnswers(
       scope,
       vscode,
       firewall,
+      ...(flags.configFile ? { configFile: flags.configFile } : {}),
     },
     probe,
     notes,

@@ -2,7 +2,7 @@
 // firewall commands and what to do next. apply.ts reads the files first and writes the result.
 
 import { nonClaudeModelName } from '../checks/claude-window.js';
-import { formatZodIssues } from '../config/load.js';
+import { formatZodIssues, parseJsoncConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { isLocalBackend } from '../launch/backends.js';
 import { generateLaunch, type LaunchPlan, ollamaModelName } from '../launch/generate.js';
@@ -114,15 +114,41 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
     notes.push('no model given: launch scripts are not written (run dsb init again with --model)');
   }
 
-  // 1. dsb's own config.
-  const configPath = dsbConfigFile(answers.scope, facts);
+  // 1. dsb's own config. An API key never goes into a config outside the user's own folder (a
+  // project's dsb.config.json gets committed): there it is only named (apiKeyRef), and the key
+  // itself goes to the user config's "secrets", mode 0600.
+  const configPath = answers.configFile ?? dsbConfigFile(answers.scope, facts);
+  const userConfigPath = dsbConfigFile('user', facts);
+  const keyByRef = answers.apiKey !== undefined && configPath !== userConfigPath;
+  const secretName = answers.backend;
+  if (answers.apiKey) {
+    notes.push(
+      keyByRef
+        ? `the API key goes to ${userConfigPath} ("secrets"."${secretName}", mode 0600); ${configPath} only names it ("apiKeyRef": "${secretName}")`
+        : `the API key goes to ${userConfigPath} (mode 0600), never into Claude Code's settings`,
+    );
+  }
+  if (keyByRef) {
+    outputs.push({
+      path: userConfigPath,
+      role: 'dsb-config',
+      description: 'dsb config (user): the API key',
+      mode: 0o600,
+      produce(before) {
+        const doc = new JsonDocument(userConfigPath, before, 'jsonc');
+        doc.set(['secrets', secretName], answers.apiKey);
+        return doc.result(before);
+      },
+    });
+  }
   outputs.push({
     path: configPath,
     role: 'dsb-config',
     description: `dsb config (${answers.scope})`,
-    mode: answers.apiKey ? 0o600 : undefined,
+    mode: answers.apiKey && !keyByRef ? 0o600 : undefined,
     produce(before) {
-      const doc = new JsonDocument(configPath, before, 'json');
+      // dsb reads its config as JSONC: comments the user wrote there survive the merge.
+      const doc = new JsonDocument(configPath, before, 'jsonc');
       doc.set(['server', 'port'], answers.bridgePort);
       const existing = doc.get(['upstreams']);
       const same = Array.isArray(existing)
@@ -139,7 +165,10 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
       const upstreamModel = answers.backend === 'ollama' ? launch?.servedModel : answers.model;
       // llama-server serves the one model it loaded, whatever the request names.
       if (upstreamModel && answers.backend !== 'llama.cpp') upstream.model = upstreamModel;
-      if (answers.apiKey) upstream.apiKey = answers.apiKey;
+      if (answers.apiKey && keyByRef) {
+        upstream.apiKeyRef = secretName;
+        delete upstream.apiKey;
+      } else if (answers.apiKey) upstream.apiKey = answers.apiKey;
       if (answers.backend === 'openai') upstream.contextSize = answers.ctxSize;
       doc.set(['upstreams'], [upstream]);
       const profile: Record<string, unknown> = { backend: answers.backend, ctxSize: answers.ctxSize };
@@ -151,7 +180,8 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
       }
       for (const [key, value] of Object.entries(profile)) doc.set(['profile', key], value);
       const text = doc.result(before);
-      const check = configSchema.safeParse(JSON.parse(text));
+      // References are checked by name only here: the key is in the user config written beside it.
+      const check = configSchema.safeParse(parseJsoncConfig(text, configPath));
       if (!check.success) {
         throw new MergeError(
           configPath,
@@ -161,6 +191,18 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
       return text;
     },
   });
+
+  // 1b. Keep the project's dsb config out of git, when the user agreed (it holds no key either way).
+  if (answers.gitignore) {
+    const gitignorePath = p.join(facts.cwd, '.gitignore');
+    const entry = p.basename(configPath);
+    outputs.push({
+      path: gitignorePath,
+      role: 'script',
+      description: `.gitignore: ${entry}`,
+      produce: (before) => appendGitignore(before, entry),
+    });
+  }
 
   // 2. Claude Code's settings.json "env" (the variables of design.md §6, from templates/claude-settings.json).
   const settingsTemplate = JSON.parse(
@@ -216,7 +258,9 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
     }
   }
 
-  // 4. Launch scripts for the model server, in sh and PowerShell.
+  // 4. Launch scripts for the model server, in sh, and PowerShell where PowerShell is at hand
+  // (Windows, and WSL whose Windows side runs it); on Linux and macOS a .ps1 is clutter.
+  const windowsReachable = facts.platform === 'win32' || facts.isWsl;
   const whole = (path: string, role: FileRole, description: string, content: string, mode?: number) =>
     outputs.push({ path, role, description, mode, produce: () => content });
   if (launch) {
@@ -233,12 +277,14 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
       renderTemplate(t.modelServerSh, vars('sh')),
       0o755,
     );
-    whole(
-      p.join(scripts, 'start-model-server.ps1'),
-      'script',
-      'model server launch script (PowerShell)',
-      renderTemplate(t.modelServerPs1, vars('powershell')),
-    );
+    if (windowsReachable) {
+      whole(
+        p.join(scripts, 'start-model-server.ps1'),
+        'script',
+        'model server launch script (PowerShell)',
+        renderTemplate(t.modelServerPs1, vars('powershell')),
+      );
+    }
   }
 
   // 5. The bridge: start scripts and a service (systemd user unit / Windows scheduled task).
@@ -246,7 +292,7 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
     program: facts.dsbCommand[0]!,
     args: [...facts.dsbCommand.slice(1), 'serve', '--port', String(answers.bridgePort)],
   };
-  if (answers.scope === 'project') bridgeCmd.args.push('--config', configPath);
+  if (answers.scope === 'project' || answers.configFile) bridgeCmd.args.push('--config', configPath);
   whole(
     p.join(scripts, 'start-bridge.sh'),
     'script',
@@ -254,15 +300,17 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
     renderTemplate(t.bridgeSh, { port: String(answers.bridgePort), command: renderCommand(bridgeCmd, 'sh') }),
     0o755,
   );
-  whole(
-    p.join(scripts, 'start-bridge.ps1'),
-    'script',
-    'bridge launch script (PowerShell)',
-    renderTemplate(t.bridgePs1, {
-      port: String(answers.bridgePort),
-      command: renderCommand(bridgeCmd, 'powershell'),
-    }),
-  );
+  if (windowsReachable) {
+    whole(
+      p.join(scripts, 'start-bridge.ps1'),
+      'script',
+      'bridge launch script (PowerShell)',
+      renderTemplate(t.bridgePs1, {
+        port: String(answers.bridgePort),
+        command: renderCommand(bridgeCmd, 'powershell'),
+      }),
+    );
+  }
   if (facts.platform === 'linux') {
     const unitPath = p.join(scripts, 'dsb-bridge.service');
     whole(
@@ -360,6 +408,15 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
     'run claude (terminal or VS Code): it now talks to the bridge',
   );
   return { claudeModel, launch, outputs, firewall, notes, nextSteps };
+}
+
+/** `.gitignore` with `entry` on a line of its own (unchanged when it is already ignored). */
+export function appendGitignore(before: string | undefined, entry: string): string {
+  const text = before ?? '';
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  if (lines.includes(entry) || lines.includes(`/${entry}`)) return text;
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  return `${text}${text === '' || text.endsWith('\n') ? '' : eol}${entry}${eol}`;
 }
 
 /** The files a plan reads and may write: apply reads exactly these before planning. */

@@ -55,7 +55,7 @@ export function interactiveAsker(): Asker {
     },
     ctxSize: async (def, source) =>
       (await number({
-        message: `Context size in tokens (default: ${source})`,
+        message: contextPrompt(source),
         default: def,
         min: 1,
         required: true,
@@ -93,5 +93,21 @@ export function interactiveAsker(): Asker {
 export const confirmApply = (changes: number) =>
   confirm({ message: `Apply these ${changes} change${changes === 1 ? '' : 's'}?`, default: true });
 
+export const confirmGitignore = () =>
+  confirm({ message: 'This is a git repository: add dsb.config.json to .gitignore?', default: true });
+
 export const confirmFirewall = (summary: string) =>
   confirm({ message: `Apply the firewall rule now (${summary})?`, default: false });
+
+/**
+ * The context question: the reason for the default, without repeating the number inquirer shows in
+ * parentheses after it ("default 65536: the upstream … did not answer" → "the upstream … did not
+ * answer").
+ */
+export function contextPrompt(source: string): string {
+  const reason = source
+    .replace(/^default \d+:\s*/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return `Context size in tokens (${reason})`;
+}

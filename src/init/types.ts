@@ -21,6 +21,10 @@ export interface InitAnswers {
   gpus: number;
   bridgePort: number;
   scope: Scope;
+  /** --config: where dsb's config goes instead of the scope's usual file. */
+  configFile?: string;
+  /** Add the project's dsb config to .gitignore (project scope in a git repository). */
+  gitignore?: boolean;
   vscode: boolean;
   firewall: boolean;
 }

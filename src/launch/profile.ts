@@ -5,6 +5,14 @@ import { DsbError } from '../errors.js';
 import { DEFAULT_SERVER_PORTS, FALLBACK_CONTEXT, isLocalBackend, type LocalBackend } from './backends.js';
 import type { LaunchProfile } from './generate.js';
 
+/** Where the model goes when none is known: printed as a template the user fills in. */
+export const MODEL_PLACEHOLDERS: Record<LocalBackend, string> = {
+  'llama.cpp': '<path/to/model.gguf>',
+  vllm: '<huggingface-id-or-path>',
+  sglang: '<huggingface-id-or-path>',
+  ollama: '<ollama-model-tag>',
+};
+
 export interface LaunchFlags {
   backend?: string;
   model?: string;
@@ -32,7 +40,13 @@ export interface ResolvedProfile {
 export function resolveLaunchProfile(
   flags: LaunchFlags,
   saved: ProfileConfig | undefined,
-  facts: { platform: NodeJS.Platform; scriptsDir: string; detectedGpus?: number },
+  facts: {
+    platform: NodeJS.Platform;
+    scriptsDir: string;
+    detectedGpus?: number;
+    /** Print a template with a placeholder instead of failing when no model is known. */
+    placeholderModel?: boolean;
+  },
 ): ResolvedProfile {
   const notes: string[] = [];
   const backend = flags.backend ?? saved?.backend;
@@ -48,7 +62,13 @@ export function resolveLaunchProfile(
   }
   // The saved model, port and parsers belong to the saved backend only.
   const same = saved?.backend === backend ? saved : undefined;
-  const model = flags.model ?? same?.model;
+  let model = flags.model ?? same?.model;
+  if (!model && facts.placeholderModel) {
+    model = MODEL_PLACEHOLDERS[backend];
+    notes.push(
+      `no model given and none saved: replace ${model} with yours (or pass ${backend === 'llama.cpp' ? '--model-file' : '--model'}; dsb init saves it)`,
+    );
+  }
   if (!model) {
     const what =
       backend === 'llama.cpp'
@@ -56,7 +76,8 @@ export function resolveLaunchProfile(
         : backend === 'ollama'
           ? 'the model tag'
           : 'the model id or path';
-    throw new LaunchUsageError(`--model is required (${what}); dsb init saves it for next time`);
+    const flag = backend === 'llama.cpp' ? '--model-file' : '--model';
+    throw new LaunchUsageError(`${flag} is required (${what}); dsb init saves it for next time`);
   }
   let ctxSize = flags.ctxSize ?? saved?.ctxSize;
   if (ctxSize === undefined) {

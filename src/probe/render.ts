@@ -143,10 +143,13 @@ function renderLongContext(c: ChalkInstance, lc: LongContextResult): string[] {
     refused: c.yellow('refused: prompt is too long'),
     error: c.red('error'),
   };
+  // Refused: measured against the prompt limit the bridge refused at, with the same count.
   const pct =
-    lc.promptTokens !== undefined && lc.contextSize
-      ? ` (${((lc.promptTokens / lc.contextSize) * 100).toFixed(0)}%)`
-      : '';
+    lc.promptTokens !== undefined && lc.promptLimit
+      ? ` (${((lc.promptTokens / lc.promptLimit) * 100).toFixed(0)}% of the ${lc.promptLimit} the bridge allows for the prompt)`
+      : lc.promptTokens !== undefined && lc.contextSize
+        ? ` (${((lc.promptTokens / lc.contextSize) * 100).toFixed(0)}%)`
+        : '';
   return [
     '',
     c.bold(`Long context: ${lc.file} (${lc.lines} lines, ${lc.bytes} bytes) — ${badge(c, lc.status)}`),
@@ -185,9 +188,19 @@ export function renderProbeReport(report: ProbeReport, options: RenderOptions): 
       c.bold(h),
     ),
   ];
-  for (const r of report.scenarios) rows.push(scenarioRow(c, r));
+  // Scenarios skipped for one reason (no bridge to run them against) are one line, not one row each.
+  const notRun = report.scenarios.filter((r) => r.status === 'skip' && r.summary.startsWith('not run:'));
+  for (const r of report.scenarios) if (!notRun.includes(r)) rows.push(scenarioRow(c, r));
   if (report.longContext) rows.push(scenarioRow(c, report.longContext));
   lines.push(table(rows));
+  const reasons = [...new Set(notRun.map((r) => r.summary))];
+  for (const reason of reasons) {
+    const ids = notRun.filter((r) => r.summary === reason).map((r) => r.id);
+    lines.push(
+      '',
+      c.dim(`- ${ids.length} ${ids.length === 1 ? 'check' : 'checks'} ${reason} (${ids.join(', ')})`),
+    );
+  }
 
   const all = [
     ...report.scenarios,

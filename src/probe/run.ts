@@ -61,6 +61,8 @@ export interface ProbeOptions {
   upstream?: { url?: string; apiKey?: string; model?: string };
   /** Milliseconds clock; default performance.now. */
   now?: () => number;
+  /** Called as --load requests finish: (done, total, which target). For a terminal's n/N progress. */
+  onLoadProgress?: (done: number, total: number, target: 'bridge' | 'upstream') => void;
 }
 
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -72,6 +74,12 @@ export const ANTHROPIC_BETAS = [
   'context-management-2025-06-27',
 ].join(',');
 const PROMPT_TOO_LONG = /prompt is too long: \d+ tokens > \d+ maximum/;
+
+/** `prompt is too long: 61321 tokens > 58270 maximum` → { tokens: 61321, limit: 58270 }. */
+export function refusalCounts(message: string): { tokens: number; limit: number } | undefined {
+  const m = /prompt is too long: (\d+) tokens > (\d+) maximum/.exec(message);
+  return m ? { tokens: Number(m[1]), limit: Number(m[2]) } : undefined;
+}
 
 export interface HealthInfo {
   status?: number;
@@ -157,6 +165,8 @@ export interface ProbeTask {
   id: string;
   title: string;
   run(): Promise<ScenarioResult>;
+  /** Records the task as not run (status skip) with the reason, e.g. no bridge to run it against. */
+  skip(reason: string): ScenarioResult;
 }
 
 export interface Probe {
@@ -187,6 +197,21 @@ export function createProbe(options: ProbeOptions): Probe {
         : defaultScenarios().map((s) => s.id);
   const selected = SCENARIOS.filter((s) => ids.includes(s.id));
 
+  const skipped = (id: string, title: string, reason: string): ScenarioResult => {
+    const result: ScenarioResult = {
+      id,
+      title,
+      status: 'skip',
+      summary: reason,
+      problems: [],
+      warnings: [],
+      violations: [],
+      steps: [],
+      durationMs: 0,
+    };
+    results.push(result);
+    return result;
+  };
   const tasks: ProbeTask[] = selected.map((scenario) => ({
     id: scenario.id,
     title: scenario.title,
@@ -195,6 +220,7 @@ export function createProbe(options: ProbeOptions): Probe {
       results.push(result);
       return result;
     },
+    skip: (reason) => skipped(scenario.id, scenario.title, reason),
   }));
   if (options.longContext) {
     const lc = options.longContext;
@@ -205,6 +231,7 @@ export function createProbe(options: ProbeOptions): Probe {
         longContext = redactJson(await timed(() => runLongContext(session, lc.path, lc.content)), redact);
         return longContext;
       },
+      skip: (reason) => skipped('long-context', `Long context: ${basename(lc.path)}`, reason),
     });
   }
   if (options.load) {
@@ -216,6 +243,7 @@ export function createProbe(options: ProbeOptions): Probe {
         load = redactJson(await timed(() => runLoad(session, requests, concurrency)), redact);
         return load;
       },
+      skip: (reason) => skipped('load', `Load: ${requests} requests`, reason),
     });
   }
 
@@ -626,6 +654,8 @@ async function runHealth(session: ProbeSession, scenario: Scenario): Promise<Sce
     steps: [],
     okSummary: facts.join(', '),
     data: {
+      // Nothing answered at all: the other scenarios cannot run either (the command skips them).
+      unreachable: Boolean(h.error),
       upstreamUrl: h.upstreamUrl,
       upstreamModel: h.upstreamModel,
       contextSize: h.contextSize,
@@ -798,7 +828,7 @@ async function runLongContext(
       : {}),
     ...(context !== undefined ? { contextSize: context, contextSource: ctx.source } : {}),
   };
-  const sizeNote = `${tokens ?? '?'} prompt tokens / ${context ?? '?'} context`;
+  let sizeNote = `${tokens ?? '?'} prompt tokens / ${context ?? '?'} context`;
   const ex = await session.messages(body);
   let outcome: LongContextResult['outcome'] = 'error';
   let refusal: string | undefined;
@@ -807,6 +837,16 @@ async function runLongContext(
   if (ex.status === 400 && PROMPT_TOO_LONG.test(errorMessageOf(ex.json, ex.text))) {
     outcome = 'refused';
     refusal = errorMessageOf(ex.json, ex.text);
+    // Report the count the bridge refused at, so the figures agree with its message.
+    const refused = refusalCounts(refusal);
+    if (refused) {
+      if (tokens !== undefined && tokens !== refused.tokens)
+        warnings.push(
+          `count_tokens said ${tokens}; the bridge counted ${refused.tokens} for the request itself`,
+        );
+      Object.assign(base, { promptTokens: refused.tokens, promptLimit: refused.limit });
+      sizeNote = `${refused.tokens} prompt tokens > ${refused.limit} allowed for the prompt (context ${context ?? '?'})`;
+    }
     step = {
       title: base.title,
       stream: true,
@@ -881,6 +921,7 @@ async function loadBridge(session: ProbeSession, n: number, c: number): Promise<
       (outcome.step.violations[0] ? formatViolation(outcome.step.violations[0]) : undefined);
     if (failure) errors.push(failure);
     samples.push({ ok: !failure, totalMs: ex.endMs - ex.startMs, ttftMs: outcome.step.metrics?.ttftMs });
+    session.options.onLoadProgress?.(samples.length, n, 'bridge');
   });
   const wall = session.now() - start;
   return {
@@ -987,6 +1028,7 @@ async function loadDirect(session: ProbeSession, n: number, c: number): Promise<
     }
     if (failure) errors.push(failure);
     samples.push({ ok: !failure, totalMs: session.now() - t0, ttftMs: ttft });
+    session.options.onLoadProgress?.(samples.length, n, 'upstream');
   });
   const wall = session.now() - start;
   return { target: 'upstream', url, stats: latencyStats(samples, wall), errors: countErrors(errors) };

@@ -54,6 +54,8 @@ export interface LongContextResult extends ScenarioResult {
   outcome: LongContextOutcome;
   /** The bridge's `prompt is too long` message when it refused. */
   refusal?: string;
+  /** When refused: the most prompt tokens the bridge allows (the M of "N tokens > M maximum"). */
+  promptLimit?: number;
 }
 
 export interface LoadTargetResult {

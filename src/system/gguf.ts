@@ -21,8 +21,10 @@ export interface GgufHeader {
   littleEndian: boolean;
   tensorCount: number;
   metadata: Record<string, GgufValue>;
-  /** Bytes of header read (metadata only). */
+  /** Bytes of header read (metadata, and tensor infos when asked for). */
   headerBytes: number;
+  /** With `tensors: true`: every tensor's ggml type and element count (from the tensor infos). */
+  tensors?: Array<{ type: number; elements: number }>;
 }
 
 export class GgufError extends DsbError {
@@ -190,6 +192,8 @@ export interface ReadGgufOptions {
   chunkSize?: number;
   /** Refuse headers larger than this (a corrupt or hostile file must not make dsb read gigabytes). */
   maxBytes?: number;
+  /** Also read the tensor infos that follow the metadata (name, shape, type; not the data). */
+  tensors?: boolean;
 }
 
 export async function readGgufHeader(read: ReadBytes, options: ReadGgufOptions = {}): Promise<GgufHeader> {
@@ -219,7 +223,35 @@ export async function readGgufHeader(read: ReadBytes, options: ReadGgufOptions =
     const type = await r.u32();
     metadata[key] = await r.value(type);
   }
-  return { version, littleEndian: r.littleEndian, tensorCount, metadata, headerBytes: r.pos };
+  const tensors = options.tensors ? await readTensorInfos(r, tensorCount) : undefined;
+  return {
+    version,
+    littleEndian: r.littleEndian,
+    tensorCount,
+    metadata,
+    headerBytes: r.pos,
+    ...(tensors ? { tensors } : {}),
+  };
+}
+
+/** Tensor infos: name, uint32 n_dims, uint64 dims[n_dims], uint32 ggml type, uint64 data offset. */
+async function readTensorInfos(
+  r: ChunkReader,
+  count: number,
+): Promise<Array<{ type: number; elements: number }>> {
+  if (count > 1_000_000) throw new GgufError('corrupt GGUF header: too many tensors');
+  const tensors: Array<{ type: number; elements: number }> = [];
+  for (let i = 0; i < count; i++) {
+    await r.string();
+    const dims = await r.u32();
+    if (dims > 8) throw new GgufError(`corrupt GGUF header: a tensor with ${dims} dimensions`);
+    let elements = 1;
+    for (let d = 0; d < dims; d++) elements *= Number(await r.u64());
+    const type = await r.u32();
+    await r.u64();
+    tensors.push({ type, elements });
+  }
+  return tensors;
 }
 
 /** llama.cpp's `llama_ftype` (the value of `general.file_type`) → the usual quantization name. */
@@ -270,6 +302,7 @@ export function ggufFileTypeName(fileType: number): string | undefined {
 export function encodeGgufHeader(
   entries: Array<[string, 'u32' | 'u64' | 'string' | 'f32' | 'bool' | 'strings', unknown]>,
   tensorCount = 0,
+  tensors: Array<{ name: string; dims: number[]; type: number }> = [],
 ): Buffer {
   const parts: Buffer[] = [];
   const u32 = (n: number) => {
@@ -286,7 +319,7 @@ export function encodeGgufHeader(
     const body = Buffer.from(s, 'utf8');
     return Buffer.concat([u64(body.length), body]);
   };
-  parts.push(Buffer.from('GGUF', 'latin1'), u32(3), u64(tensorCount), u64(entries.length));
+  parts.push(Buffer.from('GGUF', 'latin1'), u32(3), u64(tensors.length || tensorCount), u64(entries.length));
   for (const [key, type, value] of entries) {
     parts.push(str(key));
     switch (type) {
@@ -314,6 +347,17 @@ export function encodeGgufHeader(
         break;
       }
     }
+  }
+  let offset = 0;
+  for (const tensor of tensors) {
+    parts.push(
+      str(tensor.name),
+      u32(tensor.dims.length),
+      ...tensor.dims.map(u64),
+      u32(tensor.type),
+      u64(offset),
+    );
+    offset += 32;
   }
   return Buffer.concat(parts);
 }

@@ -64,7 +64,7 @@ describe('dsb launch (CLI)', () => {
 
   it('usage errors exit 2', () => {
     expect(dsb(['launch'], { home }).code).toBe(2);
-    expect(dsb(['launch', 'llama.cpp'], { home }).stderr).toMatch(/--model is required/);
+    expect(dsb(['launch', 'llama.cpp', '--run'], { home }).stderr).toMatch(/--model-file is required/);
     expect(dsb(['launch', 'tgi'], { home }).code).toBe(2);
   });
 

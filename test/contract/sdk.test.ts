@@ -211,7 +211,7 @@ describe('@anthropic-ai/sdk against the demo upstream', () => {
       model: 'claude-haiku-4-5',
       max_tokens: 1000,
       tools: [weatherTool],
-      messages: [{ role: 'user', content: 'use get_weather for Paris' }],
+      messages: [{ role: 'user', content: 'use get_weather for Paris [[call:get_weather]]' }],
     });
     expect(message.stop_reason).toBe('tool_use');
     expect(message.content).toEqual([
