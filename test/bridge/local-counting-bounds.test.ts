@@ -89,4 +89,24 @@ describe('local counting through the bridge', () => {
     expect(upstream.chatRequests()).toHaveLength(0);
     expect(logs.find((l) => l.path === '/v1/messages')).toBeDefined();
   });
+
+  it('count_tokens stops counting when the client leaves', async () => {
+    const { bridge, upstream, logs } = await setUp(2_000_000);
+    const text = `${Date.now()} ${'中'.repeat(600_000)}`;
+    const before = localTokenizerStats().piecesEncoded;
+    const controller = new AbortController();
+    const sent = fetch(`${bridge.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'deepseek-chat', messages: [{ role: 'user', content: text }] }),
+      signal: controller.signal,
+    }).catch((err: Error) => err);
+    while (localTokenizerStats().piecesEncoded === before) await nextTurn();
+    controller.abort();
+    expect(await sent).toBeInstanceOf(Error);
+    // The log line is written when the handler returns, i.e. once the count gave up.
+    while (!logs.some((l) => l.path === '/v1/messages/count_tokens')) await nextTurn();
+    expect(localTokenizerStats().piecesEncoded - before).toBeLessThan(600);
+    expect(upstream.chatRequests()).toHaveLength(0);
+  });
 });

@@ -24,6 +24,16 @@ export async function handleCountTokens(
     thinkingStyle: runtime.profile().thinkingStyle,
     reasoningFor: (ids) => state.reasoningCache.recall(ids),
   });
-  const count = await runtime.count(converted.request, AbortSignal.timeout(10_000));
+  const count = await runtime.count(converted.request, untilClientLeaves(res, 10_000));
   sendJson(res, 200, { input_tokens: count.tokens }, { 'x-dsb-token-count': count.method });
+}
+
+/** Aborted when the client goes away before its answer, or after `timeoutMs`: counting stops then. */
+function untilClientLeaves(res: http.ServerResponse, timeoutMs: number): AbortSignal {
+  const left = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) left.abort();
+  };
+  res.once('close', onClose);
+  return AbortSignal.any([left.signal, AbortSignal.timeout(timeoutMs)]);
 }
