@@ -109,4 +109,27 @@ describe('local counting through the bridge', () => {
     expect(localTokenizerStats().piecesEncoded - before).toBeLessThan(600);
     expect(upstream.chatRequests()).toHaveLength(0);
   });
+
+  it('the chat-completions passthrough stops counting when the client leaves', async () => {
+    const { bridge, upstream, logs } = await setUp(2_000_000);
+    const text = `${Date.now()} ${'中'.repeat(600_000)}`;
+    const before = localTokenizerStats().piecesEncoded;
+    const controller = new AbortController();
+    const sent = fetch(`${bridge.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'deepseek-chat',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: text }],
+      }),
+      signal: controller.signal,
+    }).catch((err: Error) => err);
+    while (localTokenizerStats().piecesEncoded === before) await nextTurn();
+    controller.abort();
+    expect(await sent).toBeInstanceOf(Error);
+    while (!logs.some((l) => l.path === '/v1/chat/completions')) await nextTurn();
+    expect(localTokenizerStats().piecesEncoded - before).toBeLessThan(600);
+    expect(upstream.chatRequests()).toHaveLength(0);
+  });
 });

@@ -31,13 +31,14 @@ export async function clampChatBody(
   state: Pick<BridgeState, 'runtimes'>,
   upstream: Upstream,
   body: Record<string, unknown>,
+  signal?: AbortSignal,
 ): Promise<void> {
   const requested =
     typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : body.max_tokens;
   if (typeof requested !== 'number' || !Array.isArray(body.messages)) return;
   const runtime = runtimeOf(state, upstream);
   const facts = await runtime.facts();
-  const count = await runtime.count(body as unknown as ChatCompletionRequest);
+  const count = await runtime.count(body as unknown as ChatCompletionRequest, signal);
   const plan = planOutputTokens({
     requested,
     promptTokens: count.tokens,
@@ -74,12 +75,14 @@ export async function handleChatCompletions(
   log.modelAsked = asked || undefined;
   body.model = route.model ?? (await upstream.model()) ?? asked;
   log.modelSent = body.model as string;
-  await clampChatBody(state, upstream, body);
+  // Counting (for the clamp) and the upstream call both stop when the client leaves.
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
   });
   state.shutdown.get(res)?.onCancel(() => controller.abort());
+  await clampChatBody(state, upstream, body, controller.signal);
+  if (controller.signal.aborted) return;
   let release: (() => void) | undefined;
   try {
     const up = await upstream.call(JSON.stringify(body), { signal: controller.signal });
