@@ -89,6 +89,173 @@ async function claudeWindowFinding(ctx: CheckContext): Promise<WindowFinding> {
   return finding;
 }
 
+type Problem = { level: 'fail' | 'warn'; text: string };
+
+/** What the steps below found: problems in the order seen, and the one fix to offer. */
+interface Findings {
+  problems: Problem[];
+  /** A step that must win sets it (`=`); one that only offers a fallback keeps an earlier one (`??=`). */
+  fix?: Fix;
+}
+
+/** The variables every "point Claude Code at the bridge" fix writes besides ANTHROPIC_BASE_URL. */
+function authVariables(
+  authToken: { value: string } | undefined,
+  apiKey: { value: string } | undefined,
+  bridgeToken: string | undefined,
+): Record<string, string | undefined> {
+  const extra: Record<string, string | undefined> = {};
+  if (!authToken && !apiKey?.value) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken ?? 'dsb';
+  if (bridgeToken && authToken?.value !== bridgeToken) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken;
+  return extra;
+}
+
+/** ANTHROPIC_BASE_URL: set, the bridge, without /v1, the same everywhere, not only in this shell. */
+function checkBaseUrl(
+  ctx: CheckContext,
+  sources: EnvSource[],
+  extra: Record<string, string | undefined>,
+  found: Findings,
+): void {
+  const baseDefs = definitionsOf(sources, 'ANTHROPIC_BASE_URL');
+  const effective = effectiveValue(sources, 'ANTHROPIC_BASE_URL');
+  const { problems } = found;
+  if (!effective?.value) {
+    const vscodeOnly = baseDefs.filter((d) => d.source.kind === 'vscode');
+    problems.push({
+      level: 'fail',
+      text: vscodeOnly.length
+        ? 'ANTHROPIC_BASE_URL is set only in VS Code settings: the claude CLI still talks to api.anthropic.com'
+        : 'ANTHROPIC_BASE_URL is not set: Claude Code talks to api.anthropic.com, not to the bridge',
+    });
+    found.fix = pointFix(ctx, extra);
+    return;
+  }
+  if (!sameBaseUrl(effective.value, ctx.bridgeUrl)) {
+    problems.push({
+      level: 'fail',
+      text: `ANTHROPIC_BASE_URL=${effective.value} (${effective.source.name}) is not the bridge (${ctx.bridgeUrl})`,
+    });
+    found.fix = pointFix(ctx, extra);
+  }
+  if (/\/v1\/?$/.test(effective.value)) {
+    problems.push({
+      level: 'fail',
+      text: 'ANTHROPIC_BASE_URL ends in /v1: Claude Code appends /v1/messages itself (…/v1/v1/messages is a 404)',
+    });
+    found.fix = pointFix(ctx, extra);
+  }
+  const disagreeing = baseDefs.filter((d) => d.value && !sameBaseUrl(d.value, effective.value));
+  if (disagreeing.length) {
+    problems.push({
+      level: 'warn',
+      text: `ANTHROPIC_BASE_URL differs between ${[effective.source, ...disagreeing.map((d) => d.source)].map((s: EnvSource) => s.name).join(', ')}: the CLI and VS Code may talk to different servers`,
+    });
+    found.fix ??= pointFix(ctx, extra);
+  }
+  const onlyShell = baseDefs.length > 0 && baseDefs.every((d) => d.source.kind === 'process');
+  if (onlyShell) {
+    problems.push({
+      level: 'warn',
+      text: 'ANTHROPIC_BASE_URL is set only in this shell: VS Code started from the dock/start menu and other terminals do not see it',
+    });
+    found.fix ??= pointFix(ctx, extra);
+  }
+}
+
+/** Bedrock, Vertex and Foundry switches make Claude Code ignore ANTHROPIC_BASE_URL. */
+function checkProviderSwitches(ctx: CheckContext, sources: EnvSource[], found: Findings): void {
+  for (const name of ['CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'CLAUDE_CODE_USE_FOUNDRY']) {
+    const v = effectiveValue(sources, name);
+    if (!v || !TRUTHY.test(v.value)) continue;
+    found.problems.push({
+      level: 'fail',
+      text: `${name}=${v.value} (${v.source.name}): Claude Code then ignores ANTHROPIC_BASE_URL`,
+    });
+    found.fix = {
+      description: `unset ${name} (shell profile and settings files)`,
+      commands: [ctx.system.platform === 'win32' ? `Remove-Item Env:${name}` : `unset ${name}`],
+      apply:
+        v.source.kind === 'claude-user'
+          ? (c, options) => updateClaudeUserEnv(c, { [name]: undefined }, options)
+          : undefined,
+    };
+  }
+}
+
+/** ANTHROPIC_AUTH_TOKEN / ANTHROPIC_API_KEY: one of them, no real Anthropic key, the bridge's token. */
+function checkAuth(
+  ctx: CheckContext,
+  sources: EnvSource[],
+  extra: Record<string, string | undefined>,
+  found: Findings,
+): void {
+  const authToken = effectiveValue(sources, 'ANTHROPIC_AUTH_TOKEN');
+  const apiKey = effectiveValue(sources, 'ANTHROPIC_API_KEY');
+  const bridgeToken = ctx.config.server.authToken;
+  const { problems } = found;
+  if (apiKey?.value && authToken?.value) {
+    problems.push({
+      level: 'warn',
+      text: `both ANTHROPIC_API_KEY (${apiKey.source.name}) and ANTHROPIC_AUTH_TOKEN (${authToken.source.name}) are set: Claude Code asks which to use and may send the wrong one`,
+    });
+    found.fix ??= {
+      description: 'keep ANTHROPIC_AUTH_TOKEN for the bridge and set ANTHROPIC_API_KEY to an empty string',
+      commands: ['dsb doctor client-config --fix'],
+      apply: (c, options) => updateClaudeUserEnv(c, { ANTHROPIC_API_KEY: '' }, options),
+    };
+  } else if (apiKey?.value?.startsWith('sk-ant-')) {
+    problems.push({
+      level: 'warn',
+      text: `a real Anthropic key is set in ANTHROPIC_API_KEY (${apiKey.source.name}): it would be sent to the bridge`,
+    });
+    found.fix ??= {
+      description: 'use ANTHROPIC_AUTH_TOKEN for the bridge and set ANTHROPIC_API_KEY to an empty string',
+      commands: ['dsb doctor client-config --fix'],
+      apply: (c, options) =>
+        updateClaudeUserEnv(
+          c,
+          { ANTHROPIC_API_KEY: '', ANTHROPIC_AUTH_TOKEN: bridgeToken ?? 'dsb' },
+          options,
+        ),
+    };
+  } else if (!authToken && !apiKey?.value) {
+    problems.push({
+      level: 'warn',
+      text: 'neither ANTHROPIC_AUTH_TOKEN nor ANTHROPIC_API_KEY is set: Claude Code asks you to log in to Anthropic',
+    });
+    found.fix ??= pointFix(ctx, extra);
+  }
+  if (bridgeToken && authToken && authToken.value !== bridgeToken) {
+    problems.push({
+      level: 'fail',
+      text: "ANTHROPIC_AUTH_TOKEN does not match the bridge's auth token (server.authToken / DSB_AUTH_TOKEN): every request gets 401",
+    });
+    found.fix = pointFix(ctx, extra);
+  }
+}
+
+/** The outcome: the first failure, else the first warning, else where ANTHROPIC_BASE_URL comes from. */
+function outcomeOf(
+  sources: EnvSource[],
+  found: Findings,
+  details: string[],
+  data: Record<string, unknown>,
+): CheckOutcome {
+  const { problems, fix } = found;
+  for (const p of problems) details.push(`${p.level === 'fail' ? '✗' : '!'} ${p.text}`);
+  const failed = problems.filter((p) => p.level === 'fail');
+  if (failed.length) return { status: 'fail', summary: failed[0]!.text, details, data, fix };
+  if (problems.length) return { status: 'warn', summary: problems[0]!.text, details, data, fix };
+  const effective = effectiveValue(sources, 'ANTHROPIC_BASE_URL')!;
+  return {
+    status: 'pass',
+    summary: `ANTHROPIC_BASE_URL=${effective.value} (${effective.source.name})`,
+    details,
+    data,
+  };
+}
+
 export const clientConfigCheck: Check = {
   id: 'client-config',
   title: 'Claude Code settings',
@@ -97,15 +264,14 @@ export const clientConfigCheck: Check = {
     'ANTHROPIC_BASE_URL from the shell, ~/.claude/settings.json, project and VS Code settings agree and point to the bridge; no conflicting auth or Bedrock/Vertex switches.',
   async run(ctx): Promise<CheckOutcome> {
     const sources = await claudeEnvSources(ctx);
-    const details: string[] = [];
-    const problems: Array<{ level: 'fail' | 'warn'; text: string }> = [];
+    const found: Findings = { problems: [] };
     for (const s of sources)
       if (s.parseError)
-        problems.push({ level: 'fail', text: `${sourceLabel(s)} is not valid JSON: ${s.parseError}` });
+        found.problems.push({ level: 'fail', text: `${sourceLabel(s)} is not valid JSON: ${s.parseError}` });
 
-    const baseDefs = definitionsOf(sources, 'ANTHROPIC_BASE_URL');
-    for (const d of baseDefs)
-      details.push(`ANTHROPIC_BASE_URL=${d.value || '(empty)'} in ${sourceLabel(d.source)}`);
+    const details = definitionsOf(sources, 'ANTHROPIC_BASE_URL').map(
+      (d) => `ANTHROPIC_BASE_URL=${d.value || '(empty)'} in ${sourceLabel(d.source)}`,
+    );
     const effective = effectiveValue(sources, 'ANTHROPIC_BASE_URL');
     const data: Record<string, unknown> = {
       bridgeUrl: ctx.bridgeUrl,
@@ -113,132 +279,24 @@ export const clientConfigCheck: Check = {
       baseUrlSource: effective?.source.name ?? null,
       sources: sources.map((s) => ({ name: s.name, file: s.file ?? null, keys: Object.keys(s.env) })),
     };
-
-    let fix: Fix | undefined;
-    const authToken = effectiveValue(sources, 'ANTHROPIC_AUTH_TOKEN');
-    const apiKey = effectiveValue(sources, 'ANTHROPIC_API_KEY');
-    const bridgeToken = ctx.config.server.authToken;
-    const extra: Record<string, string | undefined> = {};
-    if (!authToken && !apiKey?.value) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken ?? 'dsb';
-    if (bridgeToken && authToken?.value !== bridgeToken) extra.ANTHROPIC_AUTH_TOKEN = bridgeToken;
+    const extra = authVariables(
+      effectiveValue(sources, 'ANTHROPIC_AUTH_TOKEN'),
+      effectiveValue(sources, 'ANTHROPIC_API_KEY'),
+      ctx.config.server.authToken,
+    );
 
     // Computed first so that every settings fix below writes the window variables too.
     const windowFinding = await claudeWindowFinding(ctx);
     Object.assign(data, windowFinding.data);
     Object.assign(extra, windowFinding.settings);
 
-    if (!effective?.value) {
-      const vscodeOnly = baseDefs.filter((d) => d.source.kind === 'vscode');
-      problems.push({
-        level: 'fail',
-        text: vscodeOnly.length
-          ? 'ANTHROPIC_BASE_URL is set only in VS Code settings: the claude CLI still talks to api.anthropic.com'
-          : 'ANTHROPIC_BASE_URL is not set: Claude Code talks to api.anthropic.com, not to the bridge',
-      });
-      fix = pointFix(ctx, extra);
-    } else {
-      if (!sameBaseUrl(effective.value, ctx.bridgeUrl)) {
-        problems.push({
-          level: 'fail',
-          text: `ANTHROPIC_BASE_URL=${effective.value} (${effective.source.name}) is not the bridge (${ctx.bridgeUrl})`,
-        });
-        fix = pointFix(ctx, extra);
-      }
-      if (/\/v1\/?$/.test(effective.value)) {
-        problems.push({
-          level: 'fail',
-          text: 'ANTHROPIC_BASE_URL ends in /v1: Claude Code appends /v1/messages itself (…/v1/v1/messages is a 404)',
-        });
-        fix = pointFix(ctx, extra);
-      }
-      const disagreeing = baseDefs.filter((d) => d.value && !sameBaseUrl(d.value, effective.value));
-      if (disagreeing.length) {
-        problems.push({
-          level: 'warn',
-          text: `ANTHROPIC_BASE_URL differs between ${[effective.source, ...disagreeing.map((d) => d.source)].map((s: EnvSource) => s.name).join(', ')}: the CLI and VS Code may talk to different servers`,
-        });
-        fix ??= pointFix(ctx, extra);
-      }
-      const onlyShell = baseDefs.length > 0 && baseDefs.every((d) => d.source.kind === 'process');
-      if (onlyShell) {
-        problems.push({
-          level: 'warn',
-          text: 'ANTHROPIC_BASE_URL is set only in this shell: VS Code started from the dock/start menu and other terminals do not see it',
-        });
-        fix ??= pointFix(ctx, extra);
-      }
-    }
-
-    for (const name of ['CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'CLAUDE_CODE_USE_FOUNDRY']) {
-      const v = effectiveValue(sources, name);
-      if (v && TRUTHY.test(v.value)) {
-        problems.push({
-          level: 'fail',
-          text: `${name}=${v.value} (${v.source.name}): Claude Code then ignores ANTHROPIC_BASE_URL`,
-        });
-        fix = {
-          description: `unset ${name} (shell profile and settings files)`,
-          commands: [ctx.system.platform === 'win32' ? `Remove-Item Env:${name}` : `unset ${name}`],
-          apply:
-            v.source.kind === 'claude-user'
-              ? (c, options) => updateClaudeUserEnv(c, { [name]: undefined }, options)
-              : undefined,
-        };
-      }
-    }
-
-    if (apiKey?.value && authToken?.value) {
-      problems.push({
-        level: 'warn',
-        text: `both ANTHROPIC_API_KEY (${apiKey.source.name}) and ANTHROPIC_AUTH_TOKEN (${authToken.source.name}) are set: Claude Code asks which to use and may send the wrong one`,
-      });
-      fix ??= {
-        description: 'keep ANTHROPIC_AUTH_TOKEN for the bridge and set ANTHROPIC_API_KEY to an empty string',
-        commands: ['dsb doctor client-config --fix'],
-        apply: (c, options) => updateClaudeUserEnv(c, { ANTHROPIC_API_KEY: '' }, options),
-      };
-    } else if (apiKey?.value?.startsWith('sk-ant-')) {
-      problems.push({
-        level: 'warn',
-        text: `a real Anthropic key is set in ANTHROPIC_API_KEY (${apiKey.source.name}): it would be sent to the bridge`,
-      });
-      fix ??= {
-        description: 'use ANTHROPIC_AUTH_TOKEN for the bridge and set ANTHROPIC_API_KEY to an empty string',
-        commands: ['dsb doctor client-config --fix'],
-        apply: (c, options) =>
-          updateClaudeUserEnv(
-            c,
-            { ANTHROPIC_API_KEY: '', ANTHROPIC_AUTH_TOKEN: bridgeToken ?? 'dsb' },
-            options,
-          ),
-      };
-    } else if (!authToken && !apiKey?.value) {
-      problems.push({
-        level: 'warn',
-        text: 'neither ANTHROPIC_AUTH_TOKEN nor ANTHROPIC_API_KEY is set: Claude Code asks you to log in to Anthropic',
-      });
-      fix ??= pointFix(ctx, extra);
-    }
-    if (bridgeToken && authToken && authToken.value !== bridgeToken) {
-      problems.push({
-        level: 'fail',
-        text: "ANTHROPIC_AUTH_TOKEN does not match the bridge's auth token (server.authToken / DSB_AUTH_TOKEN): every request gets 401",
-      });
-      fix = pointFix(ctx, extra);
-    }
+    checkBaseUrl(ctx, sources, extra, found);
+    checkProviderSwitches(ctx, sources, found);
+    checkAuth(ctx, sources, extra, found);
 
     details.push(...windowFinding.details);
-    if (windowFinding.problem) problems.push(windowFinding.problem);
-    fix ??= windowFinding.fix;
-    for (const p of problems) details.push(`${p.level === 'fail' ? '✗' : '!'} ${p.text}`);
-    const failed = problems.filter((p) => p.level === 'fail');
-    if (failed.length) return { status: 'fail', summary: failed[0]!.text, details, data, fix };
-    if (problems.length) return { status: 'warn', summary: problems[0]!.text, details, data, fix };
-    return {
-      status: 'pass',
-      summary: `ANTHROPIC_BASE_URL=${effective!.value} (${effective!.source.name})`,
-      details,
-      data,
-    };
+    if (windowFinding.problem) found.problems.push(windowFinding.problem);
+    found.fix ??= windowFinding.fix;
+    return outcomeOf(sources, found, details, data);
   },
 };

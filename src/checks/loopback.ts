@@ -3,6 +3,7 @@
 // bridge port free or held by the bridge itself, and is it inside a Windows excluded port range
 // (Hyper-V / WSL reserve ranges that cannot be bound)?
 
+import { detectWsl } from '../system/platform.js';
 import { suggestBridgePort } from './bridge-port.js';
 import { claudeEnvSources, effectiveValue, updateClaudeUserEnv } from './claude-env.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
@@ -34,6 +35,123 @@ function portInUseCommand(ctx: CheckContext, port: number): string {
   }
 }
 
+type Problem = { level: 'fail' | 'warn'; text: string; fix?: Fix };
+
+/** ANTHROPIC_BASE_URL, the upstream and the bridge should say 127.0.0.1: localhost may be ::1 first. */
+async function localhostProblems(ctx: CheckContext, v6First: boolean): Promise<Problem[]> {
+  const bridge = urlParts(ctx.bridgeUrl);
+  const upstream = urlParts(ctx.upstreamUrl);
+  const sources = await claudeEnvSources(ctx);
+  const base = effectiveValue(sources, 'ANTHROPIC_BASE_URL');
+  const baseParts = base ? urlParts(base.value) : undefined;
+  const localhostUsers: Array<[string, string]> = [];
+  if (baseParts?.host === 'localhost') localhostUsers.push(['ANTHROPIC_BASE_URL', base!.value]);
+  if (upstream?.host === 'localhost') localhostUsers.push(['the upstream URL', ctx.upstreamUrl]);
+  if (bridge?.host === 'localhost') localhostUsers.push(['the bridge address', ctx.bridgeUrl]);
+  return localhostUsers.map(([what, url]) => {
+    const level = v6First ? 'fail' : 'warn';
+    const text = v6First
+      ? `${what} uses localhost (${url}), which resolves to ::1 first here, while the servers listen on 127.0.0.1`
+      : `${what} uses localhost (${url}); use 127.0.0.1: localhost can resolve to ::1 (IPv6) where nothing listens`;
+    const fix: Fix =
+      what === 'ANTHROPIC_BASE_URL'
+        ? {
+            description: 'use 127.0.0.1 in ANTHROPIC_BASE_URL',
+            commands: ['dsb doctor loopback --fix'],
+            apply: (c, options) =>
+              updateClaudeUserEnv(
+                c,
+                { ANTHROPIC_BASE_URL: base!.value.replace('localhost', '127.0.0.1') },
+                options,
+              ),
+          }
+        : {
+            description: `use 127.0.0.1 instead of localhost in ${what}`,
+            commands: [`dsb doctor --upstream ${url.replace('localhost', '127.0.0.1')}`],
+          };
+    return { level, text, fix };
+  });
+}
+
+/** The bridge port: free (bridge not running), held by the bridge (answers /health), or taken by something else. */
+async function bridgePortState(
+  ctx: CheckContext,
+  bridge: { host: string; port: number },
+  details: string[],
+  problems: Problem[],
+): Promise<'free' | 'bridge' | 'other'> {
+  const bindHost = bridge.host === 'localhost' ? '127.0.0.1' : bridge.host;
+  if (await ctx.system.portFree(bindHost, bridge.port)) {
+    details.push(`bridge port ${bridge.port} is free (the bridge is not running)`);
+    return 'free';
+  }
+  const json = jsonOf(await tryHttp(ctx, `${ctx.bridgeUrl}/health`));
+  const ours = isObject(json) && (typeof json.status === 'string' || 'upstreams' in json);
+  if (ours) {
+    details.push(`bridge port ${bridge.port} is held by the bridge`);
+    return 'bridge';
+  }
+  problems.push({
+    level: 'fail',
+    text: `port ${bridge.port} is taken by another program (it does not answer like the bridge)`,
+    fix: {
+      description: `find and stop that program, or run the bridge on another port (and point ANTHROPIC_BASE_URL there)`,
+      commands: [
+        portInUseCommand(ctx, bridge.port),
+        `dsb serve --port ${await suggestBridgePort(ctx, bindHost, bridge.port)}`,
+      ],
+    },
+  });
+  return 'other';
+}
+
+/**
+ * Windows (and WSL through interop) reserve port ranges for Hyper-V / WSL: binding there fails.
+ * Undefined when netsh is not there to ask (not Windows or WSL, or it failed).
+ */
+async function excludedPortRanges(ctx: CheckContext): Promise<PortRange[] | undefined> {
+  const windows = ctx.system.platform === 'win32';
+  if (!windows && !detectWsl(ctx.system)) return undefined;
+  const netsh = await ctx.system.exec(
+    windows ? 'netsh' : 'netsh.exe',
+    ['interface', 'ipv4', 'show', 'excludedportrange', 'protocol=tcp'],
+    { timeoutMs: 5_000 },
+  );
+  return netsh.exitCode === 0 ? parseExcludedPortRanges(netsh.stdout) : undefined;
+}
+
+/** The bridge port, and a local upstream's, inside an excluded range. */
+function excludedPortProblems(
+  ranges: PortRange[],
+  bridge: { port: number },
+  upstream: { host: string; port: number } | undefined,
+): Problem[] {
+  const ports: Array<[string, number]> = [['bridge', bridge.port]];
+  if (upstream && (upstream.host === '127.0.0.1' || upstream.host === 'localhost'))
+    ports.push(['upstream', upstream.port]);
+  const problems: Problem[] = [];
+  for (const [what, port] of ports) {
+    const hit = ranges.find((r) => port >= r.start && port <= r.end);
+    if (!hit) continue;
+    problems.push({
+      level: 'fail',
+      text: `the ${what} port ${port} is inside a Windows excluded port range (${hit.start}-${hit.end}, reserved by Hyper-V/WSL): binding it fails`,
+      fix: {
+        description:
+          'pick a port outside the excluded ranges, or restart the NAT driver that reserved it (administrator PowerShell)',
+        commands: [
+          what === 'bridge'
+            ? `dsb serve --port ${port === 3000 ? 3100 : port + 100}`
+            : '# start the model server with another --port',
+          'net stop winnat',
+          'net start winnat',
+        ],
+      },
+    });
+  }
+  return problems;
+}
+
 export const loopbackCheck: Check = {
   id: 'loopback',
   title: 'Loopback and ports',
@@ -42,124 +160,32 @@ export const loopbackCheck: Check = {
     'What localhost resolves to (both families), that the bridge and base URLs use 127.0.0.1, the bridge port is free or ours, Windows excluded port ranges.',
   async run(ctx): Promise<CheckOutcome> {
     const details: string[] = [];
-    const problems: Array<{ level: 'fail' | 'warn'; text: string; fix?: Fix }> = [];
+    const problems: Problem[] = [];
     const addresses = await ctx.system.dnsLookup('localhost');
     const first = addresses[0];
     details.push(
       `localhost → ${addresses.length ? addresses.map((a) => a.address).join(', ') : 'does not resolve'}`,
     );
-    const v6First = first?.family === 6;
-
-    const bridge = urlParts(ctx.bridgeUrl);
-    const upstream = urlParts(ctx.upstreamUrl);
-    const sources = await claudeEnvSources(ctx);
-    const base = effectiveValue(sources, 'ANTHROPIC_BASE_URL');
-    const baseParts = base ? urlParts(base.value) : undefined;
-
     if (addresses.length === 0) {
       problems.push({
         level: 'warn',
         text: 'localhost does not resolve: check /etc/hosts (or C:\\Windows\\System32\\drivers\\etc\\hosts)',
       });
     }
-    const localhostUsers: Array<[string, string]> = [];
-    if (baseParts?.host === 'localhost') localhostUsers.push(['ANTHROPIC_BASE_URL', base!.value]);
-    if (upstream?.host === 'localhost') localhostUsers.push(['the upstream URL', ctx.upstreamUrl]);
-    if (bridge?.host === 'localhost') localhostUsers.push(['the bridge address', ctx.bridgeUrl]);
-    for (const [what, url] of localhostUsers) {
-      const level = v6First ? 'fail' : 'warn';
-      const text = v6First
-        ? `${what} uses localhost (${url}), which resolves to ::1 first here, while the servers listen on 127.0.0.1`
-        : `${what} uses localhost (${url}); use 127.0.0.1: localhost can resolve to ::1 (IPv6) where nothing listens`;
-      const fix: Fix =
-        what === 'ANTHROPIC_BASE_URL'
-          ? {
-              description: 'use 127.0.0.1 in ANTHROPIC_BASE_URL',
-              commands: ['dsb doctor loopback --fix'],
-              apply: (c, options) =>
-                updateClaudeUserEnv(
-                  c,
-                  { ANTHROPIC_BASE_URL: base!.value.replace('localhost', '127.0.0.1') },
-                  options,
-                ),
-            }
-          : {
-              description: `use 127.0.0.1 instead of localhost in ${what}`,
-              commands: [`dsb doctor --upstream ${url.replace('localhost', '127.0.0.1')}`],
-            };
-      problems.push({ level, text, fix });
-    }
+    problems.push(...(await localhostProblems(ctx, first?.family === 6)));
 
-    // The bridge port: free (bridge not running), held by the bridge (answers /health), or taken by something else.
+    const bridge = urlParts(ctx.bridgeUrl);
     const data: Record<string, unknown> = {
       localhost: addresses,
       bridgePort: bridge?.port ?? null,
       bridgePortState: null as string | null,
     };
     if (bridge) {
-      const bindHost = bridge.host === 'localhost' ? '127.0.0.1' : bridge.host;
-      const free = await ctx.system.portFree(bindHost, bridge.port);
-      if (free) {
-        data.bridgePortState = 'free';
-        details.push(`bridge port ${bridge.port} is free (the bridge is not running)`);
-      } else {
-        const health = await tryHttp(ctx, `${ctx.bridgeUrl}/health`);
-        const json = jsonOf(health);
-        const ours = isObject(json) && (typeof json.status === 'string' || 'upstreams' in json);
-        data.bridgePortState = ours ? 'bridge' : 'other';
-        if (ours) details.push(`bridge port ${bridge.port} is held by the bridge`);
-        else {
-          problems.push({
-            level: 'fail',
-            text: `port ${bridge.port} is taken by another program (it does not answer like the bridge)`,
-            fix: {
-              description: `find and stop that program, or run the bridge on another port (and point ANTHROPIC_BASE_URL there)`,
-              commands: [
-                portInUseCommand(ctx, bridge.port),
-                `dsb serve --port ${await suggestBridgePort(ctx, bindHost, bridge.port)}`,
-              ],
-            },
-          });
-        }
-      }
-    }
-
-    // Windows (and WSL through interop) reserve port ranges for Hyper-V / WSL: binding there fails.
-    const wantsNetsh = ctx.system.platform === 'win32' || /microsoft/i.test(ctx.system.osRelease);
-    if (wantsNetsh && bridge) {
-      const netsh = await ctx.system.exec(
-        ctx.system.platform === 'win32' ? 'netsh' : 'netsh.exe',
-        ['interface', 'ipv4', 'show', 'excludedportrange', 'protocol=tcp'],
-        {
-          timeoutMs: 5_000,
-        },
-      );
-      if (netsh.exitCode === 0) {
-        const ranges = parseExcludedPortRanges(netsh.stdout);
+      data.bridgePortState = await bridgePortState(ctx, bridge, details, problems);
+      const ranges = await excludedPortRanges(ctx);
+      if (ranges) {
         data.excludedPortRanges = ranges;
-        const ports: Array<[string, number]> = [['bridge', bridge.port]];
-        if (upstream && (upstream.host === '127.0.0.1' || upstream.host === 'localhost'))
-          ports.push(['upstream', upstream.port]);
-        for (const [what, port] of ports) {
-          const hit = ranges.find((r) => port >= r.start && port <= r.end);
-          if (hit) {
-            problems.push({
-              level: 'fail',
-              text: `the ${what} port ${port} is inside a Windows excluded port range (${hit.start}-${hit.end}, reserved by Hyper-V/WSL): binding it fails`,
-              fix: {
-                description:
-                  'pick a port outside the excluded ranges, or restart the NAT driver that reserved it (administrator PowerShell)',
-                commands: [
-                  what === 'bridge'
-                    ? `dsb serve --port ${port === 3000 ? 3100 : port + 100}`
-                    : '# start the model server with another --port',
-                  'net stop winnat',
-                  'net start winnat',
-                ],
-              },
-            });
-          }
-        }
+        problems.push(...excludedPortProblems(ranges, bridge, urlParts(ctx.upstreamUrl)));
       }
     }
 

@@ -9,7 +9,7 @@ import { GgufError, type GgufHeader, ggufFileTypeName, readGgufHeader } from '..
 import { pathApi } from './claude-env.js';
 import { launchAddress, launchCommand, shellOf } from './fix-commands.js';
 import type { Check, CheckContext, CheckOutcome } from './types.js';
-import { discoverUpstream } from './upstream-info.js';
+import { discoverUpstream, type UpstreamInfo } from './upstream-info.js';
 import { formatBytes, num, str } from './util.js';
 
 export interface GpuInfo {
@@ -131,6 +131,191 @@ async function fromGguf(ctx: CheckContext, file: string): Promise<ModelFacts> {
   };
 }
 
+/**
+ * The model's facts: from the GGUF header (`--model-file`, or the file llama-server reports), else
+ * from the upstream's own report. An outcome instead when there is nothing to grade.
+ */
+async function findModelFacts(
+  ctx: CheckContext,
+  info: UpstreamInfo,
+  details: string[],
+): Promise<{ facts: ModelFacts & { quant: string } } | { outcome: CheckOutcome }> {
+  let facts: ModelFacts | undefined;
+  const file = ctx.modelFile ?? (info.kind === 'llama.cpp' ? info.llama?.modelPath : undefined);
+  if (file) {
+    facts = await fromGguf(ctx, file);
+    if (facts.ggufError) {
+      details.push(`${file}: ${facts.ggufError}`);
+      if (ctx.modelFile) {
+        return {
+          outcome: {
+            status: 'fail',
+            summary: `cannot read the GGUF header of ${file}: ${facts.ggufError}`,
+            details,
+            data: { file },
+            fix: {
+              description: 'pass the path of a .gguf model file (the first shard of a split model)',
+              commands: ['dsb doctor quantization --model-file /path/to/model-Q4_K_M.gguf'],
+            },
+          },
+        };
+      }
+      facts = undefined;
+    }
+  }
+  if (!facts?.quant && info.kind === 'llama.cpp' && info.llama?.ftype) {
+    facts = {
+      quant: normalizeQuant(info.llama.ftype),
+      source: `llama.cpp model_ftype "${info.llama.ftype}"`,
+      sizeBytes: info.llama.sizeBytes,
+      params: info.llama.nParams,
+      name: info.model,
+    };
+  }
+  if (!facts?.quant && info.kind === 'ollama' && info.ollama?.quantization) {
+    facts = {
+      quant: normalizeQuant(info.ollama.quantization),
+      source: 'Ollama details.quantization_level',
+      sizeBytes: info.ollama.sizeBytes,
+      name: info.model,
+    };
+  }
+  if (facts?.quant) return { facts: { ...facts, quant: facts.quant } };
+  const why = !info.reachable ? 'the upstream does not answer' : `${info.kind} does not report it`;
+  return {
+    outcome: {
+      status: 'skip',
+      summary: `no model to inspect (${why}; pass --model-file FILE.gguf to read a GGUF header)`,
+      details,
+      data: { reachable: info.reachable },
+    },
+  };
+}
+
+interface MemoryFacts {
+  gpus: GpuInfo[];
+  vram: number;
+  ram: number;
+  bytesPerParam?: number;
+  /** Bytes the weights need (+10% for buffers), when the size or the parameter count is known. */
+  need?: number;
+}
+
+/** Memory: weights ≈ file size (+ KV cache and buffers); compared with VRAM (`nvidia-smi`) and RAM. */
+async function memoryFacts(
+  ctx: CheckContext,
+  facts: ModelFacts & { quant: string },
+  details: string[],
+  data: Record<string, unknown>,
+): Promise<MemoryFacts> {
+  const smi = await ctx.system.exec(
+    'nvidia-smi',
+    ['--query-gpu=name,memory.total,memory.free', '--format=csv,noheader,nounits'],
+    { timeoutMs: 5_000 },
+  );
+  const gpus = smi.exitCode === 0 ? parseNvidiaSmi(smi.stdout) : [];
+  const vram = gpus.reduce((s, g) => s + g.totalBytes, 0);
+  const ram = ctx.system.memory().total;
+  data.gpus = gpus;
+  data.vramBytes = vram;
+  data.ramBytes = ram;
+  for (const g of gpus)
+    details.push(`GPU ${g.name}: ${formatBytes(g.totalBytes)} (${formatBytes(g.freeBytes)} free)`);
+  if (!gpus.length)
+    details.push(
+      ctx.system.platform === 'darwin'
+        ? 'no NVIDIA GPU (Apple silicon shares RAM with the GPU)'
+        : 'no NVIDIA GPU found (nvidia-smi)',
+    );
+  details.push(`RAM: ${formatBytes(ram)}`);
+  const bytesPerParam = facts.tensors?.bytesPerParam ?? fullPrecisionBytesPerParam(facts.quant);
+  if (facts.tensors?.bytesPerParam !== undefined) {
+    details.push(
+      `${formatBpp(facts.tensors.bytesPerParam)} bytes per parameter (${formatBpp(facts.tensors.bytesPerParam * 8)} bits), from the tensor types: ${describeTensorTypes(facts.tensors)}`,
+    );
+    data.tensorTypes = facts.tensors.types;
+  }
+  if (bytesPerParam !== undefined) data.bytesPerParam = bytesPerParam;
+  const need = facts.sizeBytes
+    ? facts.sizeBytes * 1.1
+    : facts.params && bytesPerParam
+      ? facts.params * bytesPerParam * 1.1
+      : undefined;
+  if (need) {
+    details.push(`needs about ${formatBytes(need)} for the weights (plus the KV cache for the context)`);
+    data.needBytes = Math.round(need);
+  }
+  return { gpus, vram, ram, bytesPerParam, need };
+}
+
+/** The verdict: does it fit at all, is the quantization too low, does it fit in VRAM, full precision? */
+function gradeOutcome(
+  ctx: CheckContext,
+  quant: string,
+  memory: MemoryFacts,
+  details: string[],
+  data: Record<string, unknown>,
+): CheckOutcome {
+  const { gpus, vram, ram, bytesPerParam, need } = memory;
+  const grade = gradeQuant(quant);
+  const q4Fix = {
+    description: 'use a Q4_K_M GGUF of the model: the recommended balance of quality and memory for code',
+    commands: [
+      launchCommand({ kind: 'llama.cpp', ...launchAddress(ctx), model: 'MODEL-Q4_K_M.gguf' }, shellOf(ctx)),
+    ],
+  };
+  if (need && need > vram + ram) {
+    return {
+      status: 'fail',
+      summary: `${quant} needs about ${formatBytes(need)}, more than VRAM + RAM (${formatBytes(vram + ram)})`,
+      details,
+      data,
+      fix: q4Fix,
+    };
+  }
+  if (grade === 'low') {
+    return {
+      status: 'warn',
+      summary: `${quant}: 2–3-bit quantizations noticeably degrade code quality`,
+      details,
+      data,
+      fix: q4Fix,
+    };
+  }
+  const unified = ctx.system.platform === 'darwin' && !gpus.length;
+  if (need && gpus.length && need > vram) {
+    return {
+      status: 'warn',
+      summary: `${quant} (${formatBytes(need)}) does not fit in VRAM (${formatBytes(vram)}): layers run on the CPU, slowly`,
+      details,
+      data,
+      fix:
+        grade === 'full'
+          ? q4Fix
+          : {
+              description:
+                'offload fewer layers (-ngl) or use a smaller quantization; MoE models can keep experts on the CPU',
+              commands: [],
+            },
+    };
+  }
+  if (grade === 'full') {
+    return {
+      status: need || unified ? 'pass' : 'warn',
+      summary: `${quant}: full precision${bytesPerParam ? `, ${formatBpp(bytesPerParam)} bytes per parameter` : ''}${need ? ` (${formatBytes(need)}) fits` : ''}`,
+      details,
+      data,
+      ...(need ? {} : { fix: q4Fix }),
+    };
+  }
+  return {
+    status: 'pass',
+    summary: grade === 'recommended' ? `${quant} (recommended)` : `${quant}`,
+    details,
+    data,
+  };
+}
+
 export const quantizationCheck: Check = {
   id: 'quantization',
   title: 'Model quantization and memory',
@@ -141,160 +326,20 @@ export const quantizationCheck: Check = {
   timeoutMs: 15_000,
   async run(ctx): Promise<CheckOutcome> {
     const info = await discoverUpstream(ctx);
-    let facts: ModelFacts | undefined;
     const details: string[] = [];
-    const file = ctx.modelFile ?? (info.kind === 'llama.cpp' ? info.llama?.modelPath : undefined);
-    if (file) {
-      facts = await fromGguf(ctx, file);
-      if (facts.ggufError) {
-        details.push(`${file}: ${facts.ggufError}`);
-        if (ctx.modelFile) {
-          return {
-            status: 'fail',
-            summary: `cannot read the GGUF header of ${file}: ${facts.ggufError}`,
-            details,
-            data: { file },
-            fix: {
-              description: 'pass the path of a .gguf model file (the first shard of a split model)',
-              commands: ['dsb doctor quantization --model-file /path/to/model-Q4_K_M.gguf'],
-            },
-          };
-        }
-        facts = undefined;
-      }
-    }
-    if (!facts?.quant && info.kind === 'llama.cpp' && info.llama?.ftype) {
-      facts = {
-        quant: normalizeQuant(info.llama.ftype),
-        source: `llama.cpp model_ftype "${info.llama.ftype}"`,
-        sizeBytes: info.llama.sizeBytes,
-        params: info.llama.nParams,
-        name: info.model,
-      };
-    }
-    if (!facts?.quant && info.kind === 'ollama' && info.ollama?.quantization) {
-      facts = {
-        quant: normalizeQuant(info.ollama.quantization),
-        source: 'Ollama details.quantization_level',
-        sizeBytes: info.ollama.sizeBytes,
-        name: info.model,
-      };
-    }
-    if (!facts?.quant) {
-      const why = !info.reachable ? 'the upstream does not answer' : `${info.kind} does not report it`;
-      return {
-        status: 'skip',
-        summary: `no model to inspect (${why}; pass --model-file FILE.gguf to read a GGUF header)`,
-        details,
-        data: { reachable: info.reachable },
-      };
-    }
-
+    const found = await findModelFacts(ctx, info, details);
+    if ('outcome' in found) return found.outcome;
+    const { facts } = found;
     const quant = facts.quant;
-    const grade = gradeQuant(quant);
     details.push(`${quant} (from ${facts.source})${facts.name ? `, model ${facts.name}` : ''}`);
     const data: Record<string, unknown> = {
       quantization: quant,
-      grade,
+      grade: gradeQuant(quant),
       source: facts.source,
       sizeBytes: facts.sizeBytes ?? null,
       file: facts.file ?? null,
     };
-
-    // Memory: weights ≈ file size (+ KV cache and buffers); compare with VRAM and RAM.
-    const smi = await ctx.system.exec(
-      'nvidia-smi',
-      ['--query-gpu=name,memory.total,memory.free', '--format=csv,noheader,nounits'],
-      { timeoutMs: 5_000 },
-    );
-    const gpus = smi.exitCode === 0 ? parseNvidiaSmi(smi.stdout) : [];
-    const vram = gpus.reduce((s, g) => s + g.totalBytes, 0);
-    const ram = ctx.system.memory().total;
-    data.gpus = gpus;
-    data.vramBytes = vram;
-    data.ramBytes = ram;
-    for (const g of gpus)
-      details.push(`GPU ${g.name}: ${formatBytes(g.totalBytes)} (${formatBytes(g.freeBytes)} free)`);
-    if (!gpus.length)
-      details.push(
-        ctx.system.platform === 'darwin'
-          ? 'no NVIDIA GPU (Apple silicon shares RAM with the GPU)'
-          : 'no NVIDIA GPU found (nvidia-smi)',
-      );
-    details.push(`RAM: ${formatBytes(ram)}`);
-    const bytesPerParam = facts.tensors?.bytesPerParam ?? fullPrecisionBytesPerParam(quant);
-    if (facts.tensors?.bytesPerParam !== undefined) {
-      details.push(
-        `${formatBpp(facts.tensors.bytesPerParam)} bytes per parameter (${formatBpp(facts.tensors.bytesPerParam * 8)} bits), from the tensor types: ${describeTensorTypes(facts.tensors)}`,
-      );
-      data.tensorTypes = facts.tensors.types;
-    }
-    if (bytesPerParam !== undefined) data.bytesPerParam = bytesPerParam;
-    const need = facts.sizeBytes
-      ? facts.sizeBytes * 1.1
-      : facts.params && bytesPerParam
-        ? facts.params * bytesPerParam * 1.1
-        : undefined;
-    if (need) {
-      details.push(`needs about ${formatBytes(need)} for the weights (plus the KV cache for the context)`);
-      data.needBytes = Math.round(need);
-    }
-    const q4Fix = {
-      description: 'use a Q4_K_M GGUF of the model: the recommended balance of quality and memory for code',
-      commands: [
-        launchCommand({ kind: 'llama.cpp', ...launchAddress(ctx), model: 'MODEL-Q4_K_M.gguf' }, shellOf(ctx)),
-      ],
-    };
-
-    if (need && need > vram + ram) {
-      return {
-        status: 'fail',
-        summary: `${quant} needs about ${formatBytes(need)}, more than VRAM + RAM (${formatBytes(vram + ram)})`,
-        details,
-        data,
-        fix: q4Fix,
-      };
-    }
-    if (grade === 'low') {
-      return {
-        status: 'warn',
-        summary: `${quant}: 2–3-bit quantizations noticeably degrade code quality`,
-        details,
-        data,
-        fix: q4Fix,
-      };
-    }
-    const unified = ctx.system.platform === 'darwin' && !gpus.length;
-    if (need && gpus.length && need > vram) {
-      return {
-        status: 'warn',
-        summary: `${quant} (${formatBytes(need)}) does not fit in VRAM (${formatBytes(vram)}): layers run on the CPU, slowly`,
-        details,
-        data,
-        fix:
-          grade === 'full'
-            ? q4Fix
-            : {
-                description:
-                  'offload fewer layers (-ngl) or use a smaller quantization; MoE models can keep experts on the CPU',
-                commands: [],
-              },
-      };
-    }
-    if (grade === 'full') {
-      return {
-        status: need || unified ? 'pass' : 'warn',
-        summary: `${quant}: full precision${bytesPerParam ? `, ${formatBpp(bytesPerParam)} bytes per parameter` : ''}${need ? ` (${formatBytes(need)}) fits` : ''}`,
-        details,
-        data,
-        ...(need ? {} : { fix: q4Fix }),
-      };
-    }
-    return {
-      status: 'pass',
-      summary: grade === 'recommended' ? `${quant} (recommended)` : `${quant}`,
-      details,
-      data,
-    };
+    const memory = await memoryFacts(ctx, facts, details, data);
+    return gradeOutcome(ctx, quant, memory, details, data);
   },
 };

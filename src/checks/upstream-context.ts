@@ -1,16 +1,16 @@
 // Is the upstream's real per-request context big enough for Claude Code? Its fixed prompt alone is
-// ~14K tokens and sessions grow fast: 64K is the practical minimum (window-advice.ts). Also checks
+// ~14K tokens and sessions grow fast: 64K is the practical minimum (src/upstreams/window-advice.ts). Also checks
 // that Claude Code's EFFECTIVE window (claude-window.ts: a non-Claude ANTHROPIC_MODEL together with
 // CLAUDE_CODE_MAX_CONTEXT_TOKENS, nothing less) is the upstream's, since it drives compaction;
 // Ollama's small default window, and llama.cpp's `-np` splitting the context between slots.
 
-import { MIN_OUTPUT_TOKENS } from '../bridge/context/clamp.js';
-import { deepseekApiContext } from '../bridge/context/discovery.js';
+import { deepseekApiContext } from '../upstreams/deepseek-api.js';
 import {
   CLAUDE_CODE_FIXED_PROMPT_TOKENS,
   CLAUDE_CODE_NEEDED_CONTEXT,
   fixedPromptDoesNotFit,
-} from '../bridge/context/window-advice.js';
+  MIN_OUTPUT_TOKENS,
+} from '../upstreams/window-advice.js';
 import { compareClaudeWindow } from './claude-window-settings.js';
 import { launchAddress, launchCommand, RECOMMENDED_CONTEXT, shellOf } from './fix-commands.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';

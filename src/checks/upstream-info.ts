@@ -1,21 +1,18 @@
 // Discovers what serves the upstream URL and what it reports about its model, once per doctor run
 // (memoised in the CheckContext): llama.cpp `/props` + `/v1/models` meta, vLLM/SGLang `max_model_len`,
 // Ollama `/api/version`, `/api/ps`, `/api/show`. All probes have short timeouts and run concurrently;
-// the bodies are read by the bridge's discovery parsers (src/bridge/context/discovery.ts), the calls go
-// through the SystemContext (ctx.system.http) so the checks run against fakes.
+// the bodies are read by the per-kind parsers the bridge's discovery uses too (src/upstreams/), the
+// calls go through the SystemContext (ctx.system.http) so the checks run against fakes.
+import type { HttpRequestOptions } from '../system/context.js';
+import { parseLlamaModelsDetail, parseLlamaPropsDetail } from '../upstreams/llama-cpp.js';
 import {
-  parseLlamaModelsDetail,
-  parseLlamaPropsDetail,
-  parseModelList,
   parseOllamaLoadedDetail,
   parseOllamaPsDetail,
   parseOllamaShow,
   parseOllamaVersion,
-  parseServerVersion,
-  type RecognizedKind,
-  recognizeUpstreamKind,
-} from '../bridge/context/discovery.js';
-import type { HttpRequestOptions } from '../system/context.js';
+} from '../upstreams/ollama.js';
+import { parseModelList, parseServerVersion } from '../upstreams/openai.js';
+import { type RecognizedKind, recognizeUpstreamKind } from '../upstreams/recognize.js';
 import type { CheckContext } from './types.js';
 import { type HttpAttempt, jsonOf, tryHttp, urlParts } from './util.js';
 

@@ -41,6 +41,185 @@ export function unreachableOutcome(ctx: CheckContext, info: UpstreamInfo, what: 
   };
 }
 
+/** What every outcome of the check reports about the server, whatever the answer. */
+interface Report {
+  label: string;
+  details: string[];
+  data: Record<string, unknown>;
+}
+
+function reportOf(ctx: CheckContext, info: UpstreamInfo): Report {
+  const label = describeUpstream(info);
+  const details = [`server: ${label}${info.kindEvidence ? ` (recognised by ${info.kindEvidence})` : ''}`];
+  if (info.model) details.push(`model: ${info.model}`);
+  return {
+    label,
+    details,
+    data: {
+      url: ctx.upstreamUrl,
+      kind: info.kind,
+      version: info.version ?? null,
+      model: info.model ?? null,
+      models: info.models,
+    },
+  };
+}
+
+function authRejectedOutcome(ctx: CheckContext, { label, details, data }: Report): CheckOutcome {
+  return {
+    status: 'fail',
+    summary: `${label} at ${ctx.upstreamUrl} rejects dsb's requests: it wants an API key`,
+    details,
+    data,
+    fix: {
+      description:
+        'give dsb the upstream key (the bridge sends it as Authorization: Bearer; Claude Code never sees it)',
+      commands: [
+        ctx.system.platform === 'win32'
+          ? "$env:DSB_UPSTREAM_API_KEY = 'YOUR_KEY'"
+          : "export DSB_UPSTREAM_API_KEY='YOUR_KEY'",
+        'or set "apiKey" in upstreams[0] of dsb.config.json',
+      ],
+    },
+  };
+}
+
+/** No HTTP answer at all to the chat request: a timeout (still loading?) or a refused connection. */
+function noAnswerOutcome(
+  ctx: CheckContext,
+  info: UpstreamInfo,
+  { label, details, data }: Report,
+  chat: { message: string; reason?: string },
+): CheckOutcome {
+  return {
+    status: 'fail',
+    summary: `${label} did not answer POST /v1/chat/completions: ${chat.message}`,
+    details: [
+      ...details,
+      chat.reason === 'timeout'
+        ? `no answer within ${COMPLETION_TIMEOUT_MS / 1000} s: the model may still be loading, or the server is stuck`
+        : '',
+    ].filter(Boolean),
+    data,
+    fix:
+      chat.reason === 'timeout'
+        ? {
+            description: 'wait for the model to load (watch the server log), then run dsb doctor again',
+            commands: [],
+          }
+        : startServerFix(ctx, info),
+  };
+}
+
+/** /v1/chat/completions is 404/405: an old llama.cpp with only its native /completion, or not OpenAI at all. */
+async function noChatRouteOutcome(
+  ctx: CheckContext,
+  info: UpstreamInfo,
+  { label, details, data }: Report,
+  status: number,
+): Promise<CheckOutcome> {
+  const native = await upstreamRequest(ctx, '/completion', {
+    method: 'POST',
+    body: JSON.stringify({ prompt: 'Hello', n_predict: 1 }),
+    timeoutMs: COMPLETION_TIMEOUT_MS,
+  });
+  const nativeWorks =
+    native.ok && native.response.status === 200 && typeof pick(jsonOf(native), 'content') === 'string';
+  if (nativeWorks) {
+    return {
+      status: 'fail',
+      summary: `only llama.cpp's native API answers at ${ctx.upstreamUrl}: /completion works but /v1/chat/completions is ${status}`,
+      details: [
+        ...details,
+        "Claude Code's bridge needs the OpenAI-compatible API; the native /completion endpoint is not it.",
+      ],
+      data: { ...data, nativeOnly: true },
+      fix: {
+        description:
+          'run a current llama.cpp `llama-server` (it serves /v1/chat/completions), not an old example server',
+        commands: [
+          launchCommand(
+            { kind: 'llama.cpp', ...launchAddress(ctx), model: info.llama?.modelPath },
+            shellOf(ctx),
+          ),
+        ],
+      },
+    };
+  }
+  return {
+    status: 'fail',
+    summary: `${label} at ${ctx.upstreamUrl} has no /v1/chat/completions (HTTP ${status})`,
+    details: [
+      ...details,
+      'The URL must be the base of an OpenAI-compatible server (dsb appends /v1/chat/completions).',
+    ],
+    data,
+    fix: startServerFix(ctx, info),
+  };
+}
+
+/** An HTTP error status other than 404/405: 503 is a server still loading, the rest a wrong server. */
+function errorStatusOutcome(
+  ctx: CheckContext,
+  info: UpstreamInfo,
+  { label, details, data }: Report,
+  status: number,
+  body: string,
+): CheckOutcome {
+  if (status === 503) {
+    return {
+      status: 'fail',
+      summary: `${label} is not ready: ${errorMessageOf(body) ?? 'HTTP 503'}`,
+      details,
+      data,
+      fix: {
+        description:
+          'wait until the server has loaded the model (its /health answers 200), then run dsb doctor again',
+        commands: [],
+      },
+    };
+  }
+  return {
+    status: 'fail',
+    summary: `${label} answered POST /v1/chat/completions with HTTP ${status}: ${errorMessageOf(body) ?? body.slice(0, 200)}`,
+    details,
+    data,
+    fix: startServerFix(ctx, info),
+  };
+}
+
+/** A 2xx answer: a chat completion passes, anything else is not an OpenAI server. */
+function completionOutcome(
+  ctx: CheckContext,
+  info: UpstreamInfo,
+  { label, details, data }: Report,
+  json: unknown,
+  body: string,
+  ms: number,
+): CheckOutcome {
+  const message = pick(json, 'choices', 0, 'message');
+  const content = str(pick(message, 'content'));
+  const reasoning = str(pick(message, 'reasoning_content'));
+  if (message === undefined) {
+    return {
+      status: 'fail',
+      summary: `${label} answered /v1/chat/completions, but not with an OpenAI chat completion`,
+      details: [...details, `body starts: ${body.slice(0, 160)}`],
+      data,
+      fix: startServerFix(ctx, info),
+    };
+  }
+  details.push(
+    `completion in ${ms} ms: ${JSON.stringify((content ?? '').slice(0, 60))}${reasoning ? ' (with reasoning_content)' : ''}`,
+  );
+  return {
+    status: 'pass',
+    summary: `${label} at ${ctx.upstreamUrl} answers /v1/chat/completions${info.model ? ` with ${info.model}` : ''}`,
+    details,
+    data: { ...data, reasoning: Boolean(reasoning) },
+  };
+}
+
 export const upstreamOpenaiCheck: Check = {
   id: 'upstream-openai',
   title: 'Upstream speaks OpenAI',
@@ -51,147 +230,20 @@ export const upstreamOpenaiCheck: Check = {
   async run(ctx) {
     const info = await discoverUpstream(ctx);
     if (!info.reachable) return unreachableOutcome(ctx, info, 'Claude Code (through the bridge)');
-    const label = describeUpstream(info);
-    const data: Record<string, unknown> = {
-      url: ctx.upstreamUrl,
-      kind: info.kind,
-      version: info.version ?? null,
-      model: info.model ?? null,
-      models: info.models,
-    };
-    const details = [`server: ${label}${info.kindEvidence ? ` (recognised by ${info.kindEvidence})` : ''}`];
-    if (info.model) details.push(`model: ${info.model}`);
-
-    if (info.authRejected) {
-      return {
-        status: 'fail',
-        summary: `${label} at ${ctx.upstreamUrl} rejects dsb's requests: it wants an API key`,
-        details,
-        data,
-        fix: {
-          description:
-            'give dsb the upstream key (the bridge sends it as Authorization: Bearer; Claude Code never sees it)',
-          commands: [
-            ctx.system.platform === 'win32'
-              ? "$env:DSB_UPSTREAM_API_KEY = 'YOUR_KEY'"
-              : "export DSB_UPSTREAM_API_KEY='YOUR_KEY'",
-            'or set "apiKey" in upstreams[0] of dsb.config.json',
-          ],
-        },
-      };
-    }
+    const report = reportOf(ctx, info);
+    if (info.authRejected) return authRejectedOutcome(ctx, report);
 
     const chat = await upstreamRequest(ctx, '/v1/chat/completions', {
       method: 'POST',
       body: chatBody(info),
       timeoutMs: COMPLETION_TIMEOUT_MS,
     });
-    if (!chat.ok) {
-      return {
-        status: 'fail',
-        summary: `${label} did not answer POST /v1/chat/completions: ${chat.message}`,
-        details: [
-          ...details,
-          chat.reason === 'timeout'
-            ? `no answer within ${COMPLETION_TIMEOUT_MS / 1000} s: the model may still be loading, or the server is stuck`
-            : '',
-        ].filter(Boolean),
-        data,
-        fix:
-          chat.reason === 'timeout'
-            ? {
-                description: 'wait for the model to load (watch the server log), then run dsb doctor again',
-                commands: [],
-              }
-            : startServerFix(ctx, info),
-      };
-    }
+    if (!chat.ok) return noAnswerOutcome(ctx, info, report, chat);
     const { status, body } = chat.response;
-    data.chatStatus = status;
-    data.chatMs = chat.ms;
-    if (status === 404 || status === 405) {
-      const native = await upstreamRequest(ctx, '/completion', {
-        method: 'POST',
-        body: JSON.stringify({ prompt: 'Hello', n_predict: 1 }),
-        timeoutMs: COMPLETION_TIMEOUT_MS,
-      });
-      const nativeWorks =
-        native.ok && native.response.status === 200 && typeof pick(jsonOf(native), 'content') === 'string';
-      if (nativeWorks) {
-        return {
-          status: 'fail',
-          summary: `only llama.cpp's native API answers at ${ctx.upstreamUrl}: /completion works but /v1/chat/completions is ${status}`,
-          details: [
-            ...details,
-            "Claude Code's bridge needs the OpenAI-compatible API; the native /completion endpoint is not it.",
-          ],
-          data: { ...data, nativeOnly: true },
-          fix: {
-            description:
-              'run a current llama.cpp `llama-server` (it serves /v1/chat/completions), not an old example server',
-            commands: [
-              launchCommand(
-                { kind: 'llama.cpp', ...launchAddress(ctx), model: info.llama?.modelPath },
-                shellOf(ctx),
-              ),
-            ],
-          },
-        };
-      }
-      return {
-        status: 'fail',
-        summary: `${label} at ${ctx.upstreamUrl} has no /v1/chat/completions (HTTP ${status})`,
-        details: [
-          ...details,
-          'The URL must be the base of an OpenAI-compatible server (dsb appends /v1/chat/completions).',
-        ],
-        data,
-        fix: startServerFix(ctx, info),
-      };
-    }
-    if (status === 503) {
-      return {
-        status: 'fail',
-        summary: `${label} is not ready: ${errorMessageOf(body) ?? 'HTTP 503'}`,
-        details,
-        data,
-        fix: {
-          description:
-            'wait until the server has loaded the model (its /health answers 200), then run dsb doctor again',
-          commands: [],
-        },
-      };
-    }
-    if (status >= 400) {
-      return {
-        status: 'fail',
-        summary: `${label} answered POST /v1/chat/completions with HTTP ${status}: ${errorMessageOf(body) ?? body.slice(0, 200)}`,
-        details,
-        data,
-        fix: startServerFix(ctx, info),
-      };
-    }
-    const json = jsonOf(chat);
-    const message = pick(json, 'choices', 0, 'message');
-    const content = str(pick(message, 'content'));
-    const reasoning = str(pick(message, 'reasoning_content'));
-    if (message === undefined) {
-      return {
-        status: 'fail',
-        summary: `${label} answered /v1/chat/completions, but not with an OpenAI chat completion`,
-        details: [...details, `body starts: ${body.slice(0, 160)}`],
-        data,
-        fix: startServerFix(ctx, info),
-      };
-    }
-    details.push(
-      `completion in ${chat.ms} ms: ${JSON.stringify((content ?? '').slice(0, 60))}${reasoning ? ' (with reasoning_content)' : ''}`,
-    );
-    return {
-      status: 'pass',
-      summary: `${label} at ${ctx.upstreamUrl} answers /v1/chat/completions${info.model ? ` with ${info.model}` : ''}`,
-      details,
-      data: { ...data, reasoning: Boolean(reasoning) },
-    };
+    report.data.chatStatus = status;
+    report.data.chatMs = chat.ms;
+    if (status === 404 || status === 405) return noChatRouteOutcome(ctx, info, report, status);
+    if (status >= 400) return errorStatusOutcome(ctx, info, report, status, body);
+    return completionOutcome(ctx, info, report, jsonOf(chat), body, chat.ms);
   },
 };

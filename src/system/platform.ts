@@ -7,7 +7,7 @@ export type WslVersion = 'wsl1' | 'wsl2';
  * WSL2 kernels are named `…-microsoft-standard-WSL2`; WSL1 reports the Windows build, e.g.
  * `4.4.0-19041-Microsoft`. Only meaningful on Linux.
  */
-export function detectWsl(system: Pick<SystemContext, 'platform' | 'osRelease' | 'env'>): WslVersion | null {
+export function detectWsl(system: Pick<SystemContext, 'platform' | 'osRelease'>): WslVersion | null {
   if (system.platform !== 'linux') return null;
   const release = system.osRelease;
   if (/microsoft-standard-wsl2|wsl2/i.test(release)) return 'wsl2';

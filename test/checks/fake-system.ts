@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 import { createCheckContext } from '../../src/checks/runner.js';
 import type { CheckContext } from '../../src/checks/types.js';
 import { configSchema, type DsbConfigInput } from '../../src/config/schema.js';
@@ -38,8 +39,13 @@ export interface FakeSystemOptions {
   homedir?: string;
   cwd?: string;
   files?: Record<string, string | Buffer>;
-  /** Keyed by "file arg1 arg2…" (exact) or by "file" (any arguments). Unknown commands are not found. */
+  /**
+   * Keyed by "file arg1 arg2…" (exact) or by "file" (any arguments); `'notfound'` scripts a command
+   * that is not installed. A command not scripted here fails the test (UnscriptedCommandError).
+   */
   commands?: Record<string, CommandReply>;
+  /** A test that scripts more than one scenario's commands: do not fail when some never ran. */
+  allowUnusedCommands?: boolean;
   /** Keyed by "METHOD url". Unknown URLs refuse the connection. */
   http?: Record<string, HttpReply>;
   dns?: Record<string, DnsAddress[]>;
@@ -55,6 +61,45 @@ export interface FakeSystem extends SystemContext {
   calls: { exec: string[]; http: string[] };
   written: Record<string, string>;
   files: Map<string, string | Buffer>;
+  /** Commands run that no script answered (each also threw UnscriptedCommandError where it ran). */
+  unscripted: string[];
+  /** Fails unless every scripted command ran at least once (a check that skips one is caught too). */
+  assertAllUsed(): void;
+}
+
+/**
+ * A check ran a command the test did not script. Thrown where the command runs, and again when the
+ * test finishes (the check runner turns a thrown error into an `error` result, which a test that
+ * looks at another field would not notice).
+ */
+export class UnscriptedCommandError extends Error {
+  readonly code = 'UNSCRIPTED_COMMAND';
+  constructor(
+    /** Every unscripted command line, in the order they ran. */
+    readonly commands: readonly string[],
+    scripted: readonly string[],
+  ) {
+    super(
+      `fakeSystem: unscripted command${commands.length > 1 ? 's' : ''} ${commands.map((k) => `"${k}"`).join(', ')}; scripted: ${scripted.length ? scripted.map((k) => `"${k}"`).join(', ') : '(none)'} (script it, as 'notfound' if the test means it is not installed)`,
+    );
+    this.name = 'UnscriptedCommandError';
+  }
+}
+
+/**
+ * When the running test finishes, fails it if `sys` was asked for a command nobody scripted, and
+ * (unless the test opted out) if a scripted command never ran: a check that stopped running one is
+ * caught too. Outside a test (a fake built at collection time) only the throw in exec() is left.
+ */
+function verifyWhenTestFinishes(sys: FakeSystem, scripted: readonly string[], allowUnused: boolean): void {
+  try {
+    onTestFinished(() => {
+      if (sys.unscripted.length) throw new UnscriptedCommandError(sys.unscripted, scripted);
+      if (!allowUnused) sys.assertAllUsed();
+    });
+  } catch {
+    // Not inside a test.
+  }
 }
 
 function refused(): Error {
@@ -65,6 +110,9 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
   const files = new Map(Object.entries(o.files ?? {}));
   const calls = { exec: [] as string[], http: [] as string[] };
   const written: Record<string, string> = {};
+  const scripted = Object.keys(o.commands ?? {});
+  const usedCommands = new Set<string>();
+  const unscripted: string[] = [];
   let clock = 1_760_000_000_000;
   const sys: FakeSystem = {
     platform: o.platform ?? 'linux',
@@ -82,11 +130,25 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
     calls,
     written,
     files,
+    unscripted,
+    assertAllUsed() {
+      const unused = scripted.filter((k) => !usedCommands.has(k));
+      if (unused.length)
+        throw new Error(
+          `fakeSystem: scripted commands never ran: ${unused.map((k) => `"${k}"`).join(', ')}; ran: ${calls.exec.length ? calls.exec.map((k) => `"${k}"`).join(', ') : '(none)'}`,
+        );
+    },
     async exec(file, args): Promise<ExecResult> {
       const key = [file, ...args].join(' ');
       calls.exec.push(key);
-      const reply = o.commands?.[key] ?? o.commands?.[file];
-      if (!reply || reply === 'notfound')
+      const matched = o.commands && Object.hasOwn(o.commands, key) ? key : file;
+      const reply = o.commands && Object.hasOwn(o.commands, matched) ? o.commands[matched] : undefined;
+      if (reply === undefined) {
+        unscripted.push(key);
+        throw new UnscriptedCommandError([key], scripted);
+      }
+      usedCommands.add(matched);
+      if (reply === 'notfound')
         return { exitCode: null, stdout: '', stderr: '', notFound: true, timedOut: false };
       return {
         exitCode: reply.exitCode ?? 0,
@@ -158,6 +220,7 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
     isTTY: false,
     now: () => (clock += 5),
   };
+  verifyWhenTestFinishes(sys, scripted, o.allowUnusedCommands ?? false);
   return sys;
 }
 

@@ -16,6 +16,10 @@ const ctx = (o: FakeSystemOptions, extra: Parameters<typeof fakeContext>[1] = {}
 const out = (name: string, exitCode = 0) => ({ stdout: fixture(name), exitCode });
 const WSL2 = '5.15.167.4-microsoft-standard-WSL2';
 const WSL1 = '4.4.0-22631-Microsoft';
+/** `which -a NAME` / `where.exe NAME` when nothing of that name is on PATH: exit 1, nothing listed. */
+const NONE_ON_PATH = { exitCode: 1 };
+/** What `nft list ruleset` prints without root (Ubuntu ships nftables next to ufw). */
+const NFT_NOT_ROOT = 'netlink: Error: cache initialization failed: Operation not permitted';
 
 describe('wsl', () => {
   const win = (
@@ -103,6 +107,11 @@ describe('wsl', () => {
         platform: 'win32',
         commands: {
           'wsl.exe --status': { stdout: fixture('windows/wsl-status-not-installed.txt'), exitCode: 1 },
+          // Without WSL, wsl.exe is Windows' installer stub: every subcommand says "not installed".
+          'wsl.exe --list --verbose': {
+            stdout: fixture('windows/wsl-status-not-installed.txt'),
+            exitCode: 1,
+          },
           'dism.exe': out('windows/dism-vmp-disabled.txt'),
         },
       }),
@@ -310,7 +319,11 @@ describe('firewall', () => {
       firewallCheck,
       ctx(
         {
-          commands: { 'ufw status': { stderr: fixture('linux/ufw-not-root.txt'), exitCode: 1 } },
+          commands: {
+            'ufw status': { stderr: fixture('linux/ufw-not-root.txt'), exitCode: 1 },
+            'firewall-cmd': 'notfound',
+            'nft list ruleset': { stderr: NFT_NOT_ROOT, exitCode: 1 },
+          },
           tcp: { '192.168.1.20:8080': true },
         },
         remote,
@@ -440,6 +453,7 @@ describe('isolation', () => {
         commands: {
           'which -a node': { stdout: '/usr/bin/node\n' },
           'which -a claude': { stdout: '/usr/local/bin/claude\n' },
+          'which -a vllm': NONE_ON_PATH,
           'node --version': { stdout: 'v22.12.0\n' },
         },
       }),
@@ -454,6 +468,8 @@ describe('isolation', () => {
         platform: 'darwin',
         commands: {
           'which -a node': { stdout: '/usr/local/bin/node\n' },
+          'which -a claude': NONE_ON_PATH,
+          'which -a vllm': NONE_ON_PATH,
           'node --version': { stdout: 'v20.11.1\n' },
         },
       }),
@@ -469,6 +485,8 @@ describe('isolation', () => {
         osRelease: WSL2,
         commands: {
           'which -a node': { stdout: '/mnt/c/Program Files/nodejs/node\n/usr/bin/node\n' },
+          'which -a claude': NONE_ON_PATH,
+          'which -a vllm': NONE_ON_PATH,
           'node --version': { stdout: 'v22.11.0\n' },
         },
       }),
@@ -483,9 +501,14 @@ describe('isolation', () => {
       ctx({
         platform: 'win32',
         commands: {
+          'where.exe node': { stdout: 'C:\\Program Files\\nodejs\\node.exe\r\n' },
           'where.exe claude': {
             stdout:
               'C:\\Users\\dev\\AppData\\Roaming\\npm\\claude.cmd\r\nC:\\Users\\dev\\.local\\bin\\claude.exe\r\n',
+          },
+          'where.exe vllm': {
+            stderr: 'INFO: Could not find files for the given pattern(s).\r\n',
+            exitCode: 1,
           },
           'node --version': { stdout: 'v22.12.0' },
         },
@@ -496,6 +519,8 @@ describe('isolation', () => {
       isolationCheck,
       ctx({
         commands: {
+          'which -a node': { stdout: '/usr/bin/node\n' },
+          'which -a claude': { stdout: '/usr/local/bin/claude\n' },
           'which -a vllm': { stdout: '/usr/local/bin/vllm\n' },
           'node --version': { stdout: 'v22.12.0' },
         },
@@ -509,6 +534,8 @@ describe('isolation', () => {
         env: { VIRTUAL_ENV: '/home/dev/.venvs/vllm' },
         files: { '/home/dev/.venvs/vllm/pyvenv.cfg': 'home = /usr/bin\n' },
         commands: {
+          'which -a node': { stdout: '/usr/bin/node\n' },
+          'which -a claude': { stdout: '/usr/local/bin/claude\n' },
           'which -a vllm': { stdout: '/home/dev/.venvs/vllm/bin/vllm\n' },
           'node --version': { stdout: 'v22.12.0' },
         },

@@ -39,6 +39,8 @@ function withSizes(o: FakeSystemOptions, sizes: Record<string, number>) {
 
 describe('quantization', () => {
   const smi4090 = { 'nvidia-smi': { stdout: fixture('linux/nvidia-smi-4090.txt') } };
+  /** No NVIDIA driver (a Mac, a CPU-only box): there is no nvidia-smi to run. */
+  const noNvidia = { 'nvidia-smi': 'notfound' as const };
 
   it('passes on a Q4_K_M GGUF that fits the GPU (Linux, nvidia-smi)', async () => {
     const file = '/models/ds-Q4_K_M.gguf';
@@ -91,22 +93,31 @@ describe('quantization', () => {
     const file = '/Users/dev/models/small-F16.gguf';
     const r = await run(
       quantizationCheck,
-      fakeContext(withSizes({ platform: 'darwin', files: { [file]: gguf(1, 4096) } }, { [file]: 14 * GiB }), {
-        modelFile: file,
-      }),
+      fakeContext(
+        withSizes(
+          { platform: 'darwin', files: { [file]: gguf(1, 4096) }, commands: noNvidia },
+          { [file]: 14 * GiB },
+        ),
+        { modelFile: file },
+      ),
     );
     expect(r.status).toBe('pass');
     expect(r.details.join('\n')).toMatch(/Apple silicon shares RAM/);
   });
 
   it('uses the upstream report: llama.cpp model_ftype and Ollama quantization_level', async () => {
-    const llama = await run(quantizationCheck, fakeContext(fakeSystem({ http: llamaServerHttp() })));
+    const llama = await run(
+      quantizationCheck,
+      fakeContext(fakeSystem({ http: llamaServerHttp(), commands: noNvidia })),
+    );
     expect(llama.data).toMatchObject({ quantization: 'F32', grade: 'full' });
     const props = JSON.parse(llamaFixture('02_props'));
     props.model_ftype = 'Q3_K - Medium';
     const q3 = await run(
       quantizationCheck,
-      fakeContext(fakeSystem({ http: llamaServerHttp(U, { [`GET ${U}/props`]: { body: props } }) })),
+      fakeContext(
+        fakeSystem({ http: llamaServerHttp(U, { [`GET ${U}/props`]: { body: props } }), commands: noNvidia }),
+      ),
     );
     expect(q3).toMatchObject({ status: 'warn', data: { quantization: 'Q3_K_M' } });
     const O = 'http://127.0.0.1:11434';
@@ -120,6 +131,7 @@ describe('quantization', () => {
             [`GET ${O}/api/ps`]: { body: fixture('upstreams/ollama-ps-64k.json') },
             [`POST ${O}/api/show`]: { body: fixture('upstreams/ollama-show.json') },
           },
+          commands: noNvidia,
         }),
         { upstreamUrl: O },
       ),

@@ -15,6 +15,8 @@ const F16 = 1;
 const Q4_K = 12;
 const Q6_K = 14;
 const BF16 = 30;
+/** No NVIDIA driver here: nvidia-smi is not installed (the check compares with RAM only). */
+const NO_NVIDIA = { 'nvidia-smi': 'notfound' as const };
 
 function gguf(fileType: number, tensors: Array<{ name: string; dims: number[]; type: number }>): Buffer {
   return encodeGgufHeader(
@@ -31,9 +33,14 @@ function gguf(fileType: number, tensors: Array<{ name: string; dims: number[]; t
 const check = async (file: string, content: Buffer) =>
   runCheck(
     quantizationCheck,
-    fakeContext(fakeSystem({ files: { [file]: content }, memory: { total: 64 * 1024 ** 3, free: 0 } }), {
-      modelFile: file,
-    }),
+    fakeContext(
+      fakeSystem({
+        files: { [file]: content },
+        memory: { total: 64 * 1024 ** 3, free: 0 },
+        commands: NO_NVIDIA,
+      }),
+      { modelFile: file },
+    ),
     new Map(),
   );
 
@@ -104,7 +111,12 @@ describe('bytes per parameter from the GGUF tensor types', () => {
     delete props.model_path;
     const r = await runCheck(
       quantizationCheck,
-      fakeContext(fakeSystem({ http: llamaServerHttp(U, { [`GET ${U}/props`]: { body: props } }) })),
+      fakeContext(
+        fakeSystem({
+          http: llamaServerHttp(U, { [`GET ${U}/props`]: { body: props } }),
+          commands: NO_NVIDIA,
+        }),
+      ),
       new Map(),
     );
     expect(r.data).toMatchObject({ quantization: 'F32', bytesPerParam: 4 });

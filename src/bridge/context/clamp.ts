@@ -7,6 +7,7 @@
 // Why a plan is needed at all: Claude Code asks for 32000–128000 output tokens whatever the prompt;
 // vLLM and SGLang refuse prompt + max_tokens > context with a 400, and llama.cpp silently runs into
 // the end of its context.
+import { MIN_OUTPUT_TOKENS } from '../../upstreams/window-advice.js';
 import type { TokenCount } from './tokens.js';
 
 export interface OutputPlanInput {
@@ -55,15 +56,9 @@ export function defaultMargin(method: TokenCount['method'], promptTokens: number
   return ESTIMATE_MARGIN;
 }
 
-/**
- * The most output room the bridge ever insists on before it refuses a prompt (issue #14): a prompt
- * the server would take while leaving this much (or the request's max_tokens, if smaller) is
- * always sent. It used to be an eighth of the context up to 4096 tokens, so a 16K llama.cpp slot
- * (`-np 4 -c 65536`) refused Claude Code's ~14.3K-token prompts that the server would still have
- * answered with 2K tokens to spare, and Claude Code dead-ended ("Context limit reached",
- * "/compact: Not enough messages to compact").
- */
-export const MIN_OUTPUT_TOKENS = 1024;
+// The most output room the bridge ever insists on before it refuses a prompt: shared with doctor, so
+// it lives with the window advice outside the bridge.
+export { MIN_OUTPUT_TOKENS };
 
 /**
  * The fewest output tokens worth a request: an eighth of the context between 256 and

@@ -4,10 +4,10 @@
 // looks again after `invalidate()` (an overflow error means the server may have been restarted with
 // another context size).
 //
-// The parsers and `recognizeUpstreamKind` are also how `dsb doctor` (src/checks/upstream-info.ts) and
-// `dsb init` / `dsb launch --run` (src/launch/context-probe.ts) read these bodies; the `…Detail`
-// variants add what only those report (model path and size, tool support). They are re-exported
-// here so that those importers keep working unchanged.
+// The parsers and `recognizeUpstreamKind` are also how `dsb doctor` (src/checks/upstream-info.ts,
+// which imports them from src/upstreams/) and `dsb init` / `dsb launch --run`
+// (src/launch/context-probe.ts) read these bodies; the `…Detail` variants add what only those report
+// (model path and size, tool support). They are re-exported here for importers not yet moved.
 import { discoverDeepseekApi, isDeepSeekApiUrl } from '../../upstreams/deepseek-api.js';
 import { discoverLlamaCpp } from '../../upstreams/llama-cpp.js';
 import { discoverOllama } from '../../upstreams/ollama.js';

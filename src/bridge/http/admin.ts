@@ -2,7 +2,7 @@
 // fail: GET /health, GET /metrics, HEAD|GET / and /api/hello (what Claude Code's VS Code extension
 // and load balancers knock on); and GET /v1/models (behind auth, like the API).
 import type http from 'node:http';
-import { healthContextFields } from '../context/window-advice.js';
+import { healthContextFields } from '../../upstreams/window-advice.js';
 import { BRIDGE_VERSION } from '../version.js';
 import { sendJson } from './io.js';
 import { type BridgeState, runtimeOf } from './state.js';

@@ -2,12 +2,13 @@
 // upstream's OpenAI shape (after the request policy of translate/policy.ts), its prompt counted and
 // max_tokens clamped to what the context leaves. Throws `prompt is too long` (PROMPT_TOO_LONG) when
 // the prompt cannot fit. No socket: it needs the shared state, the request and an abort signal.
+
+import { refusalNote } from '../../upstreams/window-advice.js';
 import { promptTooLongError } from '../anthropic/errors.js';
 import type { MessagesRequest } from '../anthropic/schema.js';
 import type { AnchorTicket } from '../context/anchor.js';
 import { planOutputTokens } from '../context/clamp.js';
 import { completionBodyFrom, countingBody, type TokenCount } from '../context/tokens.js';
-import { refusalNote } from '../context/window-advice.js';
 import { REASONING_PLACEHOLDER } from '../profile.js';
 import type { Route } from '../router.js';
 import type { UpstreamRuntime } from '../runtime.js';

@@ -1,8 +1,19 @@
 // Is an upstream's per-request context enough for Claude Code, and if not, why and what fixes it —
 // PURE. `dsb serve` logs it at start-up, `/health` reports it per upstream, the bridge's refusal
-// log uses it, and doctor's upstream-context check shares the numbers (issue #14).
-import { MIN_OUTPUT_TOKENS } from './clamp.js';
-import type { UpstreamFacts } from './discovery.js';
+// log uses it, and doctor's upstream-context check shares the numbers (issue #14). It lives here,
+// outside the bridge, because both the bridge and doctor need it (issue #12).
+import type { UpstreamFacts } from './types.js';
+
+/**
+ * The most output room the bridge ever insists on before it refuses a prompt (issue #14): a prompt
+ * the server would take while leaving this much (or the request's max_tokens, if smaller) is
+ * always sent. It used to be an eighth of the context up to 4096 tokens, so a 16K llama.cpp slot
+ * (`-np 4 -c 65536`) refused Claude Code's ~14.3K-token prompts that the server would still have
+ * answered with 2K tokens to spare, and Claude Code dead-ended ("Context limit reached",
+ * "/compact: Not enough messages to compact"). The bridge's output plan (bridge/context/clamp.ts)
+ * uses it; doctor's upstream-context check names it.
+ */
+export const MIN_OUTPUT_TOKENS = 1024;
 
 /**
  * Claude Code 2.1.331's fixed prompt (system prompt + tool definitions) before the user's first

@@ -1,5 +1,5 @@
 // Whether an upstream's per-request context is enough for Claude Code, the cause and the fix
-// (src/bridge/context/window-advice.ts). The real llama-server cases are in
+// (src/upstreams/window-advice.ts). The real llama-server cases are in
 // test/e2e/context-window-llama.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,7 +8,7 @@ import {
   CLAUDE_CODE_NEEDED_CONTEXT,
   healthContextFields,
   refusalNote,
-} from '../../../src/bridge/context/window-advice.js';
+} from '../../src/upstreams/window-advice.js';
 
 const URL_8080 = 'http://127.0.0.1:8080';
 
