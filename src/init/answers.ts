@@ -12,7 +12,9 @@ import {
 } from '../launch/backends.js';
 import { type ContextProbeResult, probeUpstreamContext } from '../launch/context-probe.js';
 import { resolveModelPath } from '../launch/model-path.js';
+import { windowsAtHand } from '../shell/kind.js';
 import type { SystemContext } from '../system/context.js';
+import { detectWsl } from '../system/platform.js';
 import type { Scope } from './paths.js';
 import { vscodeTargets } from './paths.js';
 import { defaultMaxOutputTokens } from './plan.js';
@@ -213,8 +215,8 @@ export async function resolveAnswers(
   let vscodeFound = false;
   for (const t of vscodeTargets(pathFacts)) if ((await ctx.stat(t.userDir))?.isDirectory) vscodeFound = true;
   const vscode = flags.vscode ?? (await ask.vscode(vscodeFound));
-  const wsl = ctx.platform === 'linux' && /microsoft/i.test(ctx.osRelease);
-  const firewall = flags.firewall ?? (await ask.firewall(ctx.platform === 'win32' || wsl));
+  const isWsl = detectWsl(ctx) !== null;
+  const firewall = flags.firewall ?? (await ask.firewall(windowsAtHand({ platform: ctx.platform, isWsl })));
 
   return {
     answers: {

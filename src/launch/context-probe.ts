@@ -1,17 +1,12 @@
 // Asks a running model server for the context it really serves per request (design.md §4.5):
 // llama.cpp /props and /v1/models meta, vLLM / SGLang /v1/models max_model_len, Ollama /api/ps and /api/show.
-// The bodies are read by the bridge's discovery parsers (src/bridge/context/discovery.ts); the calls go
-// through the SystemContext so init and launch stay testable with fakes.
-import {
-  parseLlamaModels,
-  parseLlamaPropsDetail,
-  parseModelList,
-  parseOllamaLoaded,
-  parseOllamaPs,
-  parseOllamaShow,
-} from '../bridge/context/discovery.js';
+// The bodies are read by the same per-kind parsers the bridge's discovery uses (src/upstreams/); the
+// calls go through the SystemContext so init and launch stay testable with fakes.
 import type { Backend } from '../config/schema.js';
 import type { SystemContext } from '../system/context.js';
+import { parseLlamaModels, parseLlamaPropsDetail } from '../upstreams/llama-cpp.js';
+import { parseOllamaLoaded, parseOllamaPs, parseOllamaShow } from '../upstreams/ollama.js';
+import { parseModelList } from '../upstreams/openai.js';
 
 export interface ContextProbeResult {
   /** The server answered at all. */

@@ -2,10 +2,11 @@
 // then asks it which context it really got (it may differ from the one asked for: `--fit`, VRAM).
 
 import { DsbError } from '../errors.js';
+import { renderCommand } from '../shell/command.js';
+import type { ShellKind } from '../shell/kind.js';
 import type { SpawnExit, SpawnedProcess, SystemContext } from '../system/context.js';
 import { probeUpstreamContext } from './context-probe.js';
 import type { LaunchPlan } from './generate.js';
-import { renderCommand, type ShellKind } from './quote.js';
 
 export class LaunchError extends DsbError {
   constructor(

@@ -8,7 +8,7 @@ import { applyPlan, fileDiff, gatherFacts } from '../../src/init/apply.js';
 import { MergeError } from '../../src/init/jsonc-merge.js';
 import { buildPlan } from '../../src/init/plan.js';
 import type { InitAnswers } from '../../src/init/types.js';
-import { loadTemplates } from '../../src/launch/templates.js';
+import { loadTemplates } from '../../src/shell/templates.js';
 import type { ExecResult, SystemContext } from '../../src/system/context.js';
 import { createSystemContext } from '../../src/system/node.js';
 
