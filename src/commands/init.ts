@@ -16,8 +16,8 @@ import { confirmApply, confirmFirewall, confirmGitignore, interactiveAsker } fro
 import { renderPlan, renderResult } from '../init/render.js';
 import { type SavedAnswers, savedAnswers } from '../init/saved.js';
 import type { InitAnswers } from '../init/types.js';
-import { loadTemplates } from '../launch/templates.js';
 import { REDACTED } from '../redact.js';
+import { loadTemplates } from '../shell/templates.js';
 import { createSystemContext } from '../system/node.js';
 
 export interface InitReport {

@@ -12,10 +12,11 @@ import { LOCAL_BACKENDS } from '../launch/backends.js';
 import { generateLaunch, type LaunchPlan } from '../launch/generate.js';
 import { resolveModelPath } from '../launch/model-path.js';
 import { MODEL_PLACEHOLDERS, resolveLaunchProfile } from '../launch/profile.js';
-import { renderCommand, type ShellKind } from '../launch/quote.js';
 import { type ReadyReport, startAndWait } from '../launch/run.js';
-import { loadTemplates } from '../launch/templates.js';
-import { writeFileCommand } from '../launch/write-file-command.js';
+import { renderCommand } from '../shell/command.js';
+import { type ShellKind, shellFor } from '../shell/kind.js';
+import { loadTemplates } from '../shell/templates.js';
+import { writeFileCommand } from '../shell/write-file.js';
 import { createSystemContext } from '../system/node.js';
 
 export interface LaunchReport {
@@ -123,7 +124,7 @@ With --run it starts the server, streams its log to stderr, waits until it answe
       failCommand(this, err);
     }
     const ctx = createSystemContext();
-    const shell: ShellKind = flags.shell ?? (ctx.platform === 'win32' ? 'powershell' : 'sh');
+    const shell: ShellKind = flags.shell ?? shellFor(ctx);
 
     let saved: ProfileConfig | undefined;
     try {

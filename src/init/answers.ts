@@ -12,7 +12,9 @@ import {
 } from '../launch/backends.js';
 import { type ContextProbeResult, probeUpstreamContext } from '../launch/context-probe.js';
 import { resolveModelPath } from '../launch/model-path.js';
+import { windowsAtHand } from '../shell/kind.js';
 import type { SystemContext } from '../system/context.js';
+import { detectWsl } from '../system/platform.js';
 import type { Scope } from './paths.js';
 import { vscodeTargets } from './paths.js';
 import { defaultMaxOutputTokens } from './plan.js';
@@ -130,77 +132,16 @@ export async function resolveAnswers(
   if (!BACKENDS.includes(backend)) throw new UsageError(`unknown backend ${backend}`);
   // What was saved for another backend (its model, its port) is no answer for this one.
   const same: SavedAnswers = saved.backend === backend ? saved : {};
-
-  let upstreamUrl =
-    flags.upstream ?? (await ask.upstream(backend, same.upstreamUrl ?? defaultUpstreamUrl(backend)));
-  const valid = validateUrl(upstreamUrl);
-  if (valid !== true) throw new UsageError(`--upstream ${upstreamUrl}: ${valid}`);
-  const normalized = normalizeUpstream(upstreamUrl);
-  upstreamUrl = normalized.url;
-  if (normalized.note) notes.push(normalized.note);
-
-  // Ask the upstream what it serves (short timeout: it is often not started yet).
-  let probe: ContextProbeResult | undefined;
-  if (backend !== 'deepseek-api') {
-    probe = await probeUpstreamContext(ctx, upstreamUrl, backend === 'openai' ? 'auto' : backend, {
-      timeoutMs: 1500,
-      model: flags.model,
-    });
-  }
-  const modelDefault =
-    same.model ?? probe?.model ?? (backend === 'deepseek-api' ? DEEPSEEK_API_MODELS[0] : undefined);
-  const typedModel = (flags.model ?? (await ask.model(backend, modelDefault)))?.trim() || undefined;
-  // `~/models/x.gguf` typed in the wizard: expanded before it is quoted into scripts, and checked.
-  const resolvedModel = typedModel ? await resolveModelPath(ctx, backend, typedModel) : undefined;
-  notes.push(...(resolvedModel?.notes ?? []));
-  const model = resolvedModel?.model;
-  if (backend === 'ollama' && !flags.model && model && probe?.reachable && !probe.ctxSize) {
-    const again = await probeUpstreamContext(ctx, upstreamUrl, backend, { timeoutMs: 1500, model });
-    if (again.ctxSize) probe = again;
-  }
-
-  let apiKey: string | undefined = flags.apiKey;
-  if (apiKey === undefined && (backend === 'deepseek-api' || backend === 'openai')) {
-    apiKey = await ask.apiKey(
-      backend,
-      backend === 'deepseek-api' ? ctx.env.DEEPSEEK_API_KEY || undefined : undefined,
-    );
-  }
-  if (apiKey === '') apiKey = undefined;
-
-  let ctxDefault: number;
-  let ctxSource: string;
-  if (same.ctxSize && !probe?.ctxSize) {
-    ctxDefault = same.ctxSize;
-    ctxSource = 'saved by the last dsb init';
-  } else if (probe?.ctxSize) {
-    ctxDefault = probe.ctxSize;
-    ctxSource = `reported by the upstream (${probe.source})`;
-  } else if (backend === 'deepseek-api') {
-    ctxDefault = DEEPSEEK_API_CONTEXT;
-    ctxSource = 'DeepSeek V4 context window';
-  } else {
-    ctxDefault = FALLBACK_CONTEXT;
-    ctxSource = probe?.reachable
-      ? `default ${FALLBACK_CONTEXT}: the upstream did not report its context`
-      : `default ${FALLBACK_CONTEXT}: the upstream at ${upstreamUrl} did not answer, not started yet?`;
-  }
-  let ctxSize: number;
-  if (flags.ctxSize !== undefined) {
-    ctxSize = flags.ctxSize;
-    ctxSource = '--ctx-size';
-    if (probe?.ctxSize && probe.ctxSize < ctxSize) {
-      notes.push(
-        `the running upstream serves ${probe.ctxSize} tokens per request, less than --ctx-size ${ctxSize}: restart it with the new size (dsb launch)`,
-      );
-    }
-  } else {
-    ctxSize = await ask.ctxSize(ctxDefault, ctxSource);
-    if (ctxSize !== ctxDefault) ctxSource = 'answered';
-  }
-  if (!Number.isInteger(ctxSize) || ctxSize <= 0)
-    throw new UsageError(`--ctx-size ${ctxSize}: expected a positive integer`);
-
+  const upstreamUrl = await resolveUpstreamUrl(backend, flags, ask, same, notes);
+  const { model, probe } = await resolveModel(ctx, backend, upstreamUrl, flags, ask, same, notes);
+  const apiKey = await resolveApiKey(ctx, backend, flags, ask);
+  const { ctxSize, ctxSource } = await resolveCtxSize(
+    contextDefault(backend, upstreamUrl, probe, same),
+    probe,
+    flags,
+    ask,
+    notes,
+  );
   const usesGpus = backend === 'llama.cpp' || backend === 'vllm' || backend === 'sglang';
   const gpus = flags.gpus ?? (usesGpus ? await ask.gpus(same.gpus ?? (await detectGpus(ctx))) : 0);
   const bridgePort = flags.port ?? (await ask.port(saved.bridgePort ?? 3000));
@@ -208,13 +149,9 @@ export async function resolveAnswers(
     throw new UsageError(`--port ${bridgePort}: expected 1-65535`);
   }
   const scope = flags.scope ?? (await ask.scope('user'));
-
-  const pathFacts = { platform: ctx.platform, env: ctx.env, homedir: ctx.homedir, cwd: ctx.cwd };
-  let vscodeFound = false;
-  for (const t of vscodeTargets(pathFacts)) if ((await ctx.stat(t.userDir))?.isDirectory) vscodeFound = true;
-  const vscode = flags.vscode ?? (await ask.vscode(vscodeFound));
-  const wsl = ctx.platform === 'linux' && /microsoft/i.test(ctx.osRelease);
-  const firewall = flags.firewall ?? (await ask.firewall(ctx.platform === 'win32' || wsl));
+  const vscode = flags.vscode ?? (await ask.vscode(await vscodeInstalled(ctx)));
+  const isWsl = detectWsl(ctx) !== null;
+  const firewall = flags.firewall ?? (await ask.firewall(windowsAtHand({ platform: ctx.platform, isWsl })));
 
   return {
     answers: {
@@ -235,4 +172,129 @@ export async function resolveAnswers(
     probe,
     notes,
   };
+}
+
+async function resolveUpstreamUrl(
+  backend: Backend,
+  flags: InitFlags,
+  ask: Asker,
+  same: SavedAnswers,
+  notes: string[],
+): Promise<string> {
+  const typed =
+    flags.upstream ?? (await ask.upstream(backend, same.upstreamUrl ?? defaultUpstreamUrl(backend)));
+  const valid = validateUrl(typed);
+  if (valid !== true) throw new UsageError(`--upstream ${typed}: ${valid}`);
+  const normalized = normalizeUpstream(typed);
+  if (normalized.note) notes.push(normalized.note);
+  return normalized.url;
+}
+
+/** The model, defaulting to what the upstream serves; and what the upstream said about itself. */
+async function resolveModel(
+  ctx: SystemContext,
+  backend: Backend,
+  upstreamUrl: string,
+  flags: InitFlags,
+  ask: Asker,
+  same: SavedAnswers,
+  notes: string[],
+): Promise<{ model?: string; probe?: ContextProbeResult }> {
+  // Ask the upstream what it serves (short timeout: it is often not started yet).
+  let probe: ContextProbeResult | undefined;
+  if (backend !== 'deepseek-api') {
+    probe = await probeUpstreamContext(ctx, upstreamUrl, backend === 'openai' ? 'auto' : backend, {
+      timeoutMs: 1500,
+      model: flags.model,
+    });
+  }
+  const modelDefault =
+    same.model ?? probe?.model ?? (backend === 'deepseek-api' ? DEEPSEEK_API_MODELS[0] : undefined);
+  const typedModel = (flags.model ?? (await ask.model(backend, modelDefault)))?.trim() || undefined;
+  // `~/models/x.gguf` typed in the wizard: expanded before it is quoted into scripts, and checked.
+  const resolvedModel = typedModel ? await resolveModelPath(ctx, backend, typedModel) : undefined;
+  notes.push(...(resolvedModel?.notes ?? []));
+  const model = resolvedModel?.model;
+  // Ollama reports a model's context only for the model asked about: ask again with the answer.
+  if (backend === 'ollama' && !flags.model && model && probe?.reachable && !probe.ctxSize) {
+    const again = await probeUpstreamContext(ctx, upstreamUrl, backend, { timeoutMs: 1500, model });
+    if (again.ctxSize) probe = again;
+  }
+  return { model, probe };
+}
+
+async function resolveApiKey(
+  ctx: SystemContext,
+  backend: Backend,
+  flags: InitFlags,
+  ask: Asker,
+): Promise<string | undefined> {
+  let apiKey: string | undefined = flags.apiKey;
+  if (apiKey === undefined && (backend === 'deepseek-api' || backend === 'openai')) {
+    apiKey = await ask.apiKey(
+      backend,
+      backend === 'deepseek-api' ? ctx.env.DEEPSEEK_API_KEY || undefined : undefined,
+    );
+  }
+  return apiKey === '' ? undefined : apiKey;
+}
+
+interface ContextChoice {
+  ctxSize: number;
+  /** Where ctxSize came from, as the user reads it. */
+  ctxSource: string;
+}
+
+/** The context to offer: the last init's (unless the upstream says), the upstream's, DeepSeek's, a default. */
+function contextDefault(
+  backend: Backend,
+  upstreamUrl: string,
+  probe: ContextProbeResult | undefined,
+  same: SavedAnswers,
+): ContextChoice {
+  if (same.ctxSize && !probe?.ctxSize)
+    return { ctxSize: same.ctxSize, ctxSource: 'saved by the last dsb init' };
+  if (probe?.ctxSize)
+    return { ctxSize: probe.ctxSize, ctxSource: `reported by the upstream (${probe.source})` };
+  if (backend === 'deepseek-api')
+    return { ctxSize: DEEPSEEK_API_CONTEXT, ctxSource: 'DeepSeek V4 context window' };
+  return {
+    ctxSize: FALLBACK_CONTEXT,
+    ctxSource: probe?.reachable
+      ? `default ${FALLBACK_CONTEXT}: the upstream did not report its context`
+      : `default ${FALLBACK_CONTEXT}: the upstream at ${upstreamUrl} did not answer, not started yet?`,
+  };
+}
+
+async function resolveCtxSize(
+  offered: ContextChoice,
+  probe: ContextProbeResult | undefined,
+  flags: InitFlags,
+  ask: Asker,
+  notes: string[],
+): Promise<ContextChoice> {
+  let ctxSize: number;
+  let ctxSource = offered.ctxSource;
+  if (flags.ctxSize !== undefined) {
+    ctxSize = flags.ctxSize;
+    ctxSource = '--ctx-size';
+    if (probe?.ctxSize && probe.ctxSize < ctxSize) {
+      notes.push(
+        `the running upstream serves ${probe.ctxSize} tokens per request, less than --ctx-size ${ctxSize}: restart it with the new size (dsb launch)`,
+      );
+    }
+  } else {
+    ctxSize = await ask.ctxSize(offered.ctxSize, offered.ctxSource);
+    if (ctxSize !== offered.ctxSize) ctxSource = 'answered';
+  }
+  if (!Number.isInteger(ctxSize) || ctxSize <= 0)
+    throw new UsageError(`--ctx-size ${ctxSize}: expected a positive integer`);
+  return { ctxSize, ctxSource };
+}
+
+/** Whether any VS Code flavour's user folder exists. */
+async function vscodeInstalled(ctx: SystemContext): Promise<boolean> {
+  const pathFacts = { platform: ctx.platform, env: ctx.env, homedir: ctx.homedir, cwd: ctx.cwd };
+  for (const t of vscodeTargets(pathFacts)) if ((await ctx.stat(t.userDir))?.isDirectory) return true;
+  return false;
 }

@@ -2,15 +2,13 @@
 // changed file atomically, and apply firewall rules when confirmed and allowed.
 import { createTwoFilesPatch } from 'diff';
 import { DsbError } from '../errors.js';
-import type { Templates } from '../launch/templates.js';
 import { createRedactor } from '../redact.js';
+import type { Templates } from '../shell/templates.js';
 import type { SystemContext } from '../system/context.js';
+import { detectWsl } from '../system/platform.js';
 import { vscodeTargets } from './paths.js';
 import { planTargets } from './plan.js';
 import type { FirewallFacts, InitAnswers, InitFacts, Plan, PlannedFile } from './types.js';
-
-export const isWsl = (ctx: Pick<SystemContext, 'platform' | 'osRelease'>) =>
-  ctx.platform === 'linux' && /microsoft/i.test(ctx.osRelease);
 
 export async function detectAdmin(ctx: SystemContext): Promise<boolean> {
   if (ctx.platform === 'win32') {
@@ -45,7 +43,7 @@ export async function gatherFacts(
   }
   const partial = {
     ...base,
-    isWsl: isWsl(ctx),
+    isWsl: detectWsl(ctx) !== null,
     existingDirs,
     dsbCommand,
     firewall: await detectFirewall(ctx, answers.firewall),

@@ -1,8 +1,8 @@
 // Firewall rules for the bridge port only, loopback / private scope only (design.md §8).
-import type { CommandLine } from '../launch/quote.js';
-import { psString, quoteSh } from '../launch/quote.js';
-import { renderTemplate } from '../launch/template.js';
-import type { Templates } from '../launch/templates.js';
+import type { CommandLine } from '../shell/command.js';
+import { psString, quoteSh } from '../shell/quote.js';
+import { renderTemplate } from '../shell/template.js';
+import type { Templates } from '../shell/templates.js';
 import type { FirewallFacts, FirewallPlan } from './types.js';
 
 export const firewallRuleName = (port: number) => `dsb-bridge-tcp-${port}`;

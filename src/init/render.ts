@@ -1,6 +1,6 @@
 // Human-readable output of init: the plan (with diffs under --dry-run) and the result.
 import { Chalk } from 'chalk';
-import { renderCommand } from '../launch/quote.js';
+import { renderCommand } from '../shell/command.js';
 import { type ApplyResult, fileDiff, redact } from './apply.js';
 import type { Plan } from './types.js';
 

@@ -1,8 +1,8 @@
 // What init asks (answers) and what it will do (plan).
 import type { Backend } from '../config/schema.js';
 import type { LaunchPlan } from '../launch/generate.js';
-import type { CommandLine } from '../launch/quote.js';
-import type { Templates } from '../launch/templates.js';
+import type { CommandLine } from '../shell/command.js';
+import type { Templates } from '../shell/templates.js';
 import type { PathFacts, Scope } from './paths.js';
 
 export interface InitAnswers {

@@ -1,6 +1,6 @@
-import { DEEPSEEK_V4_CONTEXT } from '../bridge/context/discovery.js';
 // Facts about each backend that launch, init and the context probe share (design.md §5).
 import type { Backend } from '../config/schema.js';
+import { DEEPSEEK_V4_CONTEXT } from '../upstreams/deepseek-api.js';
 
 /** Backends that run on the user's machine and that `dsb launch` can start. */
 export const LOCAL_BACKENDS = ['llama.cpp', 'vllm', 'ollama', 'sglang'] as const;

@@ -2,10 +2,11 @@
 // then asks it which context it really got (it may differ from the one asked for: `--fit`, VRAM).
 
 import { DsbError } from '../errors.js';
+import { renderCommand } from '../shell/command.js';
+import type { ShellKind } from '../shell/kind.js';
 import type { SpawnExit, SpawnedProcess, SystemContext } from '../system/context.js';
 import { probeUpstreamContext } from './context-probe.js';
 import type { LaunchPlan } from './generate.js';
-import { renderCommand, type ShellKind } from './quote.js';
 
 export class LaunchError extends DsbError {
   constructor(
@@ -60,53 +61,9 @@ export async function startAndWait(
     env: plan.server.env,
     onOutput: options.onOutput,
   });
-  let exit: SpawnExit | undefined;
-  void child.exited.then((e) => {
-    exit = e;
-  });
-  const describeExit = (e: SpawnExit) => {
-    if (e.notFound) {
-      return `${plan.server.program} was not found on PATH: install it or pass --bin with its full path`;
-    }
-    if (e.error) return `${plan.server.description} could not start: ${e.error}`;
-    return `${plan.server.description} exited (${e.signal ? `signal ${e.signal}` : `code ${e.exitCode}`}) before it was ready: see its log above`;
-  };
-
-  const url = `${plan.baseUrl}${plan.readinessPath}`;
-  const interval = options.pollIntervalMs ?? 500;
-  options.onProgress?.(`waiting for ${url} to answer 200`);
-  for (;;) {
-    if (exit) throw new LaunchError(describeExit(exit), exit);
-    if (ctx.now() - started > options.readyTimeoutMs) {
-      child.kill('SIGTERM');
-      await Promise.race([child.exited, sleep(5000)]);
-      throw new LaunchError(
-        `${plan.server.description} did not answer ${url} within ${Math.round(options.readyTimeoutMs / 1000)} s (stopped it); a large model may need a longer --timeout`,
-      );
-    }
-    try {
-      const res = await ctx.http(url, { timeoutMs: 2000 });
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await Promise.race([sleep(interval), child.exited]);
-  }
+  await waitUntilReady(ctx, plan, child, started, options);
   const readyAfterMs = ctx.now() - started;
-
-  for (const step of plan.afterReady) {
-    options.onProgress?.(`running: ${renderCommand(step, options.shell ?? 'sh')}`);
-    const res = await ctx.exec(step.program, step.args, {
-      env: { ...ctx.env, ...step.env },
-      timeoutMs: 30 * 60_000,
-    });
-    if (res.exitCode !== 0) {
-      child.kill('SIGTERM');
-      throw new LaunchError(
-        `${step.description} failed (${res.notFound ? 'not found' : `exit ${res.exitCode}`}): ${(res.stderr || res.stdout).trim()}`,
-      );
-    }
-  }
+  await runAfterReady(ctx, plan, child, options);
 
   const probe = await probeUpstreamContext(ctx, plan.baseUrl, plan.backend, {
     timeoutMs: 5000,
@@ -124,4 +81,68 @@ export async function startAndWait(
       servedModel: plan.servedModel,
     },
   };
+}
+
+/** Polls the readiness URL until it answers 200; throws when the server exits or the time is up. */
+async function waitUntilReady(
+  ctx: SystemContext,
+  plan: LaunchPlan,
+  child: SpawnedProcess,
+  started: number,
+  options: RunOptions,
+): Promise<void> {
+  let exit: SpawnExit | undefined;
+  void child.exited.then((e) => {
+    exit = e;
+  });
+  const url = `${plan.baseUrl}${plan.readinessPath}`;
+  const interval = options.pollIntervalMs ?? 500;
+  options.onProgress?.(`waiting for ${url} to answer 200`);
+  for (;;) {
+    if (exit) throw new LaunchError(describeExit(plan, exit), exit);
+    if (ctx.now() - started > options.readyTimeoutMs) {
+      child.kill('SIGTERM');
+      await Promise.race([child.exited, sleep(5000)]);
+      throw new LaunchError(
+        `${plan.server.description} did not answer ${url} within ${Math.round(options.readyTimeoutMs / 1000)} s (stopped it); a large model may need a longer --timeout`,
+      );
+    }
+    try {
+      const res = await ctx.http(url, { timeoutMs: 2000 });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await Promise.race([sleep(interval), child.exited]);
+  }
+}
+
+function describeExit(plan: LaunchPlan, e: SpawnExit): string {
+  if (e.notFound) {
+    return `${plan.server.program} was not found on PATH: install it or pass --bin with its full path`;
+  }
+  if (e.error) return `${plan.server.description} could not start: ${e.error}`;
+  return `${plan.server.description} exited (${e.signal ? `signal ${e.signal}` : `code ${e.exitCode}`}) before it was ready: see its log above`;
+}
+
+/** The one-off commands once the server answers (Ollama: create the model); a failure stops the server. */
+async function runAfterReady(
+  ctx: SystemContext,
+  plan: LaunchPlan,
+  child: SpawnedProcess,
+  options: RunOptions,
+): Promise<void> {
+  for (const step of plan.afterReady) {
+    options.onProgress?.(`running: ${renderCommand(step, options.shell ?? 'sh')}`);
+    const res = await ctx.exec(step.program, step.args, {
+      env: { ...ctx.env, ...step.env },
+      timeoutMs: 30 * 60_000,
+    });
+    if (res.exitCode !== 0) {
+      child.kill('SIGTERM');
+      throw new LaunchError(
+        `${step.description} failed (${res.notFound ? 'not found' : `exit ${res.exitCode}`}): ${(res.stderr || res.stdout).trim()}`,
+      );
+    }
+  }
 }

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { quoteSh } from '../../src/launch/quote.js';
+import { quoteSh } from '../../src/shell/quote.js';
 import { cleanEnv, RUN_JS, tempHome } from '../init/cli.js';
 
 const hasScript =

@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contextPrompt } from '../../src/init/questions.js';
-import { quoteSh } from '../../src/launch/quote.js';
+import { quoteSh } from '../../src/shell/quote.js';
 import { cleanEnv, dsb, RUN_JS, tempHome } from '../init/cli.js';
 
 const hasScript =

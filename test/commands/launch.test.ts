@@ -4,7 +4,7 @@ import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { quoteSh } from '../../src/launch/quote.js';
+import { quoteSh } from '../../src/shell/quote.js';
 import { dsb, ROOT, tempHome } from '../init/cli.js';
 
 let home: string;

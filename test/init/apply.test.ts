@@ -8,7 +8,7 @@ import { applyPlan, fileDiff, gatherFacts } from '../../src/init/apply.js';
 import { MergeError } from '../../src/init/jsonc-merge.js';
 import { buildPlan } from '../../src/init/plan.js';
 import type { InitAnswers } from '../../src/init/types.js';
-import { loadTemplates } from '../../src/launch/templates.js';
+import { loadTemplates } from '../../src/shell/templates.js';
 import type { ExecResult, SystemContext } from '../../src/system/context.js';
 import { createSystemContext } from '../../src/system/node.js';
 
@@ -59,6 +59,25 @@ async function run(a: InitAnswers, opts: { dryRun?: boolean; applyFirewall?: boo
   });
   return { plan, result };
 }
+
+describe('gatherFacts: WSL', () => {
+  // The same rule as doctor (src/system/platform.ts): a custom WSL2 kernel need not say "microsoft".
+  it.each([
+    ['5.15.153.1-microsoft-standard-WSL2', true],
+    ['6.6.36.3-WSL2-custom', true],
+    ['4.4.0-19041-Microsoft', true],
+    ['6.8.0-generic', false],
+  ])('kernel %s: WSL %s, and PowerShell scripts for the Windows side only then', async (osRelease, wsl) => {
+    const c = ctx({ osRelease });
+    const facts = await gatherFacts(c, answers(), await loadTemplates(c), [
+      '/usr/bin/node',
+      '/opt/dsb/bin/run.js',
+    ]);
+    expect(facts.isWsl).toBe(wsl);
+    const ps1 = buildPlan(answers(), facts).files.filter((f) => f.path.endsWith('.ps1'));
+    expect(ps1.length > 0).toBe(wsl);
+  });
+});
 
 /** Every file under HOME and the project with its content: "nothing changed" is checked byte for byte. */
 function snapshot(): Record<string, string> {

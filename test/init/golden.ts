@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import type { Templates } from '../../src/launch/templates.js';
-import { TEMPLATE_FILES } from '../../src/launch/templates.js';
+import type { Templates } from '../../src/shell/templates.js';
+import { TEMPLATE_FILES } from '../../src/shell/templates.js';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('../fixtures/init/', import.meta.url));
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));

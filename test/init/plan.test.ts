@@ -1,8 +1,9 @@
 // Pure plans for each backend × OS: paths, the Claude Code env, VS Code, scripts, firewall, and golden
 // copies of every rendered file.
 import { describe, expect, it } from 'vitest';
-import { buildPlan, claudeModelName, planTargets, quoteSystemd } from '../../src/init/plan.js';
+import { buildPlan, claudeModelName, planTargets } from '../../src/init/plan.js';
 import type { InitAnswers, InitFacts } from '../../src/init/types.js';
+import { quoteSystemd } from '../../src/shell/quote.js';
 import { expectGolden, readTemplates } from './golden.js';
 
 const templates = readTemplates();

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLaunch, type LaunchProfile } from '../../src/launch/generate.js';
-import { quotePowerShell, quoteSh, renderCommand } from '../../src/launch/quote.js';
+import { renderCommand } from '../../src/shell/command.js';
+import { quotePowerShell, quoteSh } from '../../src/shell/quote.js';
 
 const printer = fileURLToPath(new URL('./fixtures/print-argv.mjs', import.meta.url));
 const templates = { modelfile: 'FROM {{model}}\nPARAMETER num_ctx {{ctxSize}}\n' };

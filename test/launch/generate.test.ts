@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { deepseekFamily, sglangParsers, vllmParsers } from '../../src/launch/backends.js';
 import { generateLaunch, type LaunchProfile, ollamaModelName } from '../../src/launch/generate.js';
-import { renderCommand } from '../../src/launch/quote.js';
 import { launchScriptBody } from '../../src/launch/script.js';
+import { renderCommand } from '../../src/shell/command.js';
 import { expectGolden, readTemplates } from '../init/golden.js';
 
 const templates = readTemplates();

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLaunch } from '../../src/launch/generate.js';
-import { quoteSh } from '../../src/launch/quote.js';
 import { LaunchError, startAndWait } from '../../src/launch/run.js';
+import { quoteSh } from '../../src/shell/quote.js';
 import { createSystemContext } from '../../src/system/node.js';
 
 const fake = fileURLToPath(new URL('./fixtures/fake-llama-server.mjs', import.meta.url));

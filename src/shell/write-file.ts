@@ -1,6 +1,7 @@
 // A shell command that writes a small text file (Ollama's Modelfile): `dsb launch` prints it before
 // the commands that use the file, so what it prints runs as printed, without `dsb init` first.
-import { quoteFor, type ShellKind } from './quote.js';
+import type { ShellKind } from './kind.js';
+import { quoteFor } from './quote.js';
 
 const SH_MARKER = 'DSB_EOF';
 
