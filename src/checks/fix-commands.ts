@@ -2,18 +2,21 @@
 // doctor and `dsb launch` always print the same flags (design.md §5).
 import { DEFAULT_SERVER_PORTS, isLocalBackend, type LocalBackend } from '../launch/backends.js';
 import { generateLaunch } from '../launch/generate.js';
-import { psString, quoteSh, renderCommand } from '../launch/quote.js';
+import { renderCommand } from '../shell/command.js';
+import { type ShellKind, shellFor } from '../shell/kind.js';
+import { psString, quoteSh } from '../shell/quote.js';
 import type { CheckContext } from './types.js';
 import { isLoopback, urlParts } from './util.js';
 
-export type Shell = 'sh' | 'powershell';
+/** The shell fix commands are shown in (the shell kit's one decision). */
+export type Shell = ShellKind;
 export type ServerKind = LocalBackend;
 
 /** The context size the fixes ask for: Claude Code's first prompt is 12K–20K tokens and grows fast. */
 export const RECOMMENDED_CONTEXT = 65_536;
 
 export function shellOf(ctx: CheckContext): Shell {
-  return ctx.system.platform === 'win32' ? 'powershell' : 'sh';
+  return shellFor(ctx.system);
 }
 
 export interface LaunchTarget {

@@ -15,11 +15,6 @@ export function detectWsl(system: Pick<SystemContext, 'platform' | 'osRelease'>)
   return null;
 }
 
-/** The shell whose syntax fix commands are shown in: PowerShell on Windows, POSIX sh elsewhere. */
-export function shellFor(system: Pick<SystemContext, 'platform'>): 'sh' | 'powershell' {
-  return system.platform === 'win32' ? 'powershell' : 'sh';
-}
-
 /** Compares dotted versions numerically (`v22.3.0`, `2.1.331`); missing parts count as 0. */
 export function compareVersions(a: string, b: string): number {
   const pa = a

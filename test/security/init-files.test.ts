@@ -20,7 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan, gatherFacts, InitRefusedError } from '../../src/init/apply.js';
 import { buildPlan } from '../../src/init/plan.js';
 import type { InitAnswers } from '../../src/init/types.js';
-import { loadTemplates } from '../../src/launch/templates.js';
+import { loadTemplates } from '../../src/shell/templates.js';
 import type { ExecResult, SystemContext } from '../../src/system/context.js';
 import { createSystemContext } from '../../src/system/node.js';
 
