@@ -11,8 +11,9 @@ import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
 import { quoteSh } from '../../src/launch/quote.js';
+import { refusalCounts } from '../../src/probe/overflow.js';
 import { renderProbeReport } from '../../src/probe/render.js';
-import { refusalCounts, runProbe } from '../../src/probe/run.js';
+import { runProbe } from '../../src/probe/run.js';
 import type { ProbeReport } from '../../src/probe/types.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
