@@ -23,6 +23,8 @@ export function checkStreamInvariants(
   options: StreamCheckOptions = {},
 ): InvariantViolation[] {
   const checker = new StreamChecker(options);
-  events.forEach((frame, i) => checker.feed(frame, i));
+  events.forEach((frame, i) => {
+    checker.feed(frame, i);
+  });
   return checker.finish();
 }

@@ -56,6 +56,16 @@ export class StreamChecker {
   /** Checks the frame at position `i` of the stream. */
   feed(frame: SseEvent, i: number): void {
     this.last = { index: i, frame };
+    const type = this.checkedType(frame, i);
+    if (type === undefined) return;
+    const data = frame.data as Obj;
+    if (type === 'error') this.onError(data, i);
+    else if (type === 'message_start') this.onMessageStart(data, i);
+    else this.onMessageEvent(type, data, i);
+  }
+
+  /** The frame's event type when the frame is one to check further, after its framing checks. */
+  private checkedType(frame: SseEvent, i: number): string | undefined {
     const data = frame.data;
     if (!isRecord(data) || typeof data.type !== 'string') {
       this.fail(
@@ -63,7 +73,7 @@ export class StreamChecker {
         i,
         `frame data is not a JSON object with a "type": ${describe(data)}${frame.event ? ` (event: ${frame.event})` : ''}`,
       );
-      return;
+      return undefined;
     }
     const type = data.type;
     if (frame.event === undefined) {
@@ -73,7 +83,7 @@ export class StreamChecker {
     }
     if (!EVENT_TYPES.has(type)) {
       this.fail('data-is-event-object', i, `unknown stream event type "${type}"`);
-      return;
+      return undefined;
     }
     if (this.stopped || this.errored) {
       this.fail(
@@ -81,10 +91,13 @@ export class StreamChecker {
         i,
         `"${type}" after ${this.errored ? 'an error event' : 'message_stop'}: nothing may follow the end of the stream`,
       );
-      return;
+      return undefined;
     }
-    if (type === 'error') return this.onError(data, i);
-    if (type === 'message_start') return this.onMessageStart(data, i);
+    return type;
+  }
+
+  /** Any event of the message after message_start (blocks, deltas, stop, ping). */
+  private onMessageEvent(type: string, data: Obj, i: number): void {
     if (!this.started) {
       this.fail('message-start-first', i, `"${type}" before message_start`);
       // Keep checking the rest as if the message had started, to report more than one thing.
@@ -92,17 +105,22 @@ export class StreamChecker {
     }
     switch (type) {
       case 'content_block_start':
-        return this.onBlockStart(data, i);
+        this.onBlockStart(data, i);
+        break;
       case 'content_block_delta':
-        return this.onBlockDelta(data, i);
+        this.onBlockDelta(data, i);
+        break;
       case 'content_block_stop':
-        return this.onBlockStop(data, i);
+        this.onBlockStop(data, i);
+        break;
       case 'message_delta':
-        return this.onMessageDelta(data, i);
+        this.onMessageDelta(data, i);
+        break;
       case 'message_stop':
-        return this.onMessageStop(i);
+        this.onMessageStop(i);
+        break;
+      // ping: nothing to check.
     }
-    // ping: nothing to check.
   }
 
   private onError(data: Obj, i: number): void {
