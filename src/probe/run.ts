@@ -145,6 +145,21 @@ function buildReport(
   };
 }
 
+/**
+ * Runs tasks as `dsb probe` does: once the health task finds no bridge answering at all, every
+ * later task is skipped with that reason instead of failing the same way.
+ */
+export function skippingWhenUnreachable(url: string): (task: ProbeTask) => Promise<ScenarioResult> {
+  const unreachable = `not run: no bridge answers at ${url}`;
+  let bridgeDown = false;
+  return async (task) => {
+    if (bridgeDown) return task.skip(unreachable);
+    const result = await task.run();
+    if (result.id === 'health' && result.data?.unreachable === true) bridgeDown = true;
+    return result;
+  };
+}
+
 /** Runs every task in order (no progress display) and returns the report. */
 export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const probe = createProbe(options);

@@ -9,6 +9,7 @@ import {
   runProbe,
   selectedScenarioIds,
   skippedResult,
+  skippingWhenUnreachable,
   timed,
   unknownScenarioIds,
 } from '../../src/probe/run.js';
@@ -337,5 +338,46 @@ describe('what a run is made of', () => {
       problems: [],
       durationMs: 0,
     });
+  });
+});
+
+describe('skippingWhenUnreachable', () => {
+  const task = (id: string, result: Partial<ScenarioResult>) => {
+    const calls: string[] = [];
+    return {
+      calls,
+      task: {
+        id,
+        title: id,
+        run: async () => {
+          calls.push('run');
+          return { ...skippedResult(id, id, ''), status: 'pass' as const, ...result };
+        },
+        skip: (reason: string) => {
+          calls.push(`skip: ${reason}`);
+          return skippedResult(id, id, reason);
+        },
+      },
+    };
+  };
+
+  it('skips every task after a health check that reached no bridge', async () => {
+    const run = skippingWhenUnreachable('http://127.0.0.1:9');
+    const health = task('health', { status: 'fail', data: { unreachable: true } });
+    const text = task('text-stream', {});
+    await run(health.task);
+    const skipped = await run(text.task);
+    expect(health.calls).toEqual(['run']);
+    expect(text.calls).toEqual(['skip: not run: no bridge answers at http://127.0.0.1:9']);
+    expect(skipped.status).toBe('skip');
+  });
+
+  it('runs everything when the bridge answered, even a failing health check', async () => {
+    const run = skippingWhenUnreachable('http://b');
+    const health = task('health', { status: 'fail', data: { unreachable: false } });
+    const text = task('text-stream', {});
+    await run(health.task);
+    await run(text.task);
+    expect(text.calls).toEqual(['run']);
   });
 });
