@@ -1,6 +1,6 @@
 // What a user feels, computed from timestamped events: time to first token, the gaps between tokens,
 // output and prompt throughput, total time; and the latency distribution of a load run. Pure: the
-// runner records `performance.now()` per event and hands the numbers here.
+// runner stamps each event with the injected clock (ProbeOptions.now) and hands the numbers here.
 import { isRecord } from '../upstreams/json.js';
 import type { SseEvent } from './invariants.js';
 
