@@ -6,22 +6,13 @@ import { DsbCommand } from '../cli/base.js';
 import { configFlag, upstreamFlag } from '../cli/flags.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { type DsbConfig, httpUrlProblem } from '../config/schema.js';
+import { bridgeUrl, bridgeUrlProblem, probeOptionsFrom } from '../probe/command-options.js';
 import { renderProbeReport } from '../probe/render.js';
-import { createProbe, type ProbeOptions } from '../probe/run.js';
+import { createProbe, type ProbeOptions, type ProbeTask, skippingWhenUnreachable } from '../probe/run.js';
 import { SCENARIOS, scenarioIds } from '../probe/scenarios.js';
-import type { ProbeReport } from '../probe/types.js';
+import type { ProbeReport, ScenarioResult } from '../probe/types.js';
+import type { SystemContext } from '../system/context.js';
 import { createSystemContext } from '../system/node.js';
-
-/** The bridge's URL from its own config: a wildcard bind address is reached over loopback. */
-export function bridgeUrlFromConfig(config: DsbConfig): string {
-  let host = config.server.host;
-  if (host === '0.0.0.0' || host === '' || host === '*') host = '127.0.0.1';
-  if (host === '::' || host === '[::]') host = '::1';
-  if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`;
-  return `http://${host}:${config.server.port}`;
-}
-
-const normalizeUrl = (u: string) => u.replace(/\/+$/, '').replace(/\/v1$/, '');
 
 export default class Probe extends DsbCommand {
   static override summary = 'Verify the bridge the way Claude Code uses it, and measure it.';
@@ -124,57 +115,31 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
   async run(): Promise<ProbeReport> {
     const { flags } = await this.parse(Probe);
     const sys = createSystemContext();
-
-    let config: DsbConfig | undefined;
-    try {
-      config = loadConfig({ configFile: flags.config, cwd: sys.cwd, env: sys.env }).config;
-    } catch (err) {
-      // An explicit --url does not need the config; without one the config is where the URL comes from.
-      if (!(err instanceof ConfigError) || !flags.url || flags.config)
-        this.error((err as Error).message, { exit: 2 });
-      this.warn(`ignoring the dsb config: ${(err as Error).message}`);
-    }
-    const url = flags.url ?? (config ? bridgeUrlFromConfig(config) : 'http://127.0.0.1:3000');
-    let parsedUrl: URL;
-    try {
-      parsedUrl = new URL(url);
-    } catch {
-      this.error(`--url ${url} is not a URL (example: http://127.0.0.1:3000)`, { exit: 2 });
-    }
-    if (!/^https?:$/.test(parsedUrl.protocol))
-      this.error(`--url ${url} must be http:// or https://`, { exit: 2 });
+    const config = this.loadConfigUnlessUrl(flags, sys);
+    const url = bridgeUrl(flags.url, config);
+    const urlProblem = bridgeUrlProblem(url);
+    if (urlProblem) this.error(`--url ${url} ${urlProblem}`, { exit: 2 });
     const upstreamProblem = flags.upstream ? httpUrlProblem(flags.upstream) : undefined;
     if (upstreamProblem) this.error(`--upstream ${flags.upstream}: ${upstreamProblem}`, { exit: 2 });
-
-    let longContext: ProbeOptions['longContext'];
-    if (flags['long-context']) {
-      const file = flags['long-context'];
-      const stat = await sys.stat(file);
-      if (!stat?.isFile) this.error(`--long-context ${file}: no such file`, { exit: 2 });
-      const content = await sys.readFile(file);
-      if (content === undefined) this.error(`--long-context ${file}: cannot read the file`, { exit: 2 });
-      longContext = { path: file, content };
-    }
-
-    const configured = config?.upstreams.find(
-      (u) => !flags.upstream || normalizeUrl(u.url) === normalizeUrl(flags.upstream),
-    );
-    const options: ProbeOptions = {
-      url: url.replace(/\/+$/, ''),
-      token: flags.token ?? config?.server.authToken,
-      model: flags['client-model'],
-      maxTokens: flags['max-tokens'],
-      timeoutMs: flags.timeout * 1000,
-      ...(flags.scenario ? { scenarioIds: flags.scenario } : {}),
-      ...(longContext ? { longContext } : {}),
-      ...(flags.load ? { load: { requests: flags.load, concurrency: flags.concurrency } } : {}),
-      compareDirect: flags['compare-direct'],
-      upstream: {
-        ...(flags.upstream ? { url: flags.upstream } : {}),
-        ...(configured?.apiKey ? { apiKey: configured.apiKey } : {}),
-        ...(configured?.model ? { model: configured.model } : {}),
+    const longContext = flags['long-context']
+      ? await this.readLongContext(flags['long-context'], sys)
+      : undefined;
+    const options = probeOptionsFrom(
+      {
+        url: flags.url,
+        token: flags.token,
+        scenario: flags.scenario,
+        load: flags.load,
+        concurrency: flags.concurrency,
+        compareDirect: flags['compare-direct'],
+        upstream: flags.upstream,
+        clientModel: flags['client-model'],
+        maxTokens: flags['max-tokens'],
+        timeout: flags.timeout,
       },
-    };
+      config,
+      longContext,
+    );
 
     const interactive = sys.isTTY && !this.jsonEnabled();
     // n/N as --load requests finish: on a terminal only (never with --json or into a pipe).
@@ -187,40 +152,10 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
     }
     const probe = createProbe(options);
     // With no bridge at all, the other scenarios would each fail the same way: run none of them.
-    const unreachable = `not run: no bridge answers at ${options.url}`;
-    let bridgeDown = false;
-    const runTask = async (t: (typeof probe.tasks)[number]) => {
-      if (bridgeDown) return t.skip(unreachable);
-      const result = await t.run();
-      if (result.id === 'health' && result.data?.unreachable === true) bridgeDown = true;
-      return result;
-    };
+    const runTask = skippingWhenUnreachable(options.url);
     try {
-      if (interactive) {
-        await new Listr(
-          probe.tasks.map((t) => ({
-            title: t.title,
-            task: async (
-              _ctx: unknown,
-              task: { title: string; output: string; skip(message: string): void },
-            ) => {
-              if (t.id === 'load') showLoadProgress = (text) => (task.output = text);
-              const result = await runTask(t);
-              if (result.status === 'skip') return task.skip(`${t.title}: not run`);
-              task.title = `${t.title}: ${result.summary}`;
-              if (result.status === 'fail') throw new Error(`${t.title}: ${result.summary}`);
-            },
-          })),
-          {
-            concurrent: false,
-            exitOnError: false,
-            collectErrors: false,
-            rendererOptions: { collapseErrors: true },
-          },
-        ).run();
-      } else {
-        for (const t of probe.tasks) await runTask(t);
-      }
+      if (interactive) await runWithProgress(probe.tasks, runTask, (show) => (showLoadProgress = show));
+      else for (const t of probe.tasks) await runTask(t);
     } finally {
       await probe.close();
     }
@@ -234,4 +169,54 @@ Exit status: 0 when everything passed (warnings allowed), 1 when a scenario or i
     if (!report.ok) process.exitCode = 1;
     return report;
   }
+
+  /** The dsb config; when it is broken, an explicit --url (without --config) goes on without it. */
+  private loadConfigUnlessUrl(
+    flags: { url?: string | undefined; config?: string | undefined },
+    sys: SystemContext,
+  ): DsbConfig | undefined {
+    try {
+      return loadConfig({ configFile: flags.config, cwd: sys.cwd, env: sys.env }).config;
+    } catch (err) {
+      // An explicit --url does not need the config; without one the config is where the URL comes from.
+      if (!(err instanceof ConfigError) || !flags.url || flags.config)
+        this.error((err as Error).message, { exit: 2 });
+      this.warn(`ignoring the dsb config: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async readLongContext(file: string, sys: SystemContext): Promise<ProbeOptions['longContext']> {
+    const stat = await sys.stat(file);
+    if (!stat?.isFile) this.error(`--long-context ${file}: no such file`, { exit: 2 });
+    const content = await sys.readFile(file);
+    if (content === undefined) this.error(`--long-context ${file}: cannot read the file`, { exit: 2 });
+    return { path: file, content };
+  }
+}
+
+/** Runs the tasks with a live task list on the terminal; `onLoad` receives the --load task's progress line. */
+async function runWithProgress(
+  tasks: ProbeTask[],
+  runTask: (t: ProbeTask) => Promise<ScenarioResult>,
+  onLoad: (show: (text: string) => void) => void,
+): Promise<void> {
+  await new Listr(
+    tasks.map((t) => ({
+      title: t.title,
+      task: async (_ctx: unknown, task: { title: string; output: string; skip(message: string): void }) => {
+        if (t.id === 'load') onLoad((text) => (task.output = text));
+        const result = await runTask(t);
+        if (result.status === 'skip') return task.skip(`${t.title}: not run`);
+        task.title = `${t.title}: ${result.summary}`;
+        if (result.status === 'fail') throw new Error(`${t.title}: ${result.summary}`);
+      },
+    })),
+    {
+      concurrent: false,
+      exitOnError: false,
+      collectErrors: false,
+      rendererOptions: { collapseErrors: true },
+    },
+  ).run();
 }

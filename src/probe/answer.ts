@@ -1,5 +1,6 @@
 // The answer a scenario got, whichever way it came (stream or JSON), and whether it is the answer the
 // scenario expects. Pure.
+import { isRecord } from '../upstreams/json.js';
 import type { InvariantViolation, SseEvent } from './invariants.js';
 import { STOP_REASONS } from './invariants.js';
 import type { ContentBlock, Expectation } from './scenarios.js';
@@ -13,27 +14,28 @@ export interface Answer {
   error?: string;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Rebuilds the assistant message from stream events, as the Anthropic SDK's accumulator would. */
 export function assembleStream(events: readonly SseEvent[]): Answer {
   const answer: Answer = { content: [] };
-  const blocks = new Map<number, { block: Obj; json: string }>();
+  const blocks = new Map<number, { block: Record<string, unknown>; json: string }>();
   const order: number[] = [];
   for (const { data } of events) {
-    if (!isObj(data)) continue;
-    if (data.type === 'message_start' && isObj(data.message) && isObj(data.message.usage)) {
+    if (!isRecord(data)) continue;
+    if (data.type === 'message_start' && isRecord(data.message) && isRecord(data.message.usage)) {
       const u = data.message.usage;
       if (typeof u.input_tokens === 'number') answer.inputTokens = u.input_tokens;
     } else if (
       data.type === 'content_block_start' &&
       typeof data.index === 'number' &&
-      isObj(data.content_block)
+      isRecord(data.content_block)
     ) {
       if (!blocks.has(data.index)) order.push(data.index);
       blocks.set(data.index, { block: { ...data.content_block }, json: '' });
-    } else if (data.type === 'content_block_delta' && typeof data.index === 'number' && isObj(data.delta)) {
+    } else if (
+      data.type === 'content_block_delta' &&
+      typeof data.index === 'number' &&
+      isRecord(data.delta)
+    ) {
       const entry = blocks.get(data.index);
       if (!entry) continue;
       const d = data.delta;
@@ -46,15 +48,15 @@ export function assembleStream(events: readonly SseEvent[]): Answer {
       else if (d.type === 'input_json_delta' && typeof d.partial_json === 'string')
         entry.json += d.partial_json;
     } else if (data.type === 'message_delta') {
-      if (isObj(data.delta) && typeof data.delta.stop_reason === 'string')
+      if (isRecord(data.delta) && typeof data.delta.stop_reason === 'string')
         answer.stopReason = data.delta.stop_reason;
-      if (isObj(data.usage)) {
+      if (isRecord(data.usage)) {
         if (typeof data.usage.output_tokens === 'number') answer.outputTokens = data.usage.output_tokens;
         if (typeof data.usage.input_tokens === 'number' && data.usage.input_tokens > 0)
           answer.inputTokens = data.usage.input_tokens;
       }
     } else if (data.type === 'error') {
-      answer.error = isObj(data.error) ? String(data.error.message ?? data.error.type) : 'error event';
+      answer.error = isRecord(data.error) ? String(data.error.message ?? data.error.type) : 'error event';
     }
   }
   for (const index of order) {
@@ -93,7 +95,7 @@ export function checkMessageResponse(body: unknown): { answer: Answer; violation
   const answer: Answer = { content: [] };
   const fail = (invariant: string, index: number, message: string) =>
     violations.push({ invariant, index, message });
-  if (!isObj(body)) {
+  if (!isRecord(body)) {
     fail('message-shape', -1, 'the response body is not a JSON object');
     return { answer, violations };
   }
@@ -103,7 +105,7 @@ export function checkMessageResponse(body: unknown): { answer: Answer; violation
   if (typeof body.id !== 'string' || !body.id) problems.push('id missing');
   if (typeof body.model !== 'string' || !body.model) problems.push('model missing');
   if (
-    !isObj(body.usage) ||
+    !isRecord(body.usage) ||
     typeof body.usage.input_tokens !== 'number' ||
     typeof body.usage.output_tokens !== 'number'
   )
@@ -125,7 +127,7 @@ export function checkMessageResponse(body: unknown): { answer: Answer; violation
   }
   let tools = 0;
   body.content.forEach((block: unknown, i: number) => {
-    if (!isObj(block)) {
+    if (!isRecord(block)) {
       fail('block-start-shape', i, 'content block is not an object');
       return;
     }
@@ -145,7 +147,7 @@ export function checkMessageResponse(body: unknown): { answer: Answer; violation
       tools++;
       if (typeof block.id !== 'string' || typeof block.name !== 'string')
         fail('tool-use-start-shape', i, 'tool_use without id or name');
-      if (!isObj(block.input))
+      if (!isRecord(block.input))
         fail('tool-input-valid-json', i, `tool_use input is ${JSON.stringify(block.input)}, not an object`);
       answer.content.push({
         type: 'tool_use',

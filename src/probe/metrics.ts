@@ -1,6 +1,7 @@
 // What a user feels, computed from timestamped events: time to first token, the gaps between tokens,
 // output and prompt throughput, total time; and the latency distribution of a load run. Pure: the
-// runner records `performance.now()` per event and hands the numbers here.
+// runner stamps each event with the injected clock (ProbeOptions.now) and hands the numbers here.
+import { isRecord } from '../upstreams/json.js';
 import type { SseEvent } from './invariants.js';
 
 export interface StreamMetrics {
@@ -22,8 +23,6 @@ export interface StreamMetrics {
 
 const CONTENT_DELTAS = new Set(['text_delta', 'thinking_delta', 'input_json_delta']);
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** Percentile by linear interpolation between closest ranks; undefined for no samples. */
@@ -49,12 +48,12 @@ export function usageOf(events: readonly SseEvent[]): {
   let outputTokens: number | undefined;
   let cacheReadTokens: number | undefined;
   for (const e of events) {
-    if (!isObj(e.data)) continue;
-    if (e.data.type === 'message_start' && isObj(e.data.message) && isObj(e.data.message.usage)) {
+    if (!isRecord(e.data)) continue;
+    if (e.data.type === 'message_start' && isRecord(e.data.message) && isRecord(e.data.message.usage)) {
       inputTokens = num(e.data.message.usage.input_tokens) ?? inputTokens;
       outputTokens = num(e.data.message.usage.output_tokens) ?? outputTokens;
       cacheReadTokens = num(e.data.message.usage.cache_read_input_tokens) ?? cacheReadTokens;
-    } else if (e.data.type === 'message_delta' && isObj(e.data.usage)) {
+    } else if (e.data.type === 'message_delta' && isRecord(e.data.usage)) {
       const finalInput = num(e.data.usage.input_tokens);
       if (finalInput !== undefined && finalInput > 0) inputTokens = finalInput;
       outputTokens = num(e.data.usage.output_tokens) ?? outputTokens;
@@ -85,7 +84,7 @@ export function streamMetrics(
 ): StreamMetrics {
   const deltaTimes: number[] = [];
   events.forEach((e, i) => {
-    if (!isObj(e.data) || e.data.type !== 'content_block_delta' || !isObj(e.data.delta)) return;
+    if (!isRecord(e.data) || e.data.type !== 'content_block_delta' || !isRecord(e.data.delta)) return;
     if (CONTENT_DELTAS.has(String(e.data.delta.type)) && times[i] !== undefined) deltaTimes.push(times[i]);
   });
   const { inputTokens, outputTokens, cacheReadTokens } = usageOf(events);

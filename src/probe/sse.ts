@@ -1,46 +1,35 @@
-// Incremental parser of the Anthropic side's Server-Sent Events, kept raw on purpose: the probe must
-// see what the SDK hides (a frame without an `event:` line, data that is not JSON, a frame cut at
-// the end of the stream). Pure: `push(chunk) → events[]`, `end() → events[]`, no I/O, no clock.
-// Follows the WHATWG event-stream rules: lines end in CRLF, LF or CR; `:` starts a comment; one
-// optional space after the field's colon is dropped; several `data:` lines join with `\n`; a blank
-// line dispatches the frame.
+// The probe's reading of the Anthropic side's Server-Sent Events, kept raw on purpose: the probe must
+// see what the SDK hides (a frame without an `event:` line, an `event:` without data, data that is
+// not JSON, a frame cut at the end of the stream). The line parsing (CRLF, LF or CR line ends, `:`
+// comments, one optional space after the colon, `data:` lines joined with `\n`, a size limit) is the
+// bridge's own UpstreamSseDecoder: one SSE parser for both sides. Pure: no I/O, no clock.
+import {
+  SseLineTooLongError,
+  UpstreamSseDecoder,
+  type UpstreamSseEvent,
+} from '../bridge/openai/sse-decoder.js';
+import { DsbError } from '../errors.js';
 import type { SseEvent } from './invariants.js';
 
 export type { SseEvent } from './invariants.js';
 
+/** Longest SSE line (or event) the probe reads before it stops: far above any real frame. */
+export const MAX_SSE_LINE_BYTES = 16 * 1024 * 1024;
+
 export class SseParser {
-  private buffer = '';
-  /** The previous chunk ended in `\r`: a `\n` at the start of the next one belongs to that line end. */
-  private pendingCR = false;
-  private eventName: string | undefined;
-  private dataLines: string[] = [];
-  private sawField = false;
+  private readonly decoder: UpstreamSseDecoder;
+
+  constructor(private readonly maxLineBytes = MAX_SSE_LINE_BYTES) {
+    this.decoder = new UpstreamSseDecoder(maxLineBytes, { keepEventsWithoutData: true });
+  }
+
   /** Comment lines seen so far (servers send `: ping` keep-alives this way). */
-  comments = 0;
+  get comments(): number {
+    return this.decoder.comments;
+  }
 
   push(chunk: string): SseEvent[] {
-    let text = chunk;
-    if (this.pendingCR && text.startsWith('\n')) text = text.slice(1);
-    this.pendingCR = false;
-    this.buffer += text;
-    const out: SseEvent[] = [];
-    let start = 0;
-    for (let i = 0; i < this.buffer.length; i++) {
-      const ch = this.buffer.charCodeAt(i);
-      if (ch !== 10 && ch !== 13) continue;
-      const line = this.buffer.slice(start, i);
-      if (ch === 13) {
-        if (i + 1 < this.buffer.length) {
-          if (this.buffer.charCodeAt(i + 1) === 10) i++;
-        } else {
-          this.pendingCR = true;
-        }
-      }
-      start = i + 1;
-      this.line(line, out);
-    }
-    this.buffer = this.buffer.slice(start);
-    return out;
+    return this.read(() => this.decoder.push(chunk));
   }
 
   /**
@@ -48,45 +37,26 @@ export class SseParser {
    * the probe returns it: a bridge that ends its stream mid-frame should be reported, not hidden.
    */
   end(): SseEvent[] {
-    const out: SseEvent[] = [];
-    if (this.buffer.length > 0) this.line(this.buffer, out);
-    this.buffer = '';
-    this.pendingCR = false;
-    this.dispatch(out);
-    return out;
+    return this.read(() => this.decoder.end());
   }
 
-  private line(line: string, out: SseEvent[]): void {
-    if (line === '') {
-      this.dispatch(out);
-      return;
+  private read(decode: () => UpstreamSseEvent[]): SseEvent[] {
+    try {
+      return decode().map(toSseEvent);
+    } catch (err) {
+      if (!(err instanceof SseLineTooLongError)) throw err;
+      // The decoder's message speaks of the bridge's upstream and its config; here the stream is the bridge's.
+      throw new DsbError(
+        'SSE_LINE_TOO_LONG',
+        `the stream sent an SSE line (or event) longer than ${this.maxLineBytes} bytes: the probe stopped reading it`,
+        { cause: err, details: { limit: this.maxLineBytes } },
+      );
     }
-    if (line.startsWith(':')) {
-      this.comments++;
-      return;
-    }
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'event') {
-      this.eventName = value;
-      this.sawField = true;
-    } else if (field === 'data') {
-      this.dataLines.push(value);
-      this.sawField = true;
-    }
-    // `id`, `retry` and unknown fields carry nothing the Messages API uses.
   }
+}
 
-  private dispatch(out: SseEvent[]): void {
-    if (!this.sawField) return;
-    const raw = this.dataLines.length > 0 ? this.dataLines.join('\n') : undefined;
-    out.push({ event: this.eventName, data: raw === undefined ? undefined : parseData(raw) });
-    this.eventName = undefined;
-    this.dataLines = [];
-    this.sawField = false;
-  }
+function toSseEvent(e: UpstreamSseEvent): SseEvent {
+  return { event: e.event, data: e.noData ? undefined : parseData(e.data) };
 }
 
 function parseData(raw: string): unknown {

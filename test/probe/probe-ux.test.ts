@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { quoteSh } from '../../src/launch/quote.js';
+import { refusalCounts } from '../../src/probe/overflow.js';
 import { renderProbeReport } from '../../src/probe/render.js';
-import { refusalCounts, runProbe } from '../../src/probe/run.js';
+import { runProbe } from '../../src/probe/run.js';
 import type { ProbeReport } from '../../src/probe/types.js';
+import { quoteSh } from '../../src/shell/quote.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RUN = join(ROOT, 'bin', 'run.js');

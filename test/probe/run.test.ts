@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  chatCompletionsUrl,
-  longestSilence,
   type ProbeOptions,
-  readHealthBody,
   runProbe,
+  selectedScenarioIds,
+  skippedResult,
+  skippingWhenUnreachable,
+  timed,
   unknownScenarioIds,
 } from '../../src/probe/run.js';
 import { defaultScenarios } from '../../src/probe/scenarios.js';
@@ -90,12 +91,21 @@ describe('runProbe against a correct fake bridge', () => {
     expect(roundTrip[2]?.content[0]).toMatchObject({ type: 'tool_result', tool_use_id: 'toolu_fake0' });
   });
 
-  it('measures inter-token latency when tokens come apart in time', async () => {
-    const bridge = await start({ frameDelayMs: 15 });
-    const report = await runProbe({ ...base(bridge.url), scenarioIds: ['text-stream'] });
-    const m = report.scenarios[0]?.metrics;
-    expect(m?.itlP50Ms).toBeGreaterThanOrEqual(10);
-    expect(m?.outputTokensPerSec).toBeGreaterThan(0);
+  it('keeps time only on the injected clock: metrics and durations are read from it, no sleeping', async () => {
+    // The inter-token figures of a stream whose frames come apart in time are measured without a
+    // socket in bridge-client.test.ts; here: the whole run reads no other clock.
+    const bridge = await start();
+    let t = 0;
+    const now = () => (t += 1000);
+    const report = await runProbe({ ...base(bridge.url), scenarioIds: ['text-stream'], now });
+    const r = report.scenarios[0];
+    const m = r?.metrics;
+    expect(r?.status).toBe('pass');
+    expect(r?.durationMs).toBeGreaterThanOrEqual(2000);
+    expect(r?.durationMs ? r.durationMs % 1000 : -1).toBe(0);
+    expect(m?.ttftMs).toBeGreaterThanOrEqual(1000);
+    expect(m?.ttftMs ? m.ttftMs % 1000 : -1).toBe(0);
+    expect(m?.totalMs ? m.totalMs % 1000 : -1).toBe(0);
     expect(m?.totalMs).toBeGreaterThanOrEqual(m?.ttftMs ?? Number.POSITIVE_INFINITY);
   });
 });
@@ -294,37 +304,80 @@ describe('errors a user meets', () => {
     );
   });
 
-  it('finds the longest silence of a stream (pings are due every 10-15 s)', () => {
-    expect(longestSilence([0, 5, 20_005, 20_010])).toEqual({ ms: 20_000, after: 1 });
-    expect(longestSilence([3])).toBeUndefined();
-  });
-
-  it('builds the upstream chat completions URL with or without /v1', () => {
-    expect(chatCompletionsUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080/v1/chat/completions');
-    expect(chatCompletionsUrl('https://api.deepseek.com/v1/')).toBe(
-      'https://api.deepseek.com/v1/chat/completions',
-    );
-  });
-
   it('knows its scenario ids', () => {
     expect(unknownScenarioIds(['health', 'nope'])).toEqual(['nope']);
   });
+});
 
-  it('reads /health defensively', () => {
+describe('what a run is made of', () => {
+  it('runs the scenarios asked for; else only health beside --long-context or --load; else the defaults', () => {
     expect(
-      readHealthBody({
-        upstreams: [{ url: 'http://u:1', model: 'm', contextSize: 8192, reachable: false, name: 'u' }],
-      }),
-    ).toEqual({
-      upstreamUrl: 'http://u:1',
-      upstreamModel: 'm',
-      contextSize: 8192,
-      unhealthy: ['u'],
+      selectedScenarioIds({ scenarioIds: ['tool-call'], load: { requests: 1, concurrency: 1 } }),
+    ).toEqual(['tool-call']);
+    expect(selectedScenarioIds({ load: { requests: 1, concurrency: 1 } })).toEqual(['health']);
+    expect(selectedScenarioIds({ longContext: { path: 'f', content: '' } })).toEqual(['health']);
+    expect(selectedScenarioIds({ scenarioIds: [] })).toEqual(defaultScenarios().map((s) => s.id));
+  });
+
+  it('times a task on the clock it is given', async () => {
+    const ticks = [100, 350.6];
+    const result = await timed(
+      () => ticks.shift() ?? Number.NaN,
+      async () => skippedResult('x', 'X', 'why'),
+    );
+    expect(result.durationMs).toBe(251);
+    expect(ticks).toEqual([]);
+  });
+
+  it('a skipped task says why and counts as skip', () => {
+    expect(skippedResult('load', 'Load: 3 requests', 'no bridge')).toMatchObject({
+      id: 'load',
+      title: 'Load: 3 requests',
+      status: 'skip',
+      summary: 'no bridge',
+      problems: [],
+      durationMs: 0,
     });
-    expect(readHealthBody({ upstreams: [{ url: 'http://u:1', contextSize: null }] })).toEqual({
-      upstreamUrl: 'http://u:1',
-      unhealthy: [],
-    });
-    expect(readHealthBody('OK')).toEqual({ unhealthy: [] });
+  });
+});
+
+describe('skippingWhenUnreachable', () => {
+  const task = (id: string, result: Partial<ScenarioResult>) => {
+    const calls: string[] = [];
+    return {
+      calls,
+      task: {
+        id,
+        title: id,
+        run: async () => {
+          calls.push('run');
+          return { ...skippedResult(id, id, ''), status: 'pass' as const, ...result };
+        },
+        skip: (reason: string) => {
+          calls.push(`skip: ${reason}`);
+          return skippedResult(id, id, reason);
+        },
+      },
+    };
+  };
+
+  it('skips every task after a health check that reached no bridge', async () => {
+    const run = skippingWhenUnreachable('http://127.0.0.1:9');
+    const health = task('health', { status: 'fail', data: { unreachable: true } });
+    const text = task('text-stream', {});
+    await run(health.task);
+    const skipped = await run(text.task);
+    expect(health.calls).toEqual(['run']);
+    expect(text.calls).toEqual(['skip: not run: no bridge answers at http://127.0.0.1:9']);
+    expect(skipped.status).toBe('skip');
+  });
+
+  it('runs everything when the bridge answered, even a failing health check', async () => {
+    const run = skippingWhenUnreachable('http://b');
+    const health = task('health', { status: 'fail', data: { unreachable: false } });
+    const text = task('text-stream', {});
+    await run(health.task);
+    await run(text.task);
+    expect(text.calls).toEqual(['run']);
   });
 });

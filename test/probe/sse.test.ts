@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { UpstreamSseDecoder } from '../../src/bridge/openai/sse-decoder.js';
+import { isDsbError } from '../../src/errors.js';
 import { parseSse, SseParser } from '../../src/probe/sse.js';
 
 const STREAM = [
@@ -94,5 +96,36 @@ describe('SseParser', () => {
     for (const ch of text) out.push(...parser.push(ch));
     out.push(...parser.end());
     expect(out).toEqual(parseSse(STREAM));
+  });
+
+  it('reports a frame with an event: line and no data: line as data undefined (the SDK cannot parse it)', () => {
+    expect(parseSse('event: ping\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n')).toEqual([
+      { event: 'ping', data: undefined },
+      { event: 'message_stop', data: { type: 'message_stop' } },
+    ]);
+    expect(parseSse('id: 7\nretry: 10\n\n')).toEqual([]);
+  });
+
+  it('stops at a line longer than its limit with a named error in its own words', () => {
+    const parser = new SseParser(64);
+    expect(parser.push(`data: ${'x'.repeat(40)}`)).toEqual([]);
+    let caught: unknown;
+    try {
+      parser.push('y'.repeat(40));
+    } catch (err) {
+      caught = err;
+    }
+    expect(isDsbError(caught, 'SSE_LINE_TOO_LONG')).toBe(true);
+    expect((caught as Error).message).toBe(
+      'the stream sent an SSE line (or event) longer than 64 bytes: the probe stopped reading it',
+    );
+  });
+});
+
+describe('the shared decoder, as the bridge uses it (without keepEventsWithoutData)', () => {
+  it('drops a frame without data, as a browser does, and counts comments', () => {
+    const decoder = new UpstreamSseDecoder();
+    expect(decoder.push(': ping\nevent: ping\n\ndata: x\n\n')).toEqual([{ event: undefined, data: 'x' }]);
+    expect(decoder.comments).toBe(1);
   });
 });

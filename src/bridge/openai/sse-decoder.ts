@@ -6,6 +6,8 @@ export interface UpstreamSseEvent {
   /** The `event:` field when the server sent one (OpenAI servers usually do not). */
   event: string | undefined;
   data: string;
+  /** Only with `keepEventsWithoutData`: the frame had an `event:` line and no `data:` line. */
+  noData?: true;
 }
 
 export class SseLineTooLongError extends DsbError {
@@ -31,8 +33,18 @@ export class UpstreamSseDecoder {
   /** The last text ended with CR: a LF starting the next one belongs to that line end (CRLF). */
   private skipLeadingLf = false;
 
-  /** @param maxLineLength a guard against a server that never ends its line, or its event. */
-  constructor(private readonly maxLineLength = 16 * 1024 * 1024) {}
+  /** Comment lines seen so far (servers send `: ping` keep-alives this way). */
+  comments = 0;
+
+  /**
+   * @param maxLineLength a guard against a server that never ends its line, or its event.
+   * @param options.keepEventsWithoutData also dispatch a frame that has an `event:` line but no
+   *   `data:` line (a browser drops it; `dsb probe` reports it, since the Anthropic SDK chokes on it).
+   */
+  constructor(
+    private readonly maxLineLength = 16 * 1024 * 1024,
+    private readonly options: { keepEventsWithoutData?: boolean } = {},
+  ) {}
 
   push(chunk: Uint8Array | string): UpstreamSseEvent[] {
     const events: UpstreamSseEvent[] = [];
@@ -96,7 +108,10 @@ export class UpstreamSseDecoder {
       this.dispatch(events);
       return;
     }
-    if (line.startsWith(':')) return;
+    if (line.startsWith(':')) {
+      this.comments++;
+      return;
+    }
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
@@ -113,6 +128,8 @@ export class UpstreamSseDecoder {
     // One `data:` line per event is what every OpenAI-compatible server sends: no join, no new array.
     if (lines.length === 1) events.push({ event: this.eventName, data: lines[0]! });
     else if (lines.length > 1) events.push({ event: this.eventName, data: lines.join('\n') });
+    else if (this.eventName !== undefined && this.options.keepEventsWithoutData)
+      events.push({ event: this.eventName, data: '', noData: true });
     lines.length = 0;
     this.dataSize = 0;
     this.eventName = undefined;
