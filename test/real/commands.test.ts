@@ -123,9 +123,8 @@ describe.skipIf(SKIP_REASON)('real llama-server: dsb doctor', () => {
   it('real llama-server: the upstream checks pass against it', async () => {
     const r = await doctor(
       ['--upstream', llama!.url, 'upstream-openai', 'upstream-context', 'upstream-tools'],
-      {
-        CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536',
-      },
+      // Claude Code takes CLAUDE_CODE_MAX_CONTEXT_TOKENS only with a non-Claude model name (§6).
+      { ANTHROPIC_MODEL: 'deepseek-v4-flash', CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536' },
     );
     const checks = statusById(r.stdout);
     for (const id of ['upstream-openai', 'upstream-context', 'upstream-tools']) {
@@ -134,10 +133,19 @@ describe.skipIf(SKIP_REASON)('real llama-server: dsb doctor', () => {
     expect(checks['upstream-openai']!.summary).toMatch(/llama\.cpp/);
     expect(checks['upstream-context']!.summary).toMatch(/65536/);
     expect(r.exitCode).toBe(0);
+
+    // The window setting alone leaves Claude Code on its default model and its 1M window: warned.
+    const alone = await doctor(['--upstream', llama!.url, 'upstream-context'], {
+      CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536',
+    });
+    const context = statusById(alone.stdout)['upstream-context']!;
+    expect(context.status).toBe('warn');
+    expect(context.summary).toMatch(/1M/);
   });
 
   it('real llama-server: with -np 4 -c 65536 the context check warns about the 16,384-token slots', async () => {
     const r = await doctor(['--upstream', split!.url, 'upstream-context'], {
+      ANTHROPIC_MODEL: 'deepseek-v4-flash',
       CLAUDE_CODE_MAX_CONTEXT_TOKENS: '65536',
     });
     const check = statusById(r.stdout)['upstream-context']!;
