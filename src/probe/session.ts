@@ -4,24 +4,15 @@
 // reuses its prefix cache answers turn 2 onwards in a fraction of turn 1's time; one that does not
 // re-reads ~14K tokens every turn, which is what makes Claude Code slow on it.
 import { type Answer, assembleStream } from './answer.js';
-import { checkStreamInvariants, type InvariantViolation, type SseEvent } from './invariants.js';
+import type { Exchange } from './bridge-client.js';
+import { checkStreamInvariants, type InvariantViolation } from './invariants.js';
 import { percentile, type StreamMetrics, streamMetrics } from './metrics.js';
 import type { ContentBlock, Message } from './scenarios.js';
 import { sessionSystem, sessionTools, sessionUserTurn } from './session-data.js';
 import type { ProbeStatus, ScenarioResult } from './types.js';
 
 /** One request's raw exchange, as the probe's HTTP session records it. */
-export interface SessionExchange {
-  status?: number;
-  headers: Record<string, string>;
-  events: SseEvent[];
-  times: number[];
-  json?: unknown;
-  text: string;
-  transportError?: string;
-  startMs: number;
-  endMs: number;
-}
+export type SessionExchange = Exchange;
 
 /** What the scenario needs of the probe: its model settings and a way to send one request. */
 export interface SessionDriver {
