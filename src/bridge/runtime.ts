@@ -5,7 +5,7 @@
 import type { AnchorTicket } from './context/anchor.js';
 import { ContextDiscovery, type UpstreamFacts } from './context/discovery.js';
 import { loadLocalTokenizer } from './context/local-tokenizer.js';
-import { type TokenCount, TokenCounter } from './context/tokens.js';
+import { type SerializedCountingBody, type TokenCount, TokenCounter } from './context/tokens.js';
 import type { ChatCompletionRequest } from './openai/types.js';
 import { type KnownKind, type UpstreamProfile, upstreamProfile } from './profile.js';
 import type { Upstream } from './upstream.js';
@@ -61,10 +61,10 @@ export class UpstreamRuntime {
   async count(
     request: ChatCompletionRequest,
     signal?: AbortSignal,
-    countingJson?: string,
+    serialized?: SerializedCountingBody,
     fits?: (tokens: number) => boolean,
   ): Promise<TokenCount> {
-    return this.counter.count(request, signal, countingJson, fits);
+    return this.counter.count(request, signal, serialized, fits);
   }
 
   /**

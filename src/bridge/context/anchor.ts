@@ -62,13 +62,16 @@ function hashStep(previous: string, json: string): string {
   return createHash('sha1').update(previous).update('\n').update(json).digest('base64');
 }
 
-/** Hashes a request's options, then each message in turn (one JSON serialization per message). */
-export function promptChain(request: ChatCompletionRequest): PromptChain {
+/**
+ * Hashes a request's options, then each message in turn: `messageJsons` are the messages as the
+ * counting body serialized them (else each is serialized here).
+ */
+export function promptChain(request: ChatCompletionRequest, messageJsons?: readonly string[]): PromptChain {
   const { messages, stream: _s, stream_options: _o, max_tokens: _m, ...options } = request;
   const keys = [hashStep('', JSON.stringify(options))];
   const bytes: number[] = [];
-  for (const message of messages) {
-    const json = JSON.stringify(message);
+  for (const [i, message] of messages.entries()) {
+    const json = messageJsons?.[i] ?? JSON.stringify(message);
     bytes.push(Buffer.byteLength(json, 'utf8'));
     keys.push(hashStep(keys[keys.length - 1] as string, json));
   }

@@ -8,7 +8,7 @@ import { promptTooLongError } from '../anthropic/errors.js';
 import type { MessagesRequest } from '../anthropic/schema.js';
 import type { AnchorTicket } from '../context/anchor.js';
 import { planOutputTokens } from '../context/clamp.js';
-import { completionBodyFrom, countingBody, type TokenCount } from '../context/tokens.js';
+import { completionBodyFrom, serializeCountingBody, type TokenCount } from '../context/tokens.js';
 import { REASONING_PLACEHOLDER } from '../profile.js';
 import type { Route } from '../router.js';
 import type { UpstreamRuntime } from '../runtime.js';
@@ -91,8 +91,8 @@ export async function prepare(
   const floor = runtime.refusalByCharacters(converted.request, fits);
   const floorPlan = floor && planFor(floor.tokens, floor.method);
   if (floorPlan && !floorPlan.ok) throw promptTooLongError(floorPlan.promptTokens, floorPlan.maximum);
-  const countingJson = JSON.stringify(countingBody(converted.request));
-  const count = await runtime.count(converted.request, signal, countingJson, fits);
+  const serialized = serializeCountingBody(converted.request);
+  const count = await runtime.count(converted.request, signal, serialized, fits);
   const plan = planFor(count.tokens, count.method);
   if (!plan.ok) {
     // Say plainly in the log when the context is too small for compaction to help (window-advice.ts).
@@ -106,7 +106,7 @@ export async function prepare(
   return {
     runtime,
     model,
-    body: completionBodyFrom(countingJson, converted.request),
+    body: completionBodyFrom(serialized.json, converted.request),
     converted,
     promptTokens: count.tokens,
     countMethod: count.method,

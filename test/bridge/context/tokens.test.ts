@@ -11,7 +11,12 @@ import {
   loadLocalTokenizer,
   localTokenizerStats,
 } from '../../../src/bridge/context/local-tokenizer.js';
-import { completionBodyFrom, countingBody, TokenCounter } from '../../../src/bridge/context/tokens.js';
+import {
+  completionBodyFrom,
+  countingBody,
+  serializeCountingBody,
+  TokenCounter,
+} from '../../../src/bridge/context/tokens.js';
 import type { ChatCompletionRequest } from '../../../src/bridge/openai/types.js';
 import type { Upstream } from '../../../src/bridge/upstream.js';
 import {
@@ -315,4 +320,30 @@ describe('one serialization per request: the completion body from the counting b
       expect(JSON.parse(completionBodyFrom(countingJson, request))).toEqual(request);
     },
   );
+});
+
+describe('serializeCountingBody', () => {
+  it('is byte for byte JSON.stringify(countingBody(request)), with each message serialized once', () => {
+    const request = {
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'sys "quoted" \u2028' },
+        { role: 'user', content: [{ type: 'text', text: '中文' }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        },
+      ],
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+      temperature: undefined,
+      max_tokens: 10,
+      stream: true,
+      stream_options: { include_usage: true },
+      chat_template_kwargs: { thinking: true },
+    } as unknown as ChatCompletionRequest;
+    const serialized = serializeCountingBody(request);
+    expect(serialized.json).toBe(JSON.stringify(countingBody(request)));
+    expect(serialized.messageJsons).toEqual(request.messages.map((m) => JSON.stringify(m)));
+  });
 });
