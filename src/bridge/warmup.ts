@@ -1,10 +1,9 @@
 // Warm-up before `dsb serve` listens: the first request should be as quick as the next. Without it
-// the first request paid for loading the local DeepSeek tokenizer, discovering the upstream's
+// the first request paid for loading the local DeepSeek tokenizer (where the upstream cannot count), discovering the upstream's
 // context and opening the first connection (1.4–2 s measured with the demo upstream). It also tells
 // at start, not at the first request, that an upstream does not answer or is addressed as localhost.
 // Bounded: discovery has its own budget, every call here a timeout.
 import type { UpstreamFacts } from './context/discovery.js';
-import { loadLocalTokenizer } from './context/local-tokenizer.js';
 import type { TokenCount } from './context/tokens.js';
 import type { BridgeLogger } from './log.js';
 import type { ChatCompletionRequest } from './openai/types.js';
@@ -38,14 +37,13 @@ export async function warmUp(
   now: () => number = Date.now,
 ): Promise<WarmUpResult> {
   const started = now();
-  const tokenizer = targets.some((t) => t.countsTokens)
-    ? loadLocalTokenizer().then((encoder) => {
-        if (encoder) logger.info(`warm-up: local tokenizer loaded in ${now() - started} ms`);
-        return encoder !== undefined;
-      })
-    : Promise.resolve(false);
   const upstreams = await Promise.all(targets.map((t) => warmUpOne(t, logger)));
-  return { tokenizerLoaded: await tokenizer, upstreams };
+  // The local tokenizer (~90 MB of memory) is loaded only where an upstream cannot count for the
+  // bridge: the warm-up count went the local way, which loaded it. An upstream that counts exactly
+  // (llama.cpp, vLLM) never needs it.
+  const tokenizerLoaded = upstreams.some((u) => u.count?.method === 'local');
+  if (tokenizerLoaded) logger.info(`warm-up: local tokenizer loaded in ${now() - started} ms`);
+  return { tokenizerLoaded, upstreams };
 }
 
 async function warmUpOne(
