@@ -1,5 +1,6 @@
 // The answer a scenario got, whichever way it came (stream or JSON), and whether it is the answer the
 // scenario expects. Pure.
+import { isRecord as isObj } from '../util/is-record.js';
 import type { InvariantViolation, SseEvent } from './invariants.js';
 import { STOP_REASONS } from './invariants.js';
 import type { ContentBlock, Expectation } from './scenarios.js';
@@ -14,7 +15,6 @@ export interface Answer {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Rebuilds the assistant message from stream events, as the Anthropic SDK's accumulator would. */
 export function assembleStream(events: readonly SseEvent[]): Answer {

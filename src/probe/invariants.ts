@@ -2,6 +2,7 @@
 // synchronous: `dsb probe` runs it on what a bridge sent, and the bridge's own tests run it on what
 // the translator emits. Each violation names a stable invariant id and the index of the event where
 // the stream went wrong, so a failure reads "tool-input-valid-json at event #7", not "it broke".
+import { isRecord as isObj } from '../util/is-record.js';
 
 /** One SSE frame: its `event:` line (undefined when absent) and its data, parsed as JSON when it is. */
 export interface SseEvent {
@@ -88,8 +89,6 @@ interface OpenBlock {
   sawDelta: boolean;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const describe = (v: unknown): string => {
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;

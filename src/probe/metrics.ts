@@ -1,6 +1,7 @@
 // What a user feels, computed from timestamped events: time to first token, the gaps between tokens,
 // output and prompt throughput, total time; and the latency distribution of a load run. Pure: the
 // runner records `performance.now()` per event and hands the numbers here.
+import { isRecord as isObj } from '../util/is-record.js';
 import type { SseEvent } from './invariants.js';
 
 export interface StreamMetrics {
@@ -22,8 +23,6 @@ export interface StreamMetrics {
 
 const CONTENT_DELTAS = new Set(['text_delta', 'thinking_delta', 'input_json_delta']);
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** Percentile by linear interpolation between closest ranks; undefined for no samples. */

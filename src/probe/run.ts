@@ -4,6 +4,7 @@
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createRedactor, redactJson } from '../redact.js';
+import { isRecord as isObj } from '../util/is-record.js';
 import { type Answer, assembleStream, checkExpectation, checkMessageResponse } from './answer.js';
 import { type OpenedResponse, ProbeHttpClient } from './http.js';
 import {
@@ -94,7 +95,6 @@ export interface HealthInfo {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Reads what the probe needs from the bridge's GET /health body, defensively: `upstreams[0].url`,
