@@ -6,7 +6,7 @@ import { planOutputTokens } from '../../src/bridge/context/clamp.js';
 import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { startFakeLlamaServer } from '../support/fake-llama-server.js';
+import { startFakeLlama } from '../support/fake-upstream/index.js';
 import { startFakeOllama, startFakeVllm } from './context/fake-upstreams.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -42,7 +42,7 @@ const completion = (promptTokens: number) => ({
 
 describe('llama.cpp upstream (exact counts through /v1/chat/completions/input_tokens)', () => {
   it('reports the exact prompt size in message_start and clamps max_tokens to the context', async () => {
-    const upstream = await startFakeLlamaServer({ nCtx: 8192, promptTokens: () => 1000 });
+    const upstream = await startFakeLlama({ nCtx: 8192, promptTokens: () => 1000 });
     closers.push(() => upstream.close());
     const bridge = await bridgeTo(upstream.url);
     const res = await post(bridge, '/v1/messages', {
@@ -73,7 +73,7 @@ describe('llama.cpp upstream (exact counts through /v1/chat/completions/input_to
   });
 
   it('answers count_tokens with the exact count', async () => {
-    const upstream = await startFakeLlamaServer({ promptTokens: () => 4321 });
+    const upstream = await startFakeLlama({ promptTokens: () => 4321 });
     closers.push(() => upstream.close());
     const bridge = await bridgeTo(upstream.url);
     const res = await post(bridge, '/v1/messages/count_tokens', {
@@ -85,7 +85,7 @@ describe('llama.cpp upstream (exact counts through /v1/chat/completions/input_to
   });
 
   it('refuses a prompt that cannot fit with `prompt is too long`, without calling the upstream', async () => {
-    const upstream = await startFakeLlamaServer({ nCtx: 8192, promptTokens: () => 9000 });
+    const upstream = await startFakeLlama({ nCtx: 8192, promptTokens: () => 9000 });
     closers.push(() => upstream.close());
     const bridge = await bridgeTo(upstream.url);
     const res = await post(bridge, '/v1/messages', {
