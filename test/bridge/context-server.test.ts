@@ -6,8 +6,7 @@ import { planOutputTokens } from '../../src/bridge/context/clamp.js';
 import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { startFakeLlama } from '../support/fake-upstream/index.js';
-import { startFakeOllama, startFakeVllm } from './context/fake-upstreams.js';
+import { startFakeLlama, startFakeOllama, startFakeVllm } from '../support/fake-upstream/index.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -116,7 +115,7 @@ describe('vLLM upstream', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect(res.status).toBe(200);
-    const sent = vllm.bodies.get('POST /v1/chat/completions')!.at(-1)!;
+    const sent = vllm.bodiesOf('POST /v1/chat/completions').at(-1)!;
     expect(sent.model).toBe('deepseek-ai/DeepSeek-V3.2');
     expect((sent.max_tokens as number) + 120000).toBeLessThanOrEqual(131072);
   });
@@ -153,7 +152,7 @@ describe('vLLM upstream', () => {
     });
     expect(res.status).toBe(200);
     expect(calls).toBe(2);
-    expect(vllm.bodies.get('POST /v1/chat/completions')!.at(-1)!.max_tokens).toBe(131072 - 100000 - 16);
+    expect(vllm.bodiesOf('POST /v1/chat/completions').at(-1)!.max_tokens).toBe(131072 - 100000 - 16);
   });
 
   it("rewrites vLLM's overflow wording and looks at the context again afterwards", async () => {
