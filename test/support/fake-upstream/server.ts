@@ -97,8 +97,8 @@ export type ChatAnswer = (
 export interface FakeUpstreamOptions {
   /** Routes by "METHOD /path"; they win over `answer`. */
   routes?: Record<string, Handler>;
-  /** What every other request gets (default: a 404 with a JSON error). */
-  otherwise?: Reply;
+  /** What every other request gets: a reply, or a handler (default: a 404 with a JSON error). */
+  otherwise?: Reply | Handler;
   /** The `Server` header of every reply (llama-server sends "llama.cpp"). */
   serverHeader?: string;
   /** What POST /v1/chat/completions (and /chat/completions) gets; none: `otherwise`. */
@@ -276,8 +276,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     if (handler) return sendReply(res, handler(record.body, record), options.serverHeader);
     const answer = fake.answer;
     if (answer && method === 'POST' && CHAT_PATHS.has(path)) return answerChat(res, record, answer);
-    record.answeredWith = 'not found';
-    sendReply(res, otherwise, options.serverHeader);
+    record.answeredWith = 'otherwise';
+    const reply = typeof otherwise === 'function' ? otherwise(record.body, record) : otherwise;
+    sendReply(res, reply, options.serverHeader);
   }
 
   const server = http.createServer((req, res) => {
