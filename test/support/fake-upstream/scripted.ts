@@ -129,6 +129,123 @@ function timings(promptN: number, cacheN: number, predictedN: number): Record<st
   };
 }
 
+/** How turns are sent: the model id in every chunk, the pause between chunks, `: ping` comments. */
+interface TurnStyle {
+  model: string;
+  delayMs: number;
+  sseComments: boolean;
+}
+
+/** A turn as llama-server streams it: role chunk, reasoning, text, tool calls, finish, usage. */
+async function streamTurn(
+  res: http.ServerResponse,
+  body: ChatRequestBody,
+  turn: ScriptedTurn,
+  { model, delayMs, sseComments }: TurnStyle,
+): Promise<void> {
+  const pause = () =>
+    new Promise<void>((resolve) => (delayMs > 0 ? setTimeout(resolve, delayMs) : setImmediate(resolve)));
+  const id = `chatcmpl-${llamaId()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const send = async (fields: Record<string, unknown>) => {
+    if (res.destroyed) return;
+    if (sseComments) res.write(': ping\n\n');
+    res.write(chunkLine(id, created, model, fields));
+    await pause();
+  };
+  const delta = (d: Record<string, unknown>) => ({
+    choices: [{ finish_reason: null, index: 0, delta: d }],
+  });
+  res.writeHead(200, {
+    Server: 'llama.cpp',
+    'Access-Control-Allow-Origin': '',
+    'X-Accel-Buffering': 'no',
+    'Content-Type': 'text/event-stream',
+  });
+  let pieces = 0;
+  await send(delta({ role: 'assistant', content: null }));
+  for (const p of textPieces(turn.reasoning ?? '')) {
+    pieces++;
+    await send(delta({ reasoning_content: p }));
+  }
+  for (const p of textPieces(turn.text ?? '')) {
+    pieces++;
+    await send(delta({ content: p }));
+  }
+  for (const [index, call] of (turn.toolCalls ?? []).entries()) {
+    const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
+    const [first = '', ...rest] = call.fragments ?? fragmentArguments(args);
+    pieces++;
+    await send(
+      delta({
+        tool_calls: [
+          {
+            index,
+            id: call.id ?? llamaId(),
+            type: 'function',
+            function: { name: call.name, arguments: first },
+          },
+        ],
+      }),
+    );
+    for (const fragment of rest) {
+      pieces++;
+      await send(delta({ tool_calls: [{ index, function: { arguments: fragment } }] }));
+    }
+  }
+  const finish = turn.finishReason ?? ((turn.toolCalls?.length ?? 0) > 0 ? 'tool_calls' : 'stop');
+  await send({ choices: [{ finish_reason: finish, index: 0, delta: {} }] });
+  if (body.stream_options?.include_usage) {
+    const u = turn.usage ?? { prompt_tokens: 1000, completion_tokens: pieces, cached_tokens: 900 };
+    const cached = u.cached_tokens ?? 0;
+    await send({
+      choices: [],
+      usage: {
+        completion_tokens: u.completion_tokens,
+        prompt_tokens: u.prompt_tokens,
+        total_tokens: u.prompt_tokens + u.completion_tokens,
+        prompt_tokens_details: { cached_tokens: cached },
+      },
+      timings: timings(u.prompt_tokens - cached, cached, u.completion_tokens),
+    });
+  }
+  if (!res.destroyed) res.end('data: [DONE]\n\n');
+}
+
+/** A turn as llama-server answers a request without `stream`. */
+function completeTurn(res: http.ServerResponse, turn: ScriptedTurn, model: string): void {
+  const message: Record<string, unknown> = { role: 'assistant', content: turn.text ?? null };
+  if (turn.reasoning) message.reasoning_content = turn.reasoning;
+  if (turn.toolCalls?.length) {
+    message.tool_calls = turn.toolCalls.map((call) => ({
+      type: 'function',
+      function: {
+        name: call.name,
+        arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
+      },
+      id: call.id ?? llamaId(),
+    }));
+  }
+  const finish = turn.finishReason ?? (turn.toolCalls?.length ? 'tool_calls' : 'stop');
+  const u = turn.usage ?? { prompt_tokens: 1000, completion_tokens: 10, cached_tokens: 900 };
+  const cached = u.cached_tokens ?? 0;
+  sendJson(res, 200, {
+    choices: [{ finish_reason: finish, index: 0, message }],
+    created: Math.floor(Date.now() / 1000),
+    model,
+    system_fingerprint: LLAMA_FINGERPRINT,
+    object: 'chat.completion',
+    usage: {
+      completion_tokens: u.completion_tokens,
+      prompt_tokens: u.prompt_tokens,
+      total_tokens: u.prompt_tokens + u.completion_tokens,
+      prompt_tokens_details: { cached_tokens: cached },
+    },
+    id: `chatcmpl-${llamaId()}`,
+    timings: timings(u.prompt_tokens - cached, cached, u.completion_tokens),
+  });
+}
+
 export interface ScriptedAnswerOptions {
   /** Model id in every chunk. */
   model?: string;
@@ -142,8 +259,11 @@ export const SCRIPTED_MODEL = 'models/deepseek-scripted-Q4_K_M.gguf';
 
 /** The chat answer that plays a script: turns in order, or the turn a function picks. */
 export function scriptedAnswer(script: ChatScript, options: ScriptedAnswerOptions = {}): ChatAnswer {
-  const model = options.model ?? SCRIPTED_MODEL;
-  const delayMs = options.chunkDelayMs ?? 2;
+  const style: TurnStyle = {
+    model: options.model ?? SCRIPTED_MODEL,
+    delayMs: options.chunkDelayMs ?? 2,
+    sseComments: options.sseComments ?? false,
+  };
   const queue = Array.isArray(script) ? [...script] : undefined;
   let chatIndex = 0;
 
@@ -165,114 +285,6 @@ export function scriptedAnswer(script: ChatScript, options: ScriptedAnswerOption
     }
   };
 
-  const pause = () =>
-    new Promise<void>((resolve) => (delayMs > 0 ? setTimeout(resolve, delayMs) : setImmediate(resolve)));
-
-  async function streamTurn(
-    res: http.ServerResponse,
-    body: ChatRequestBody,
-    turn: ScriptedTurn,
-  ): Promise<void> {
-    const id = `chatcmpl-${llamaId()}`;
-    const created = Math.floor(Date.now() / 1000);
-    const send = async (fields: Record<string, unknown>) => {
-      if (res.destroyed) return;
-      if (options.sseComments) res.write(': ping\n\n');
-      res.write(chunkLine(id, created, model, fields));
-      await pause();
-    };
-    const delta = (d: Record<string, unknown>) => ({
-      choices: [{ finish_reason: null, index: 0, delta: d }],
-    });
-    res.writeHead(200, {
-      Server: 'llama.cpp',
-      'Access-Control-Allow-Origin': '',
-      'X-Accel-Buffering': 'no',
-      'Content-Type': 'text/event-stream',
-    });
-    let pieces = 0;
-    await send(delta({ role: 'assistant', content: null }));
-    for (const p of textPieces(turn.reasoning ?? '')) {
-      pieces++;
-      await send(delta({ reasoning_content: p }));
-    }
-    for (const p of textPieces(turn.text ?? '')) {
-      pieces++;
-      await send(delta({ content: p }));
-    }
-    for (const [index, call] of (turn.toolCalls ?? []).entries()) {
-      const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
-      const [first = '', ...rest] = call.fragments ?? fragmentArguments(args);
-      pieces++;
-      await send(
-        delta({
-          tool_calls: [
-            {
-              index,
-              id: call.id ?? llamaId(),
-              type: 'function',
-              function: { name: call.name, arguments: first },
-            },
-          ],
-        }),
-      );
-      for (const fragment of rest) {
-        pieces++;
-        await send(delta({ tool_calls: [{ index, function: { arguments: fragment } }] }));
-      }
-    }
-    const finish = turn.finishReason ?? ((turn.toolCalls?.length ?? 0) > 0 ? 'tool_calls' : 'stop');
-    await send({ choices: [{ finish_reason: finish, index: 0, delta: {} }] });
-    if (body.stream_options?.include_usage) {
-      const u = turn.usage ?? { prompt_tokens: 1000, completion_tokens: pieces, cached_tokens: 900 };
-      const cached = u.cached_tokens ?? 0;
-      await send({
-        choices: [],
-        usage: {
-          completion_tokens: u.completion_tokens,
-          prompt_tokens: u.prompt_tokens,
-          total_tokens: u.prompt_tokens + u.completion_tokens,
-          prompt_tokens_details: { cached_tokens: cached },
-        },
-        timings: timings(u.prompt_tokens - cached, cached, u.completion_tokens),
-      });
-    }
-    if (!res.destroyed) res.end('data: [DONE]\n\n');
-  }
-
-  function completeTurn(res: http.ServerResponse, turn: ScriptedTurn): void {
-    const message: Record<string, unknown> = { role: 'assistant', content: turn.text ?? null };
-    if (turn.reasoning) message.reasoning_content = turn.reasoning;
-    if (turn.toolCalls?.length) {
-      message.tool_calls = turn.toolCalls.map((call) => ({
-        type: 'function',
-        function: {
-          name: call.name,
-          arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
-        },
-        id: call.id ?? llamaId(),
-      }));
-    }
-    const finish = turn.finishReason ?? (turn.toolCalls?.length ? 'tool_calls' : 'stop');
-    const u = turn.usage ?? { prompt_tokens: 1000, completion_tokens: 10, cached_tokens: 900 };
-    const cached = u.cached_tokens ?? 0;
-    sendJson(res, 200, {
-      choices: [{ finish_reason: finish, index: 0, message }],
-      created: Math.floor(Date.now() / 1000),
-      model,
-      system_fingerprint: LLAMA_FINGERPRINT,
-      object: 'chat.completion',
-      usage: {
-        completion_tokens: u.completion_tokens,
-        prompt_tokens: u.prompt_tokens,
-        total_tokens: u.prompt_tokens + u.completion_tokens,
-        prompt_tokens_details: { cached_tokens: cached },
-      },
-      id: `chatcmpl-${llamaId()}`,
-      timings: timings(u.prompt_tokens - cached, cached, u.completion_tokens),
-    });
-  }
-
   return async (res, body, { request, problem }) => {
     if (!Array.isArray(body.messages)) {
       request.answeredWith = '400 no messages';
@@ -283,8 +295,8 @@ export function scriptedAnswer(script: ChatScript, options: ScriptedAnswerOption
     const turn = nextTurn(request, problem);
     request.answeredWith = turn.label ?? (turn.error ? `error ${turn.error.status}` : 'turn');
     if (turn.error) return sendJson(res, turn.error.status, turn.error.body);
-    if (body.stream) await streamTurn(res, body, turn);
-    else completeTurn(res, turn);
+    if (body.stream) await streamTurn(res, body, turn, style);
+    else completeTurn(res, turn, style.model);
   };
 }
 

@@ -198,20 +198,94 @@ function waiters() {
   };
 }
 
+/** The server's connections: an id for each, which carried a request, which are open. */
+function trackConnections(server: http.Server) {
+  const open = new Set<Socket>();
+  const ids = new WeakMap<Socket, number>();
+  const used = new WeakSet<Socket>();
+  const closes = waiters();
+  let opened = 0;
+  server.on('connection', (socket: Socket) => {
+    ids.set(socket, ++opened);
+    open.add(socket);
+    socket.on('close', () => {
+      open.delete(socket);
+      closes.wakeAll();
+    });
+  });
+  return {
+    opened: () => opened,
+    open: () => open.size,
+    /** The connection's id, and whether it carried a request before; marks it used. */
+    use: (socket: Socket) => {
+      const seen = { connection: ids.get(socket) ?? 0, reusedConnection: used.has(socket) };
+      used.add(socket);
+      return seen;
+    },
+    waitForNone: async (timeoutMs: number) => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${open.size} upstream socket(s) still open after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      try {
+        while (open.size > 0) await Promise.race([closes.wait(), deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** The request as recorded, its body read whole. */
+async function readRequest(
+  req: http.IncomingMessage,
+): Promise<Omit<RecordedRequest, 'connection' | 'reusedConnection'>> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const rawBody = Buffer.concat(chunks).toString('utf8');
+  const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
+  const method = req.method ?? 'GET';
+  return {
+    method,
+    path,
+    query,
+    route: `${method} ${path}`,
+    headers: req.headers,
+    rawBody,
+    body: parseJson(rawBody),
+  };
+}
+
+/** The record of a chat completion, kept up to date as its response closes. */
+function trackCompletion(record: RecordedRequest, res: http.ServerResponse): CompletionRecord {
+  let markClosed: () => void = () => {};
+  const completion = Object.assign(record, {
+    stream: record.body?.stream === true,
+    arrivedAt: performance.now(),
+    closedAt: undefined,
+    aborted: false,
+    closed: new Promise<void>((resolve) => (markClosed = resolve)),
+  }) as CompletionRecord;
+  res.on('close', () => {
+    completion.closedAt = performance.now();
+    completion.aborted = !res.writableFinished;
+    markClosed();
+  });
+  return completion;
+}
+
 export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const routes = new Map(Object.entries(options.routes ?? {}));
   const otherwise = options.otherwise ?? DEFAULT_NOT_FOUND;
   const requests: RecordedRequest[] = [];
   const completions: CompletionRecord[] = [];
   const problems: string[] = [];
-  const sockets = new Set<Socket>();
-  const connectionIds = new WeakMap<Socket, number>();
-  const usedConnections = new WeakSet<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const held = new Set<() => void>();
   const arrivals = waiters();
-  const socketCloses = waiters();
-  let connections = 0;
 
   const exchangeFor = (request: CompletionRecord): Exchange => ({
     request,
@@ -234,48 +308,20 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
         error: { code: 500, message: '[json.exception.parse_error.101] invalid JSON', type: 'server_error' },
       });
     }
-    let markClosed: () => void = () => {};
-    const completion = Object.assign(record, {
-      stream: record.body.stream === true,
-      arrivedAt: performance.now(),
-      closedAt: undefined,
-      aborted: false,
-      closed: new Promise<void>((resolve) => (markClosed = resolve)),
-    }) as CompletionRecord;
+    const completion = trackCompletion(record, res);
     completions.push(completion);
     arrivals.wakeAll();
-    res.on('close', () => {
-      completion.closedAt = performance.now();
-      completion.aborted = !res.writableFinished;
-      markClosed();
-    });
     await answer(res, completion.body, exchangeFor(completion));
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const rawBody = Buffer.concat(chunks).toString('utf8');
-    const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
-    const method = req.method ?? 'GET';
-    const socket = req.socket;
-    const record: RecordedRequest = {
-      method,
-      path,
-      query,
-      route: `${method} ${path}`,
-      headers: req.headers,
-      rawBody,
-      body: parseJson(rawBody),
-      connection: connectionIds.get(socket) ?? 0,
-      reusedConnection: usedConnections.has(socket),
-    };
-    usedConnections.add(socket);
+    const record = { ...(await readRequest(req)), ...connections.use(req.socket) };
     requests.push(record);
     const handler = routes.get(record.route);
     if (handler) return sendReply(res, handler(record.body, record), options.serverHeader);
     const answer = fake.answer;
-    if (answer && method === 'POST' && CHAT_PATHS.has(path)) return answerChat(res, record, answer);
+    if (answer && record.method === 'POST' && CHAT_PATHS.has(record.path))
+      return answerChat(res, record, answer);
     record.answeredWith = 'otherwise';
     const reply = typeof otherwise === 'function' ? otherwise(record.body, record) : otherwise;
     sendReply(res, reply, options.serverHeader);
@@ -290,14 +336,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     });
   });
   if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
-  server.on('connection', (socket: Socket) => {
-    connectionIds.set(socket, ++connections);
-    sockets.add(socket);
-    socket.on('close', () => {
-      sockets.delete(socket);
-      socketCloses.wakeAll();
-    });
-  });
+  const connections = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -321,9 +360,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       return completions.filter((c) => c.aborted).length;
     },
     get connections() {
-      return connections;
+      return connections.opened();
     },
-    openSockets: () => sockets.size,
+    openSockets: connections.open,
     release: () => {
       for (const go of [...held]) go();
       held.clear();
@@ -331,20 +370,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     waitForCompletions: async (count) => {
       while (completions.length < count) await arrivals.wait();
     },
-    waitForNoSockets: async (timeoutMs) => {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${sockets.size} upstream socket(s) still open after ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      });
-      try {
-        while (sockets.size > 0) await Promise.race([socketCloses.wait(), deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    waitForNoSockets: connections.waitForNone,
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);
