@@ -1,7 +1,5 @@
 // The bridge's HTTP behaviour: routes, errors in Anthropic's shape for every kind of bad input or
 // upstream failure, and that the server keeps serving after each one.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BridgeLogger, type RequestLogEntry, silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
