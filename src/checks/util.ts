@@ -1,5 +1,6 @@
 // Small helpers shared by the checks: HTTP probes that never throw, JSON access, URL parts.
 import type { HttpRequestOptions, HttpResponse } from '../system/context.js';
+import { isRecord as isObject } from '../util/is-record.js';
 import type { CheckContext } from './types.js';
 
 export type HttpAttempt =
@@ -72,7 +73,7 @@ export function jsonOf(attempt: HttpAttempt): unknown {
 }
 
 export type Json = Record<string, unknown>;
-export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { isObject };
 export const num = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);

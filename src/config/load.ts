@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 import type { z } from 'zod';
 import { DsbError } from '../errors.js';
+import { isRecord } from '../util/is-record.js';
 import { projectConfigFile, userConfigFile } from './paths.js';
 import { configSchema, type DsbConfig, type DsbConfigInput } from './schema.js';
 import { suggestKey } from './suggest-keys.js';
@@ -48,7 +49,6 @@ export function parseJsoncConfig(text: string, file: string): unknown {
 }
 
 type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Deep merge of plain objects; arrays and scalars from `over` replace those of `base`. */
 export function mergeConfig(base: Plain, over: Plain): Plain {
@@ -56,7 +56,7 @@ export function mergeConfig(base: Plain, over: Plain): Plain {
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;
     const prev = out[key];
-    out[key] = isPlain(prev) && isPlain(value) ? mergeConfig(prev, value) : value;
+    out[key] = isRecord(prev) && isRecord(value) ? mergeConfig(prev, value) : value;
   }
   return out;
 }
@@ -70,7 +70,7 @@ function readJsonFile(file: string, required: boolean): Plain | undefined {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
   }
   const parsed = parseJsoncConfig(text, file);
-  if (!isPlain(parsed)) throw new ConfigError(`config file ${file} must hold a JSON object`);
+  if (!isRecord(parsed)) throw new ConfigError(`config file ${file} must hold a JSON object`);
   const check = configSchema.safeParse(parsed);
   if (!check.success) throw new ConfigError(`invalid config in ${file}:\n${formatZodIssues(check.error)}`);
   return parsed;
@@ -165,7 +165,7 @@ export function resolveSecretRefs(config: DsbConfig, userConfig: () => Plain | u
   const missing = () => config.upstreams.some((u) => u.apiKeyRef && !u.apiKey && !secrets[u.apiKeyRef]);
   if (missing()) {
     const user = userConfig()?.secrets;
-    if (isPlain(user)) secrets = { ...(user as Record<string, string>), ...secrets };
+    if (isRecord(user)) secrets = { ...(user as Record<string, string>), ...secrets };
   }
   const unresolved = config.upstreams.filter((u) => u.apiKeyRef && !u.apiKey && !secrets[u.apiKeyRef]);
   if (unresolved.length > 0) {

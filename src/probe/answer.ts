@@ -1,6 +1,6 @@
 // The answer a scenario got, whichever way it came (stream or JSON), and whether it is the answer the
 // scenario expects. Pure.
-import { isRecord } from '../upstreams/json.js';
+import { isRecord } from '../util/is-record.js';
 import type { InvariantViolation, SseEvent } from './invariants.js';
 import { STOP_REASONS } from './invariants.js';
 import type { ContentBlock, Expectation } from './scenarios.js';

@@ -1,6 +1,6 @@
 // Reading the JSON bodies the bridge and the upstream answer: error messages, GET /health, and the
 // context size an upstream reports. Pure and defensive: any shape in, a plain value or undefined out.
-import { isRecord } from '../upstreams/json.js';
+import { isRecord } from '../util/is-record.js';
 
 export function parseJson(text: string): unknown {
   try {

@@ -2,7 +2,7 @@
 // GET /health, count_tokens and /v1/messages with each SSE event's arrival time. Also asks the
 // upstream for its context when /health does not say. Judging what comes back is elsewhere.
 import { performance } from 'node:perf_hooks';
-import { isRecord } from '../upstreams/json.js';
+import { isRecord } from '../util/is-record.js';
 import {
   contextFromModels,
   contextFromProps,

@@ -1,7 +1,7 @@
 // The shape of single stream events, judged on their own: message_start's message, a
 // content_block_start's block, and a tool_use block's streamed input once it is complete. Pure;
 // the stream checker places what they find at the event's index.
-import { isRecord } from '../upstreams/json.js';
+import { isRecord } from '../util/is-record.js';
 import type { InvariantId } from './invariant-catalog.js';
 
 /** A value as a report quotes it: JSON, cut at 80 characters. */

@@ -1,7 +1,7 @@
 // Judges what the bridge answered: one /v1/messages exchange against the stream invariants, the
 // Messages API shape, the scenario's expectation and Claude Code's patience; and turns a scenario's
 // problems, warnings and steps into its pass / warn / fail result. Pure.
-import { isRecord } from '../upstreams/json.js';
+import { isRecord } from '../util/is-record.js';
 import { type Answer, assembleStream, checkExpectation, checkMessageResponse } from './answer.js';
 import { errorMessageOf } from './bodies.js';
 import type { Exchange } from './bridge-client.js';

@@ -1,6 +1,6 @@
 // --compare-direct: the same load as the bridge's, sent straight to the upstream's OpenAI chat
 // endpoint, timed the same way, so the report can say what the bridge adds.
-import { isRecord } from '../upstreams/json.js';
+import { isRecord } from '../util/is-record.js';
 import { chatCompletionsUrl, errorMessageOf, firstModelId, modelsUrl, parseJson } from './bodies.js';
 import type { BridgeClient } from './bridge-client.js';
 import type { SseEvent } from './invariants.js';

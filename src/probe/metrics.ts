@@ -1,7 +1,7 @@
 // What a user feels, computed from timestamped events: time to first token, the gaps between tokens,
 // output and prompt throughput, total time; and the latency distribution of a load run. Pure: the
 // runner stamps each event with the injected clock (ProbeOptions.now) and hands the numbers here.
-import { isRecord } from '../upstreams/json.js';
+import { isRecord } from '../util/is-record.js';
 import type { SseEvent } from './invariants.js';
 
 export interface StreamMetrics {

@@ -1,7 +1,7 @@
 // The overflow scenario: a prompt bigger than the upstream's context must be refused at once with
 // HTTP 400 "prompt is too long: N tokens > M maximum", the only wording on which Claude Code
 // compacts. Also reads that wording back, for the long-context scenario.
-import { isRecord } from '../upstreams/json.js';
+import { isRecord } from '../util/is-record.js';
 import { assembleStream } from './answer.js';
 import { errorMessageOf } from './bodies.js';
 import type { BridgeClient, Exchange } from './bridge-client.js';

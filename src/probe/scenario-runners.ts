@@ -1,6 +1,6 @@
 // Runs one built-in scenario against the bridge: GET /health, count_tokens, a /v1/messages request
 // (with its tool round trip), the overflow refusal, or a multi-turn session.
-import { isRecord } from '../upstreams/json.js';
+import { isRecord } from '../util/is-record.js';
 import type { Answer } from './answer.js';
 import type { BridgeClient } from './bridge-client.js';
 import { describeAnswer, evaluateExchange, scenarioResult } from './judge.js';

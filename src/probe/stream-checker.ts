@@ -1,6 +1,6 @@
 // The state machine behind checkStreamInvariants: it is fed one frame at a time, each event kind
 // has its own checker, and `finish()` judges how the stream ended. Pure and synchronous.
-import { isRecord } from '../upstreams/json.js';
+import { isRecord } from '../util/is-record.js';
 import {
   type BlockKind,
   describe,

@@ -1,9 +1,5 @@
 // Reading untrusted JSON from model servers: small guards every parser shares.
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A finite, positive integer token count, or undefined. */
 export function positiveInt(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;

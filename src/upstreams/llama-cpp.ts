@@ -1,6 +1,7 @@
 // llama.cpp `llama-server`: `GET /props`, `GET /v1/models` (recorded from llama-server b10587:
 // test/fixtures/llama-server/02_props.body, 03_v1_models.body), and what they say about the context.
-import { isRecord, positiveInt, str } from './json.js';
+import { isRecord } from '../util/is-record.js';
+import { positiveInt, str } from './json.js';
 import { type ListedModel, parseModelList } from './openai.js';
 import type { Discovered, DiscoveryIo } from './types.js';
 

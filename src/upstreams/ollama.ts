@@ -4,7 +4,8 @@
 // docs.ollama.com/api/ps. Ollama's effective num_ctx is a Modelfile `num_ctx`, else the server's
 // default (OLLAMA_CONTEXT_LENGTH, else a small VRAM-dependent default): the server default cannot
 // be read remotely until the model is loaded, so it is left unknown then and looked up again.
-import { isRecord, positiveInt, str } from './json.js';
+import { isRecord } from '../util/is-record.js';
+import { positiveInt, str } from './json.js';
 import { parseModelList, parseServerVersion } from './openai.js';
 import type { Discovered, DiscoveryIo } from './types.js';
 

@@ -1,6 +1,7 @@
 // A generic OpenAI-compatible server: `GET /v1/models` (which every kind also serves, so its parser
 // is shared), a `{"version": "…"}` body, and discovery when nothing better is known.
-import { isRecord, positiveInt, str } from './json.js';
+import { isRecord } from '../util/is-record.js';
+import { positiveInt, str } from './json.js';
 import type { Discovered, DiscoveryIo } from './types.js';
 
 export interface ListedModel {

@@ -4,7 +4,8 @@
 // args, among them `context_length`, plus the scheduler's `max_total_num_tokens` and
 // `max_req_input_len` = min(context_len − 1, max_total_num_tokens − 1)) in
 // sglang/srt/entrypoints/http_server.py and the scheduler.
-import { isRecord, positiveInt, str } from './json.js';
+import { isRecord } from '../util/is-record.js';
+import { positiveInt, str } from './json.js';
 import { parseModelList, pickModel, type ServedModelFacts } from './openai.js';
 import type { Discovered, DiscoveryIo } from './types.js';
 

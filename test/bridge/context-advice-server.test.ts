@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
+import { type FakeUpstream, startScriptedUpstream } from '../support/fake-upstream/index.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 interface Setup {
-  upstream: ScriptedUpstream;
+  upstream: FakeUpstream;
   bridge: RunningBridge;
   warnings: string[];
 }

@@ -6,8 +6,7 @@ import { planOutputTokens } from '../../src/bridge/context/clamp.js';
 import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { startFakeLlamaServer } from '../support/fake-llama-server.js';
-import { startFakeOllama, startFakeVllm } from './context/fake-upstreams.js';
+import { startFakeLlama, startFakeOllama, startFakeVllm } from '../support/fake-upstream/index.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -42,7 +41,7 @@ const completion = (promptTokens: number) => ({
 
 describe('llama.cpp upstream (exact counts through /v1/chat/completions/input_tokens)', () => {
   it('reports the exact prompt size in message_start and clamps max_tokens to the context', async () => {
-    const upstream = await startFakeLlamaServer({ nCtx: 8192, promptTokens: () => 1000 });
+    const upstream = await startFakeLlama({ nCtx: 8192, promptTokens: () => 1000 });
     closers.push(() => upstream.close());
     const bridge = await bridgeTo(upstream.url);
     const res = await post(bridge, '/v1/messages', {
@@ -73,7 +72,7 @@ describe('llama.cpp upstream (exact counts through /v1/chat/completions/input_to
   });
 
   it('answers count_tokens with the exact count', async () => {
-    const upstream = await startFakeLlamaServer({ promptTokens: () => 4321 });
+    const upstream = await startFakeLlama({ promptTokens: () => 4321 });
     closers.push(() => upstream.close());
     const bridge = await bridgeTo(upstream.url);
     const res = await post(bridge, '/v1/messages/count_tokens', {
@@ -85,7 +84,7 @@ describe('llama.cpp upstream (exact counts through /v1/chat/completions/input_to
   });
 
   it('refuses a prompt that cannot fit with `prompt is too long`, without calling the upstream', async () => {
-    const upstream = await startFakeLlamaServer({ nCtx: 8192, promptTokens: () => 9000 });
+    const upstream = await startFakeLlama({ nCtx: 8192, promptTokens: () => 9000 });
     closers.push(() => upstream.close());
     const bridge = await bridgeTo(upstream.url);
     const res = await post(bridge, '/v1/messages', {
@@ -116,7 +115,7 @@ describe('vLLM upstream', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect(res.status).toBe(200);
-    const sent = vllm.bodies.get('POST /v1/chat/completions')!.at(-1)!;
+    const sent = vllm.bodiesOf('POST /v1/chat/completions').at(-1)!;
     expect(sent.model).toBe('deepseek-ai/DeepSeek-V3.2');
     expect((sent.max_tokens as number) + 120000).toBeLessThanOrEqual(131072);
   });
@@ -153,7 +152,7 @@ describe('vLLM upstream', () => {
     });
     expect(res.status).toBe(200);
     expect(calls).toBe(2);
-    expect(vllm.bodies.get('POST /v1/chat/completions')!.at(-1)!.max_tokens).toBe(131072 - 100000 - 16);
+    expect(vllm.bodiesOf('POST /v1/chat/completions').at(-1)!.max_tokens).toBe(131072 - 100000 - 16);
   });
 
   it("rewrites vLLM's overflow wording and looks at the context again afterwards", async () => {

@@ -9,7 +9,7 @@ import type { RequestLogEntry } from '../../src/bridge/log.js';
 import { silentLogger } from '../../src/bridge/log.js';
 import { startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { startScriptedUpstream } from '../support/scripted-upstream.js';
+import { startScriptedUpstream } from '../support/fake-upstream/index.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

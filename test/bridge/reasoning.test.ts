@@ -6,10 +6,10 @@ import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
 import {
+  type FakeUpstream,
   type ScriptedTurn,
-  type ScriptedUpstream,
   startScriptedUpstream,
-} from '../support/scripted-upstream.js';
+} from '../support/fake-upstream/index.js';
 
 const REASONING = 'The user wants a file, so I will call Write with the path.';
 const writeTool = {
@@ -45,7 +45,7 @@ function deepseekLike(turns: ScriptedTurn[]) {
   };
 }
 
-let upstream: ScriptedUpstream;
+let upstream: FakeUpstream;
 let bridge: RunningBridge;
 let apiBridge: RunningBridge;
 

@@ -1,19 +1,23 @@
 // Routing through the running bridge: tier mapping, X-Model-Override, failover between replicas
 // before the first byte, and none after it (design.md §4.7).
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { type FakeLlamaServer, startFakeLlamaServer } from '../support/fake-llama-server.js';
+import {
+  closedPort,
+  type FakeUpstream,
+  faultAnswer,
+  recordedAnswer,
+  startFakeLlama,
+} from '../support/fake-upstream/index.js';
 
-let a: FakeLlamaServer;
-let b: FakeLlamaServer;
+let a: FakeUpstream;
+let b: FakeUpstream;
 let deadUrl: string;
 const opened: RunningBridge[] = [];
 
-const chatRequests = (s: FakeLlamaServer) => s.requests.filter((r) => r.path === '/v1/chat/completions');
+const chatRequests = (s: FakeUpstream) => s.requests.filter((r) => r.path === '/v1/chat/completions');
 const ask = (bridge: RunningBridge, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   fetch(`${bridge.url}/v1/messages`, {
     method: 'POST',
@@ -30,12 +34,9 @@ const bridgeWith = async (config: Record<string, unknown>) => {
 };
 
 beforeAll(async () => {
-  a = await startFakeLlamaServer();
-  b = await startFakeLlamaServer();
-  const probe = http.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  deadUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
-  await new Promise<void>((r) => probe.close(() => r()));
+  a = await startFakeLlama();
+  b = await startFakeLlama();
+  deadUrl = `http://127.0.0.1:${await closedPort()}`;
 });
 afterAll(async () => {
   for (const bridge of opened) await bridge.close();
@@ -108,14 +109,14 @@ describe('failover between replicas', () => {
         { url: b.url, model: 'm' },
       ],
     });
-    a.mode = 'error-500';
+    a.answer = faultAnswer('status-500');
     try {
       const beforeB = chatRequests(b).length;
       const res = await ask(bridge, { model: 'x' });
       expect(res.status).toBe(200);
       expect(chatRequests(b).length).toBe(beforeB + 1);
     } finally {
-      a.mode = 'normal';
+      a.answer = recordedAnswer();
     }
   });
 
@@ -126,8 +127,8 @@ describe('failover between replicas', () => {
         { url: b.url, model: 'm' },
       ],
     });
-    a.mode = 'cut-mid-stream';
-    b.mode = 'cut-mid-stream';
+    a.answer = faultAnswer('cut-recorded-stream');
+    b.answer = faultAnswer('cut-recorded-stream');
     try {
       const beforeA = chatRequests(a).length;
       const beforeB = chatRequests(b).length;
@@ -136,8 +137,8 @@ describe('failover between replicas', () => {
       expect(text.trim().split('\n\n').at(-1)).toMatch(/^event: error/);
       expect(chatRequests(a).length - beforeA + (chatRequests(b).length - beforeB)).toBe(1);
     } finally {
-      a.mode = 'normal';
-      b.mode = 'normal';
+      a.answer = recordedAnswer();
+      b.answer = recordedAnswer();
     }
   });
 

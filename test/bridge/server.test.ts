@@ -1,14 +1,19 @@
 // The bridge's HTTP behaviour: routes, errors in Anthropic's shape for every kind of bad input or
 // upstream failure, and that the server keeps serving after each one.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BridgeLogger, type RequestLogEntry, silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { type FakeLlamaServer, startFakeLlamaServer } from '../support/fake-llama-server.js';
+import {
+  closedPort,
+  type FakeUpstream,
+  faultAnswer,
+  recordedAnswer,
+  startFakeLlama,
+  startFakeUpstream,
+} from '../support/fake-upstream/index.js';
 
-let upstream: FakeLlamaServer;
+let upstream: FakeUpstream;
 let bridge: RunningBridge;
 const logged: RequestLogEntry[] = [];
 const capture: BridgeLogger = { ...silentLogger, request: (e) => logged.push(e) };
@@ -43,7 +48,7 @@ const expectStillServing = async () => {
 };
 
 beforeAll(async () => {
-  upstream = await startFakeLlamaServer();
+  upstream = await startFakeLlama();
   bridge = await startBridge({
     config: configSchema.parse({
       server: { port: 0, pingIntervalMs: 100, bodyLimitBytes: 32 * 1024 * 1024 },
@@ -57,7 +62,7 @@ afterAll(async () => {
   await upstream?.close();
 });
 afterEach(() => {
-  upstream.mode = 'normal';
+  upstream.answer = recordedAnswer();
 });
 
 describe('routes', () => {
@@ -182,17 +187,17 @@ describe('bad input gets the right Anthropic error, and the server keeps serving
   });
 
   it('an upstream 500 → 500 api_error naming the upstream', async () => {
-    upstream.mode = 'error-500';
+    upstream.answer = faultAnswer('status-500');
     const res = await post(`${bridge.url}/v1/messages`, valid);
     expect(res.status).toBe(500);
     expect(res.json.error).toMatchObject({ type: 'api_error' });
     expect(res.json.error!.message).toContain(upstream.url);
-    upstream.mode = 'normal';
+    upstream.answer = recordedAnswer();
     await expectStillServing();
   });
 
   it('an upstream that sends garbage → an error event after the first byte (stream) or 502 (non-stream)', async () => {
-    upstream.mode = 'garbage';
+    upstream.answer = faultAnswer('garbage');
     const streamed = await post(`${bridge.url}/v1/messages`, { ...valid, stream: true });
     expect(streamed.status).toBe(200);
     const frames = streamed.text.trim().split('\n\n');
@@ -202,26 +207,22 @@ describe('bad input gets the right Anthropic error, and the server keeps serving
     const plain = await post(`${bridge.url}/v1/messages`, valid);
     expect(plain.status).toBe(502);
     expect(plain.json.error!.type).toBe('api_error');
-    upstream.mode = 'normal';
+    upstream.answer = recordedAnswer();
     await expectStillServing();
   });
 
   it('an upstream that cuts the stream → error event, then the next request works', async () => {
-    upstream.mode = 'cut-mid-stream';
+    upstream.answer = faultAnswer('cut-recorded-stream');
     const streamed = await post(`${bridge.url}/v1/messages`, { ...valid, stream: true });
     expect(streamed.text.trim().split('\n\n').at(-1)).toMatch(/^event: error/);
-    upstream.mode = 'normal';
+    upstream.answer = recordedAnswer();
     await expectStillServing();
   });
 });
 
 describe('upstream that refuses the connection', () => {
   it('→ 502 api_error naming the URL and the fix; serving resumes when the upstream comes back', async () => {
-    // Take a free port, and leave it closed.
-    const probe = http.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await closedPort();
     const lonely = await startBridge({
       config: configSchema.parse({
         server: { port: 0 },
@@ -235,22 +236,21 @@ describe('upstream that refuses the connection', () => {
       expect(res.json.error!.type).toBe('api_error');
       expect(res.json.error!.message).toContain(`http://127.0.0.1:${port}`);
       expect(res.json.error!.message).toMatch(/dsb doctor/);
-      const back = http.createServer((_req, out) => {
-        out.writeHead(200, { 'content-type': 'application/json' });
-        out.end(
-          JSON.stringify({
+      // Whatever it is asked, the upstream that comes back answers with one completion.
+      const back = await startFakeUpstream({
+        port,
+        otherwise: {
+          body: {
             choices: [{ index: 0, message: { role: 'assistant', content: 'back' }, finish_reason: 'stop' }],
-          }),
-        );
+          },
+        },
       });
-      await new Promise<void>((r) => back.listen(port, '127.0.0.1', r));
       try {
         const ok = await post(`${lonely.url}/v1/messages`, valid);
         expect(ok.status).toBe(200);
         expect(ok.json).toMatchObject({ content: [{ type: 'text', text: 'back' }] });
       } finally {
-        back.closeAllConnections();
-        await new Promise<void>((r) => back.close(() => r()));
+        await back.close();
       }
     } finally {
       await lonely.close();
@@ -260,7 +260,7 @@ describe('upstream that refuses the connection', () => {
 
 describe('streams that wait on the upstream', () => {
   it('sends ping events while the upstream is silent, and a client disconnect aborts the upstream request', async () => {
-    upstream.mode = 'hang';
+    upstream.answer = faultAnswer('held');
     const abortedBefore = upstream.aborted;
     const controller = new AbortController();
     const res = await fetch(`${bridge.url}/v1/messages`, {
@@ -286,7 +286,7 @@ describe('streams that wait on the upstream', () => {
     while (upstream.aborted === abortedBefore && Date.now() < until)
       await new Promise((r) => setTimeout(r, 10));
     expect(upstream.aborted).toBe(abortedBefore + 1);
-    upstream.mode = 'normal';
+    upstream.answer = recordedAnswer();
     await expectStillServing();
   });
 });

@@ -3,41 +3,33 @@
 // read the server's FIN (seen as 502 "ECONNRESET" on the first request after start-up under load).
 // The server never saw that request, so the upstream client sends it once more on a new connection;
 // a server that resets every time still gets an error, after exactly one more try.
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Upstream } from '../../src/bridge/upstream.js';
 import { configSchema } from '../../src/config/schema.js';
+import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream/index.js';
 
-let server: http.Server | undefined;
+let server: FakeUpstream | undefined;
 let upstream: Upstream | undefined;
 afterEach(async () => {
   await upstream?.close();
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
 });
 
 /** A server that destroys the connection, unanswered, for the requests `reset(n, reused)` picks. */
 async function start(reset: (requestNumber: number, reusedConnection: boolean) => boolean) {
-  let requests = 0;
-  const answered = new WeakSet<Socket>();
   const arrivals: Array<{ reused: boolean; reset: boolean }> = [];
-  server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      requests++;
-      const reused = answered.has(req.socket);
-      const doReset = reset(requests, reused);
-      arrivals.push({ reused, reset: doReset });
-      if (doReset) return req.socket.destroy();
-      answered.add(req.socket);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
+  server = await startFakeUpstream({
+    routes: {
+      'POST /v1/chat/completions': (_body, request) => {
+        // A reset connection carries nothing more, so "used before" means "answered before".
+        const reused = request.reusedConnection;
+        const doReset = reset(arrivals.length + 1, reused);
+        arrivals.push({ reused, reset: doReset });
+        return doReset ? { destroy: true } : { body: { ok: true } };
+      },
+    },
   });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  const config = configSchema.parse({
-    upstreams: [{ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }],
-  });
+  const config = configSchema.parse({ upstreams: [{ url: server.url }] });
   upstream = new Upstream(config.upstreams[0]!, config.server);
   return { upstream, arrivals };
 }

@@ -1,46 +1,38 @@
 // The upstream client sends request bodies with a Content-Length (llama.cpp's HTTP server and
 // others expect it; no chunked uploads), byte-exact for any text, and lets go of the body once
 // sent (see bodyOnce in upstream.ts).
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertConnectionError, Upstream } from '../../src/bridge/upstream.js';
 import { configSchema } from '../../src/config/schema.js';
+import {
+  type FakeUpstream,
+  type RecordedRequest,
+  startFakeUpstream,
+} from '../support/fake-upstream/index.js';
 
-interface Seen {
-  contentLength: string | undefined;
-  transferEncoding: string | undefined;
-  body: string;
-}
+/** What the server saw of one request body. */
+const seenOf = (r: RecordedRequest) => ({
+  contentLength: r.headers['content-length'],
+  transferEncoding: r.headers['transfer-encoding'],
+  body: r.rawBody,
+});
 
-let server: http.Server;
-let seen: Seen[] = [];
+let server: FakeUpstream;
 let upstream: Upstream;
+/** The requests since the start of the current test. */
+let mark = 0;
+const seen = () => server.requests.slice(mark).map(seenOf);
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({
-        contentLength: req.headers['content-length'],
-        transferEncoding: req.headers['transfer-encoding'],
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const config = configSchema.parse({
-    upstreams: [{ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }],
-  });
+  // Whatever the route, the answer is {"ok":true}.
+  server = await startFakeUpstream({ otherwise: { body: { ok: true } } });
+  const config = configSchema.parse({ upstreams: [{ url: server.url }] });
   upstream = new Upstream(config.upstreams[0]!, config.server);
 });
 
 afterAll(async () => {
   await upstream.close();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
 });
 
 describe('Upstream.request bodies', () => {
@@ -49,20 +41,20 @@ describe('Upstream.request bodies', () => {
     ['multi-byte UTF-8', JSON.stringify({ text: 'ünïcödé ✓ 中文 🙂'.repeat(100) })],
     ['a Claude-Code-sized body', JSON.stringify({ messages: 'x'.repeat(600_000) })],
   ])('%s: sent whole, with its byte length, not chunked', async (_, body) => {
-    seen = [];
+    mark = server.requests.length;
     const res = await upstream.request('POST', '/v1/chat/completions', body);
     expect(await res.body.text()).toBe('{"ok":true}');
-    expect(seen).toHaveLength(1);
-    expect(seen[0]!.transferEncoding).toBeUndefined();
-    expect(seen[0]!.contentLength).toBe(String(Buffer.byteLength(body)));
-    expect(seen[0]!.body).toBe(body);
+    expect(seen()).toHaveLength(1);
+    expect(seen()[0]!.transferEncoding).toBeUndefined();
+    expect(seen()[0]!.contentLength).toBe(String(Buffer.byteLength(body)));
+    expect(seen()[0]!.body).toBe(body);
   });
 
   it('the same text can be sent twice (failover re-sends the prepared body)', async () => {
-    seen = [];
+    mark = server.requests.length;
     const body = '{"again":true}';
     for (let i = 0; i < 2; i++) await (await upstream.request('POST', '/x', body)).body.text();
-    expect(seen.map((s) => s.body)).toEqual([body, body]);
+    expect(seen().map((s) => s.body)).toEqual([body, body]);
   });
 });
 

@@ -5,7 +5,7 @@ import { upstreamContextCheck } from '../../src/checks/upstream-context.js';
 import { discoverUpstream } from '../../src/checks/upstream-info.js';
 import { upstreamOpenaiCheck } from '../../src/checks/upstream-openai.js';
 import { upstreamToolsCheck } from '../../src/checks/upstream-tools.js';
-import { SGLANG_MODEL_INFO, SGLANG_MODELS } from '../bridge/context/fake-upstreams.js';
+import { SGLANG_MODEL_INFO, SGLANG_MODELS } from '../support/fake-upstream/index.js';
 import {
   type FakeSystemOptions,
   fakeContext,

@@ -13,7 +13,7 @@ import { startBridge } from '../../src/bridge/server.js';
 import { CHECK_IDS } from '../../src/checks/registry.js';
 import { doctorReportSchema } from '../../src/checks/types.js';
 import { configSchema } from '../../src/config/schema.js';
-import { type FakeLlama, startFakeLlamaForDoctor } from '../support/fake-llama-for-doctor.js';
+import { type FakeUpstream, startFakeLlama } from '../support/fake-upstream/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'run.js');
@@ -93,10 +93,10 @@ describe('dsb doctor (built CLI)', () => {
   });
 
   describe('with a fake llama-server and dsb serve --demo running', () => {
-    let llama: FakeLlama;
+    let llama: FakeUpstream;
     let bridge: { url: string; close(): Promise<unknown> };
     beforeAll(async () => {
-      llama = await startFakeLlamaForDoctor({ nCtx: 65536, nCtxTrain: 163840 });
+      llama = await startFakeLlama({ nCtx: 65536, nCtxTrain: 163840, countsTokens: false });
       bridge = await startBridge({
         config: configSchema.parse({ server: { port: 0, host: '127.0.0.1' } }),
         demo: true,
@@ -135,11 +135,11 @@ describe('dsb doctor (built CLI)', () => {
         /^pass: answers at http:\/\/127\.0\.0\.1:\d+; a streamed \/v1\/messages went through/,
       );
       expect(r.exitCode).toBe(0);
-      expect(llama.requests).toContain('POST /v1/chat/completions');
+      expect(llama.requests.map((r) => r.route)).toContain('POST /v1/chat/completions');
     });
 
     it('an 8K llama-server context fails upstream-context with the -c 65536 fix (text output)', async () => {
-      const small = await startFakeLlamaForDoctor({ nCtx: 8192, nCtxTrain: 163840 });
+      const small = await startFakeLlama({ nCtx: 8192, nCtxTrain: 163840, countsTokens: false });
       try {
         const r = await doctor(['upstream-context', '--upstream', small.url]);
         expect(r.exitCode).toBe(1);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanEnv, RUN_JS } from '../init/cli.js';
-import { startScriptedUpstream } from '../support/scripted-upstream.js';
+import { startScriptedUpstream } from '../support/fake-upstream/index.js';
 
 const built = existsSync(path.join(path.dirname(RUN_JS), '..', 'dist', 'commands', 'serve.js'));
 const cleanups: Array<() => Promise<unknown>> = [];

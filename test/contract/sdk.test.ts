@@ -6,9 +6,9 @@ import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
 import { checkStreamInvariants } from '../../src/probe/invariants.js';
-import { type FakeLlamaServer, startFakeLlamaServer } from '../support/fake-llama-server.js';
+import { type FakeUpstream, startFakeLlama } from '../support/fake-upstream/index.js';
 
-let upstream: FakeLlamaServer;
+let upstream: FakeUpstream;
 let bridge: RunningBridge;
 let demoBridge: RunningBridge;
 let client: Anthropic;
@@ -20,7 +20,7 @@ const weatherTool = {
 };
 
 beforeAll(async () => {
-  upstream = await startFakeLlamaServer();
+  upstream = await startFakeLlama();
   bridge = await startBridge({
     config: configSchema.parse({ server: { port: 0 }, upstreams: [{ url: upstream.url }] }),
     logger: silentLogger,
@@ -135,7 +135,7 @@ describe('@anthropic-ai/sdk against the bridge (llama-server upstream)', () => {
   });
 
   it("rewrites an older llama-server's own overflow error (recorded body) the same way", async () => {
-    const legacy = await startFakeLlamaServer({ legacy: true });
+    const legacy = await startFakeLlama({ legacy: true });
     const legacyBridge = await startBridge({
       config: configSchema.parse({
         server: { port: 0 },

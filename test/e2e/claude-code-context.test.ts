@@ -12,12 +12,12 @@ import { configSchema } from '../../src/config/schema.js';
 import { type ClaudeSandbox, createClaudeSandbox, runClaude } from '../support/claude-cli.js';
 import {
   type ChatRequestBody,
+  type FakeUpstream,
   messageText,
   type ScriptedTurn,
-  type ScriptedUpstream,
   type ScriptedUpstreamOptions,
   startScriptedUpstream,
-} from '../support/scripted-upstream.js';
+} from '../support/fake-upstream/index.js';
 
 const TEST_TIMEOUT_MS = 150_000;
 const cleanups: Array<() => Promise<void>> = [];
@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 interface Harness {
-  upstream: ScriptedUpstream;
+  upstream: FakeUpstream;
   bridgeUrl: string;
   bridgeLog: RequestLogEntry[];
   sandbox: ClaudeSandbox;

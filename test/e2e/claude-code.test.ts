@@ -19,22 +19,22 @@ import {
 import {
   type ChatMessageBody,
   type ChatRequestBody,
-  type ChatRequestRecord,
+  type CompletionRecord,
+  type FakeUpstream,
   lastUserText,
   llamaId,
   messageText,
   offersTool,
   type ScriptedTurn,
-  type ScriptedUpstream,
   type ScriptedUpstreamOptions,
   startScriptedUpstream,
-} from '../support/scripted-upstream.js';
+} from '../support/fake-upstream/index.js';
 
 const TEST_TIMEOUT_MS = 120_000;
 const UPSTREAM_MODEL = 'models/DeepSeek-V3.1-Q4_K_M.gguf';
 
 interface Harness {
-  upstream: ScriptedUpstream;
+  upstream: FakeUpstream;
   bridgeUrl: string;
   bridgeLog: RequestLogEntry[];
   bridgeWarnings: string[];
@@ -80,7 +80,7 @@ function isConversation(body: ChatRequestBody, marker: string): boolean {
 
 const SIDE_ANSWER: ScriptedTurn = { label: 'side-request', text: 'OK.' };
 
-function conversationRequests(upstream: ScriptedUpstream, marker: string): ChatRequestRecord[] {
+function conversationRequests(upstream: FakeUpstream, marker: string): CompletionRecord[] {
   return upstream.chatRequests().filter((r) => isConversation(r.body, marker));
 }
 

@@ -19,7 +19,7 @@ import {
   type WindowScenario,
   writeOldReadmeSettings,
 } from '../support/claude-window-scenario.js';
-import { startFakeLlamaForDoctor } from '../support/fake-llama-for-doctor.js';
+import { startFakeLlama } from '../support/fake-upstream/index.js';
 
 const built = existsSync(path.join(path.dirname(RUN_JS), '..', 'dist', 'commands', 'doctor.js'));
 const skip = !claudeAvailable()
@@ -36,7 +36,7 @@ afterEach(async () => {
 });
 
 async function scenario(): Promise<{ s: WindowScenario; upstreamUrl: string }> {
-  const llama = await startFakeLlamaForDoctor({ nCtx: 65536, nCtxTrain: 163840 });
+  const llama = await startFakeLlama({ nCtx: 65536, nCtxTrain: 163840, countsTokens: false });
   cleanups.push(() => llama.close());
   const s = await startWindowScenario(llama.url);
   cleanups.push(() => s.close());

@@ -10,7 +10,7 @@ import { runProbe } from '../../src/probe/run.js';
 import { defaultScenarios, SCENARIOS } from '../../src/probe/scenarios.js';
 import type { SessionTurn } from '../../src/probe/session.js';
 import { sessionSystem, sessionTools, sessionUserTurn } from '../../src/probe/session-data.js';
-import { type ChatRequestBody, startScriptedUpstream } from '../support/scripted-upstream.js';
+import { type ChatRequestBody, startScriptedUpstream } from '../support/fake-upstream/index.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -1,40 +1,43 @@
 // Issue 13 item 4: an upstream that echoes the Authorization header in its 401 must not make
 // `dsb doctor --json` / `--verbose` print the upstream key. Real checks, real HTTP, a scripted upstream.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../src/checks/doctor.js';
 import { renderReport } from '../../src/checks/render.js';
 import { createCheckContext } from '../../src/checks/runner.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createSystemContext } from '../../src/system/node.js';
+import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream/index.js';
 
 // Not shaped like an `sk-` key: only the exact-secret part of the redactor can catch it.
 const KEY = 'upstream-key-9f8e7d6c5b4a3210';
-let upstream: http.Server;
+let upstream: FakeUpstream;
 let url: string;
 
 beforeAll(async () => {
-  upstream = http.createServer((req, res) => {
-    const auth = String(req.headers.authorization ?? '');
-    const body = JSON.stringify({
-      error: {
-        message: `Incorrect API key provided: ${auth.replace(/^Bearer /, '')}. You sent ${auth}`,
-        type: 'invalid_request_error',
-        echoed: {
-          authorization: auth,
-          key: auth.slice(7),
-          b64: Buffer.from(auth.slice(7)).toString('base64'),
+  // Whatever it is asked: a 401 that echoes the Authorization header it got, in several encodings.
+  upstream = await startFakeUpstream({
+    otherwise: (_body, request) => {
+      const auth = String(request.headers.authorization ?? '');
+      return {
+        status: 401,
+        headers: { 'x-echo': auth },
+        body: {
+          error: {
+            message: `Incorrect API key provided: ${auth.replace(/^Bearer /, '')}. You sent ${auth}`,
+            type: 'invalid_request_error',
+            echoed: {
+              authorization: auth,
+              key: auth.slice(7),
+              b64: Buffer.from(auth.slice(7)).toString('base64'),
+            },
+          },
         },
-      },
-    });
-    res.writeHead(401, { 'content-type': 'application/json', 'x-echo': auth });
-    res.end(body);
+      };
+    },
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  url = upstream.url;
 });
-afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
+afterAll(() => upstream.close());
 
 describe('dsb doctor with an upstream that echoes the key in its 401', () => {
   it('neither the JSON report nor the verbose text carries the key', async () => {

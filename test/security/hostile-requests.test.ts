@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { type FakeLlamaServer, startFakeLlamaServer } from '../support/fake-llama-server.js';
+import { type FakeUpstream, startFakeLlama } from '../support/fake-upstream/index.js';
 
-let upstream: FakeLlamaServer;
+let upstream: FakeUpstream;
 let bridge: RunningBridge;
 const BODY_LIMIT = 1024 * 1024;
 
 beforeAll(async () => {
-  upstream = await startFakeLlamaServer();
+  upstream = await startFakeLlama();
   bridge = await startBridge({
     config: configSchema.parse({
       server: { port: 0, bodyLimitBytes: BODY_LIMIT },
@@ -112,15 +112,17 @@ describe('a client that sends headers and part of a body (item 11)', () => {
   });
 
   it('a streamed answer that lasts longer than requestTimeoutMs is not cut', async () => {
-    const { startRawUpstream, chunk } = await import('../support/raw-upstream.js');
-    const slow = await startRawUpstream(async (res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      // Five pieces 400 ms apart: the answer takes twice the request timeout.
-      for (const piece of ['a', 'b', 'c', 'd', 'e']) {
-        res.write(`data: ${chunk({ content: piece })}\n\n`);
-        await new Promise((r) => setTimeout(r, 400));
-      }
-      res.end(`data: ${chunk({}, 'stop')}\n\ndata: [DONE]\n\n`);
+    const { startFakeUpstream, chunk } = await import('../support/fake-upstream/index.js');
+    const slow = await startFakeUpstream({
+      answer: async (res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        // Five pieces 400 ms apart: the answer takes twice the request timeout.
+        for (const piece of ['a', 'b', 'c', 'd', 'e']) {
+          res.write(`data: ${chunk({ content: piece })}\n\n`);
+          await new Promise((r) => setTimeout(r, 400));
+        }
+        res.end(`data: ${chunk({}, 'stop')}\n\ndata: [DONE]\n\n`);
+      },
     });
     const short = await startBridge({
       config: configSchema.parse({

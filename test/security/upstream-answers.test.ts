@@ -5,11 +5,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/bridge/log.js';
 import { type BridgeOptions, type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { chunk, type RawAnswer, type RawUpstream, startRawUpstream } from '../support/raw-upstream.js';
+import {
+  type ChatAnswer,
+  chunk,
+  type FakeUpstream,
+  startFakeUpstream,
+} from '../support/fake-upstream/index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field, as JSON
 type AnyJson = any;
-let upstream: RawUpstream | undefined;
+let upstream: FakeUpstream | undefined;
 let bridge: RunningBridge | undefined;
 afterEach(async () => {
   await bridge?.close();
@@ -17,8 +22,8 @@ afterEach(async () => {
   bridge = upstream = undefined;
 });
 
-async function setUp(answer: RawAnswer, extra: Partial<BridgeOptions> = {}): Promise<RunningBridge> {
-  upstream = await startRawUpstream(answer);
+async function setUp(answer: ChatAnswer, extra: Partial<BridgeOptions> = {}): Promise<RunningBridge> {
+  upstream = await startFakeUpstream({ answer });
   bridge = await startBridge({
     config: configSchema.parse({
       server: { port: 0 },
@@ -63,7 +68,7 @@ async function ask(stream: boolean): Promise<{ status: number; text: string; jso
 }
 
 /** Writes SSE lines, then [DONE]. */
-function sse(lines: string[], separator = '\n\n'): RawAnswer {
+function sse(lines: string[], separator = '\n\n'): ChatAnswer {
   return (res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.end(`${lines.map((l) => `data: ${l}`).join(separator)}${separator}data: [DONE]${separator}`);
@@ -168,7 +173,7 @@ describe('SSE line endings and [DONE] (item 12)', () => {
  * Sends `head` and then `unit` until the bridge hangs up, or at most `cap` bytes (a bridge that
  * does not stop fails the test by the size it read, never hangs it).
  */
-function endless(head: string, unit: string, cap = 64 * 1024 * 1024): RawAnswer {
+function endless(head: string, unit: string, cap = 64 * 1024 * 1024): ChatAnswer {
   return async (res: http.ServerResponse) => {
     res.writeHead(200, { 'content-type': head.startsWith('{') ? 'application/json' : 'text/event-stream' });
     res.write(head);

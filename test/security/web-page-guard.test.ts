@@ -7,13 +7,13 @@ import { RequestGuard } from '../../src/bridge/guard.js';
 import { silentLogger } from '../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../src/bridge/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { type FakeLlamaServer, startFakeLlamaServer } from '../support/fake-llama-server.js';
+import { type FakeUpstream, startFakeLlama } from '../support/fake-upstream/index.js';
 
 const ALLOWED = 'https://app.example:8443';
 const TOKEN = 'bridge-token-0123456789';
 // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field, as JSON
 type AnyJson = any;
-let upstream: FakeLlamaServer;
+let upstream: FakeUpstream;
 let bridge: RunningBridge;
 let withToken: RunningBridge;
 
@@ -57,7 +57,7 @@ const completions = () => upstream.requests.filter((r) => r.path === '/v1/chat/c
 const modelsCalls = () => upstream.requests.filter((r) => r.path === '/v1/models').length;
 
 beforeAll(async () => {
-  upstream = await startFakeLlamaServer();
+  upstream = await startFakeLlama();
   bridge = await startBridge({
     config: configSchema.parse({
       server: { port: 0, allowedOrigins: [ALLOWED] },

@@ -63,4 +63,5 @@ export async function postJson(
   }
 }
 
-export { isRecord, positiveInt } from '../../upstreams/json.js';
+export { positiveInt } from '../../upstreams/json.js';
+export { isRecord } from '../../util/is-record.js';

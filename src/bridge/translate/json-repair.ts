@@ -2,6 +2,8 @@
 // `arguments: "{"` when max_tokens cuts a call — verified). Claude Code must never receive
 // tool input that does not parse. Pure.
 
+import { isRecord } from '../../util/is-record.js';
+
 interface Scan {
   /** Positions of commas directly inside an object or array (outside strings). */
   memberCuts: number[];
@@ -57,12 +59,9 @@ function close(prefix: string): string {
   return out + stack.reverse().join('');
 }
 
-const isObject = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function parsesToObject(text: string): boolean {
   try {
-    return isObject(JSON.parse(text));
+    return isRecord(JSON.parse(text));
   } catch {
     return false;
   }

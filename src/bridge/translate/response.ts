@@ -1,6 +1,7 @@
 // Non-streaming OpenAI response → Anthropic message. It goes through the same state machine as a
 // stream (one synthetic chunk), so both paths repair, order and map exactly alike. Pure.
 import { DsbError } from '../../errors.js';
+import { isRecord } from '../../util/is-record.js';
 import type { MessageResponse, ResponseBlock, StreamEvent } from '../anthropic/schema.js';
 import type { ChatCompletionChunk, ChatCompletionResponse } from '../openai/types.js';
 import {
@@ -9,9 +10,6 @@ import {
   type StreamTranslatorOptions,
   toolArguments,
 } from './stream.js';
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * A whole response as the single chunk a stream would have carried. The body is untrusted JSON:

@@ -26,6 +26,8 @@
 //   (vLLM vllm/tool_parsers/hermes_tool_parser.py). Like vLLM's parser, a final block whose closing
 //   tag never came is still taken when its JSON is complete.
 
+import { isRecord } from '../../util/is-record.js';
+
 export interface SalvagedCall {
   name: string;
   /** The arguments as a JSON object string. */
@@ -80,10 +82,6 @@ function findStart(text: string): { index: number; format: MarkupFormat } | unde
   return found;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -97,8 +95,7 @@ type BlockParse = { ok: true; calls: SalvagedCall[] } | { ok: false; reason: str
 /** `{"name": …, "arguments": {…}}`; arguments may also come as a JSON string of an object. */
 function parseHermesBody(body: string): BlockParse {
   const parsed = parseJson(body.trim());
-  if (!parsed.ok || !isPlainObject(parsed.value))
-    return { ok: false, reason: 'its body is not a JSON object' };
+  if (!parsed.ok || !isRecord(parsed.value)) return { ok: false, reason: 'its body is not a JSON object' };
   const { name, arguments: args } = parsed.value;
   if (typeof name !== 'string' || name === '') return { ok: false, reason: 'it has no "name"' };
   let input: unknown = args ?? {};
@@ -107,7 +104,7 @@ function parseHermesBody(body: string): BlockParse {
     if (!inner.ok) return { ok: false, reason: `the arguments of ${name} are not JSON` };
     input = inner.value;
   }
-  if (!isPlainObject(input)) return { ok: false, reason: `the arguments of ${name} are not a JSON object` };
+  if (!isRecord(input)) return { ok: false, reason: `the arguments of ${name} are not a JSON object` };
   return { ok: true, calls: [{ name, arguments: JSON.stringify(input) }] };
 }
 

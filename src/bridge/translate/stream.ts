@@ -1,6 +1,7 @@
 // OpenAI chat completion chunks → Anthropic stream events: one state machine per request, pure and
 // synchronous (`push(data) → events`, `end() → events`), ids and signatures injected. It keeps every
 // invariant of design.md §4.3, whatever the upstream sends.
+import { isRecord } from '../../util/is-record.js';
 import type { StopReason, StreamEvent, Usage } from '../anthropic/schema.js';
 import { convertFinishReason } from './finish-reason.js';
 import { repairToolArguments } from './json-repair.js';
@@ -52,9 +53,6 @@ export interface StreamFailure {
   type: string;
   message: string;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Tool-call arguments as text: the JSON string OpenAI specifies, or an object some servers send in

@@ -101,9 +101,9 @@ describe('PromptAnchors', () => {
 describe('TokenCounter with anchors', () => {
   it('bounds only when a limit exists, and counts exactly otherwise', async () => {
     const { TokenCounter } = await import('../../../src/bridge/context/tokens.js');
-    const { startFakeLlamaServer } = await import('../../support/fake-llama-server.js');
-    const { upstreamFor } = await import('./fake-upstreams.js');
-    const fake = await startFakeLlamaServer({ nCtx: 65536, promptTokens: () => 300 });
+    const { startFakeLlama } = await import('../../support/fake-upstream/index.js');
+    const { upstreamFor } = await import('../../support/fake-upstream/index.js');
+    const fake = await startFakeLlama({ nCtx: 65536, promptTokens: () => 300 });
     const upstream = upstreamFor(fake.url);
     try {
       const counter = new TokenCounter(upstream, () => 'llama.cpp');

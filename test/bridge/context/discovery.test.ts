@@ -5,22 +5,22 @@ import { ContextDiscovery, type UpstreamLike } from '../../../src/bridge/context
 import type { Upstream } from '../../../src/bridge/upstream.js';
 import { upstreamSchema } from '../../../src/config/schema.js';
 import {
-  type FakeServer,
+  type FakeUpstream,
   fixture,
-  startFake,
-  startFakeLlama,
+  startFakeLlamaDiscovery,
   startFakeOllama,
   startFakeSglang,
+  startFakeUpstream,
   startFakeVllm,
   upstreamFor,
-} from './fake-upstreams.js';
+} from '../../support/fake-upstream/index.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function track<T extends FakeServer>(server: Promise<T>): Promise<T> {
+async function track<T extends FakeUpstream>(server: Promise<T>): Promise<T> {
   const s = await server;
   cleanups.push(() => s.close());
   return s;
@@ -34,7 +34,7 @@ function upstream(url: string, extra: Parameters<typeof upstreamFor>[1] = {}): U
 
 describe('llama.cpp', () => {
   it('detects llama-server by /props and reads the per-slot context (one call per endpoint)', async () => {
-    const fake = await track(startFakeLlama());
+    const fake = await track(startFakeLlamaDiscovery());
     const discovery = new ContextDiscovery(upstream(fake.url));
     const facts = await discovery.get();
     expect(facts).toMatchObject({
@@ -53,7 +53,7 @@ describe('llama.cpp', () => {
   });
 
   it('caches: later and concurrent callers share one discovery', async () => {
-    const fake = await track(startFakeLlama());
+    const fake = await track(startFakeLlamaDiscovery());
     const discovery = new ContextDiscovery(upstream(fake.url));
     const all = await Promise.all([discovery.get(), discovery.get(), discovery.get(), discovery.get()]);
     expect(new Set(all).size).toBe(1);
@@ -63,7 +63,7 @@ describe('llama.cpp', () => {
   });
 
   it('looks again after invalidate(): the server was restarted with another -c and -np', async () => {
-    const fake = await track(startFakeLlama());
+    const fake = await track(startFakeLlamaDiscovery());
     let now = 1_000;
     const discovery = new ContextDiscovery(upstream(fake.url), () => now);
     expect((await discovery.get()).contextSize).toBe(8192);
@@ -83,7 +83,7 @@ describe('llama.cpp', () => {
   });
 
   it('falls back to /v1/models meta.n_ctx when /props is not available', async () => {
-    const fake = await track(startFakeLlama());
+    const fake = await track(startFakeLlamaDiscovery());
     fake.routes.delete('GET /props');
     const facts = await new ContextDiscovery(upstream(fake.url)).get();
     expect(facts).toMatchObject({
@@ -94,7 +94,7 @@ describe('llama.cpp', () => {
   });
 
   it('a config contextSize overrides, the rest is still discovered', async () => {
-    const fake = await track(startFakeLlama());
+    const fake = await track(startFakeLlamaDiscovery());
     const facts = await new ContextDiscovery(
       upstream(fake.url, { contextSize: 4000, maxOutputTokens: 2000 }),
     ).get();
@@ -176,7 +176,7 @@ describe('Ollama', () => {
       trainContext: 131072,
       quantization: 'Q4_K_M',
     });
-    expect(fake.bodies.get('POST /api/show')?.[0]).toMatchObject({ model: 'deepseek-r1:8b' });
+    expect(fake.bodiesOf('POST /api/show')[0]).toMatchObject({ model: 'deepseek-r1:8b' });
     const hits = fake.totalHits();
     await discovery.get();
     expect(fake.totalHits()).toBe(hits);
@@ -217,17 +217,17 @@ describe('Ollama', () => {
 describe('unknown, unreachable and slow upstreams', () => {
   it('a generic OpenAI server: kind openai, context unknown', async () => {
     const fake = await track(
-      startFake(
-        {
+      startFakeUpstream({
+        routes: {
           'GET /v1/models': () => ({
             body: { object: 'list', data: [{ id: 'm', object: 'model', owned_by: 'acme' }] },
           }),
         },
-        {
+        otherwise: {
           status: 404,
           body: { error: { message: 'not found' } },
         },
-      ),
+      }),
     );
     const facts = await new ContextDiscovery(upstream(fake.url)).get();
     expect(facts).toMatchObject({ kind: 'openai', contextSource: 'unknown', model: 'm' });
@@ -235,7 +235,7 @@ describe('unknown, unreachable and slow upstreams', () => {
   });
 
   it('an unreachable upstream: never throws, unknown, tried again after the retry delay', async () => {
-    const fake = await track(startFakeLlama());
+    const fake = await track(startFakeLlamaDiscovery());
     const url = fake.url;
     await fake.close();
     let now = 0;
@@ -249,7 +249,7 @@ describe('unknown, unreachable and slow upstreams', () => {
 
   it('a server that never answers: bounded by the budget', async () => {
     const HANG_DEADLINE_MS = 20_000;
-    const fake = await track(startFake({}, { hang: true }));
+    const fake = await track(startFakeUpstream({ otherwise: { hang: true } }));
     const started = performance.now();
     const facts = await new ContextDiscovery(upstream(fake.url), Date.now, {
       budgetMs: 400,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectTruncation, type TruncationInput } from '../../../src/bridge/context/ollama-truncation.js';
-import { fixtureJson } from './fake-upstreams.js';
+import { fixtureJson } from '../../support/fake-upstream/index.js';
 
 const local = (tokens: number) => ({
   tokens,

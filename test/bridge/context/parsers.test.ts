@@ -33,7 +33,7 @@ import {
   SGLANG_MODELS,
   sglangServerInfo,
   VLLM_MODELS,
-} from './fake-upstreams.js';
+} from '../../support/fake-upstream/index.js';
 
 const props = fixtureJson('02_props.body');
 const llamaModels = fixtureJson('03_v1_models.body');

@@ -20,19 +20,19 @@ import {
 import type { ChatCompletionRequest } from '../../../src/bridge/openai/types.js';
 import type { Upstream } from '../../../src/bridge/upstream.js';
 import {
-  type FakeServer,
+  type FakeUpstream,
   fixture,
   fixtureJson,
-  startFakeLlama,
+  startFakeLlamaDiscovery,
   startFakeVllm,
   upstreamFor,
-} from './fake-upstreams.js';
+} from '../../support/fake-upstream/index.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-async function track(server: Promise<FakeServer>): Promise<FakeServer> {
+async function track(server: Promise<FakeUpstream>): Promise<FakeUpstream> {
   const s = await server;
   cleanups.push(() => s.close());
   return s;
@@ -60,7 +60,7 @@ const recorded = fixtureJson('17_chat_input_tokens.req.json') as unknown as Chat
 describe('llama.cpp: exact counts', () => {
   it('asks /v1/chat/completions/input_tokens with the chat body', async () => {
     const fake = await track(
-      startFakeLlama({
+      startFakeLlamaDiscovery({
         'POST /v1/chat/completions/input_tokens': () => ({
           body: fixture('17_chat_input_tokens.body'),
           type: 'application/json; charset=utf-8',
@@ -75,7 +75,7 @@ describe('llama.cpp: exact counts', () => {
       detail: 'llama.cpp /v1/chat/completions/input_tokens',
       anchor: { key: expect.any(String) },
     });
-    const sent = fake.bodies.get('POST /v1/chat/completions/input_tokens')?.[0];
+    const sent = fake.bodiesOf('POST /v1/chat/completions/input_tokens')[0];
     expect(sent).toEqual({ model: 'tiny', messages: recorded.messages }); // streaming options left out
     await counter.count(recorded);
     expect(fake.hitCount('POST /v1/chat/completions/input_tokens')).toBe(2);
@@ -85,7 +85,7 @@ describe('llama.cpp: exact counts', () => {
   it('an older build (404 on input_tokens): /apply-template then /tokenize, and remembers', async () => {
     const prompt = JSON.parse(fixture('04c_apply_template.body')).prompt as string;
     const fake = await track(
-      startFakeLlama({
+      startFakeLlamaDiscovery({
         'POST /apply-template': () => ({
           body: fixture('04c_apply_template.body'),
           type: 'application/json; charset=utf-8',
@@ -104,8 +104,8 @@ describe('llama.cpp: exact counts', () => {
       detail: 'llama.cpp /apply-template + /tokenize',
       anchor: { key: expect.any(String) },
     });
-    expect(fake.bodies.get('POST /apply-template')?.[0]).toMatchObject({ messages: recorded.messages });
-    expect(fake.bodies.get('POST /tokenize')?.[0]).toEqual({
+    expect(fake.bodiesOf('POST /apply-template')[0]).toMatchObject({ messages: recorded.messages });
+    expect(fake.bodiesOf('POST /tokenize')[0]).toEqual({
       content: prompt,
       add_special: true,
       parse_special: true,
@@ -118,7 +118,7 @@ describe('llama.cpp: exact counts', () => {
   });
 
   it('neither endpoint: the local tokenizer, and the upstream is not asked again', async () => {
-    const fake = await track(startFakeLlama());
+    const fake = await track(startFakeLlamaDiscovery());
     const counter = new TokenCounter(upstream(fake.url), kindIs('llama.cpp'), UNHURRIED);
     const count = await counter.count(recorded);
     expect(count.method).toBe('local');
@@ -131,7 +131,7 @@ describe('llama.cpp: exact counts', () => {
   it('a hanging input_tokens endpoint: falls back after the time box, then skips it for a while', async () => {
     let now = 0;
     const fake = await track(
-      startFakeLlama({
+      startFakeLlamaDiscovery({
         'POST /v1/chat/completions/input_tokens': () => ({ hang: true }),
         'POST /apply-template': () => ({ body: fixture('04c_apply_template.body') }),
         'POST /tokenize': () => ({ body: { tokens: [1, 2, 3, 4, 5] } }),
@@ -158,7 +158,7 @@ describe('llama.cpp: exact counts', () => {
 
   it('a 500 is not taken for "unsupported"', async () => {
     const fake = await track(
-      startFakeLlama({
+      startFakeLlamaDiscovery({
         'POST /v1/chat/completions/input_tokens': () => ({ status: 500, body: fixture('24_bad_json.body') }),
       }),
     );
@@ -200,7 +200,7 @@ describe('vLLM: /tokenize with messages', () => {
       detail: 'vLLM /tokenize',
       anchor: { key: expect.any(String) },
     });
-    expect(fake.bodies.get('POST /tokenize')?.[0]).toEqual({
+    expect(fake.bodiesOf('POST /tokenize')[0]).toEqual({
       model: 'deepseek-ai/DeepSeek-V3.2',
       messages: request.messages,
       tools: request.tools,
@@ -212,7 +212,7 @@ describe('vLLM: /tokenize with messages', () => {
 
 describe('kinds that cannot count, and options', () => {
   it('unknown kind or Ollama: local tokenizer, no upstream calls', async () => {
-    const fake = await track(startFakeLlama());
+    const fake = await track(startFakeLlamaDiscovery());
     for (const kind of [undefined, 'ollama', 'sglang', 'deepseek-api'] as const) {
       const count = await new TokenCounter(upstream(fake.url), kindIs(kind), UNHURRIED).count(recorded);
       expect(count.method).toBe('local');
@@ -221,7 +221,7 @@ describe('kinds that cannot count, and options', () => {
   });
 
   it('local off: the estimate, labelled', async () => {
-    const fake = await track(startFakeLlama());
+    const fake = await track(startFakeLlamaDiscovery());
     const count = await new TokenCounter(upstream(fake.url), kindIs('ollama'), { local: false }).count(
       recorded,
     );
@@ -229,7 +229,7 @@ describe('kinds that cannot count, and options', () => {
   });
 
   it('upstream off: local even for llama.cpp', async () => {
-    const fake = await track(startFakeLlama());
+    const fake = await track(startFakeLlamaDiscovery());
     const count = await new TokenCounter(upstream(fake.url), kindIs('llama.cpp'), { upstream: false }).count(
       recorded,
     );

@@ -7,14 +7,13 @@
 // The bridge binds `::ffff:127.0.0.1`: an address the bridge does not treat as loopback (so the
 // non-loopback rules apply) that is still only reachable from this machine.
 import crypto from 'node:crypto';
-import http from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BridgeLogger, createLogger } from '../../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../../src/bridge/server.js';
 import { configSchema, isLoopbackHost } from '../../../src/config/schema.js';
+import { type FakeUpstream, startFakeUpstream } from '../../support/fake-upstream/index.js';
 
 const HOST = '::ffff:127.0.0.1';
 const TOKEN = 'bridge-token-7d3e9b21c5';
@@ -32,10 +31,11 @@ const WRONG_TOKENS = [
 ];
 
 /** An upstream that checks the bridge's key, and echoes whatever Authorization it got in its errors. */
-let upstream: http.Server;
+let upstream: FakeUpstream;
 let upstreamUrl = '';
 let upstreamAnswer: 'ok' | 'echo-401' | 'echo-500' | 'echo-mid-stream' = 'ok';
-const seenAuthorization: string[] = [];
+/** The Authorization header of every request the upstream got. */
+const seenAuthorization = () => upstream.requests.map((r) => String(r.headers.authorization ?? ''));
 
 let bridge: RunningBridge;
 let base = '';
@@ -50,16 +50,15 @@ beforeAll(async () => {
   }) as typeof crypto.timingSafeEqual;
   syncBuiltinESMExports();
 
-  upstream = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const auth = String(req.headers.authorization ?? '');
-      seenAuthorization.push(auth);
-      if (req.url?.startsWith('/v1/models')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"object":"list","data":[{"id":"deepseek-chat","object":"model","owned_by":"deepseek"}]}');
-        return;
-      }
+  upstream = await startFakeUpstream({
+    routes: {
+      'GET /v1/models': () => ({
+        body: '{"object":"list","data":[{"id":"deepseek-chat","object":"model","owned_by":"deepseek"}]}',
+        type: 'application/json',
+      }),
+    },
+    answer: (res, _body, exchange) => {
+      const auth = String(exchange.request.headers.authorization ?? '');
       if (upstreamAnswer === 'echo-mid-stream') {
         // vLLM-style: the stream starts, then an error chunk (here echoing the credentials) ends it.
         const auth2 = auth.replace(/^Bearer /, '');
@@ -93,10 +92,9 @@ beforeAll(async () => {
           usage: { prompt_tokens: 5, completion_tokens: 1 },
         }),
       );
-    });
+    },
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  upstreamUrl = upstream.url;
 
   const write = (line: string) => lines.push(line);
   const text = createLogger('text', write);
@@ -139,7 +137,7 @@ afterAll(async () => {
   crypto.timingSafeEqual = originalTimingSafeEqual;
   syncBuiltinESMExports();
   await bridge?.close();
-  await new Promise<void>((r) => (upstream ? upstream.close(() => r()) : r()));
+  await upstream?.close();
 });
 
 const messagesBody = JSON.stringify({
@@ -229,8 +227,8 @@ describe('auth token', () => {
       });
     }
     // The upstream got the bridge's own key, never the client's token.
-    expect(seenAuthorization.at(-1)).toBe(`Bearer ${API_KEY}`);
-    expect(seenAuthorization.join('\n')).not.toContain(TOKEN);
+    expect(seenAuthorization().at(-1)).toBe(`Bearer ${API_KEY}`);
+    expect(seenAuthorization().join('\n')).not.toContain(TOKEN);
   });
 
   it('is compared in constant time: equal-length digests through crypto.timingSafeEqual, whatever the token length', async () => {
@@ -270,7 +268,7 @@ describe('logs', () => {
     expect(midStream.text).toContain('event: error');
     expect(midStream.text).toContain('was revoked mid-stream');
     // The upstream really did echo the key: the bridge must be the one that keeps it out.
-    expect(seenAuthorization.at(-1)).toBe(`Bearer ${API_KEY}`);
+    expect(seenAuthorization().at(-1)).toBe(`Bearer ${API_KEY}`);
 
     expect(lines.length).toBeGreaterThan(routes.length * 2);
     const all = lines.join('\n');

@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../../src/bridge/server.js';
 import { configSchema } from '../../../src/config/schema.js';
-import { type Fault, type FaultyUpstream, startFaultyUpstream } from '../../support/faulty-upstream.js';
+import {
+  type FakeUpstream,
+  type Fault,
+  faultAnswer,
+  startFakeLlama,
+} from '../../support/fake-upstream/index.js';
 import { helloMessagesBody } from '../../support/hello-request.js';
 
 /** Every timer of the bridge that could end a request on its own: far beyond the deadline below. */
@@ -18,13 +23,17 @@ const BRIDGE_TIMERS_MS = 60_000;
 const ABORT_HANG_DEADLINE_MS = 10_000;
 const TRIALS = 8;
 
-let upstream: FaultyUpstream;
+let upstream: FakeUpstream;
 let bridge: RunningBridge;
 /** Coalesces writes even for one stream, with a window as long as the other timers. */
 let coalescingBridge: RunningBridge;
 
 beforeAll(async () => {
-  upstream = await startFaultyUpstream();
+  upstream = await startFakeLlama({
+    countsTokens: false,
+    keepAliveTimeoutMs: 200,
+    answer: faultAnswer('ok'),
+  });
   // Long timeouts: only the client's disconnect may end these requests.
   const config = configSchema.parse({
     server: {
@@ -68,7 +77,7 @@ async function abortReachesUpstream(
   waitFor: 'upstream' | 'first-delta' | 'first-bytes',
   through: RunningBridge = bridge,
 ): Promise<void> {
-  upstream.fault = fault;
+  upstream.answer = faultAnswer(fault);
   const before = upstream.completions.length;
   const agent = new Agent({ connections: 1 });
   const controller = new AbortController();
@@ -126,7 +135,7 @@ describe('a client disconnect aborts the upstream request, before any bridge tim
   });
 
   it('leaves nothing outstanding: the bridge still serves, with 0 requests in flight', async () => {
-    upstream.fault = 'ok';
+    upstream.answer = faultAnswer('ok');
     const res = await request(`${bridge.url}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,4 +1,4 @@
-// The bridge against an upstream that fails in every way real ones do (test/support/faulty-upstream.ts):
+// The bridge against an upstream that fails in every way real ones do (support/fake-upstream/faults.ts):
 // each fault gives the client a well-formed Anthropic error — an HTTP error before the first byte,
 // or, after it, the open block closed and an `error` event — the bridge keeps serving, and no
 // socket is left open: not towards the upstream, not towards the client.
@@ -15,10 +15,11 @@ import { checkStreamInvariants, formatViolation, type SseEvent } from '../../../
 import { SseParser } from '../../../src/probe/sse.js';
 import {
   closedPort,
+  type FakeUpstream,
   type Fault,
-  type FaultyUpstream,
-  startFaultyUpstream,
-} from '../../support/faulty-upstream.js';
+  faultAnswer,
+  startFakeLlama,
+} from '../../support/fake-upstream/index.js';
 import { helloMessagesBody } from '../../support/hello-request.js';
 
 /** The bridge's headers and idle timeouts on `stallBridge`, which only sees stalls. */
@@ -30,8 +31,10 @@ const HANG_DEADLINE_MS = 20_000;
 const LINE_LIMIT = 64 * 1024;
 const HUGE_LINE_BYTES = LINE_LIMIT - 16 * 1024;
 const ENDLESS_LINE_BYTES = LINE_LIMIT * 4;
+const withSizes = (fault: Fault) =>
+  faultAnswer(fault, { hugeLineBytes: HUGE_LINE_BYTES, endlessLineBytes: ENDLESS_LINE_BYTES });
 
-let upstream: FaultyUpstream;
+let upstream: FakeUpstream;
 /** Every fault but the stalls: timeouts so long that only a hang would reach them. */
 let bridge: RunningBridge;
 /** The stalls: short timeouts, since reaching them is the point. */
@@ -136,11 +139,7 @@ function expectSuccess(outcome: Outcome, stream: boolean): void {
 let baselineSockets = 0;
 
 beforeAll(async () => {
-  upstream = await startFaultyUpstream({
-    keepAliveTimeoutMs: 150,
-    hugeLineBytes: HUGE_LINE_BYTES,
-    endlessLineBytes: ENDLESS_LINE_BYTES,
-  });
+  upstream = await startFakeLlama({ countsTokens: false, keepAliveTimeoutMs: 150, answer: withSizes('ok') });
   bridge = await startTestBridge(bridgeConfig(upstream.url));
   stallBridge = await startTestBridge(stallConfig(upstream.url));
   baselineSockets = tcpSockets();
@@ -162,7 +161,7 @@ async function withFault(
   check: (outcome: Outcome) => void,
   through: RunningBridge = bridge,
 ) {
-  upstream.fault = fault;
+  upstream.answer = withSizes(fault);
   const before = upstream.completions.length;
   const outcome = await ask(through.url, stream);
   check(outcome);
@@ -171,7 +170,7 @@ async function withFault(
   expect(records.length).toBeGreaterThan(0);
   await Promise.all(records.map((r) => r.closed));
   // Still serving.
-  upstream.fault = 'ok';
+  upstream.answer = withSizes('ok');
   expectSuccess(await ask(through === stallBridge ? bridge.url : through.url, true), true);
   // Nothing leaks: the upstream's idle keep-alive ends after 150 ms, so every socket must go.
   await upstream.waitForNoSockets(HANG_DEADLINE_MS);

@@ -15,7 +15,7 @@ import { configSchema } from '../../../src/config/schema.js';
 import { checkMessageResponse } from '../../../src/probe/answer.js';
 import { checkStreamInvariants, formatViolation } from '../../../src/probe/invariants.js';
 import { SseParser } from '../../../src/probe/sse.js';
-import { type FakeLlamaServer, startFakeLlamaServer } from '../../support/fake-llama-server.js';
+import { type FakeUpstream, startFakeLlama } from '../../support/fake-upstream/index.js';
 import { clientBody, validRequest } from './arbitraries.js';
 
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
@@ -113,7 +113,7 @@ describe('request parser and converter (pure)', () => {
 });
 
 describe('request parser over HTTP: the server answers every body well and keeps serving', () => {
-  let upstream: FakeLlamaServer;
+  let upstream: FakeUpstream;
   let bridge: RunningBridge;
   const warnings: string[] = [];
   const logger: BridgeLogger = {
@@ -124,7 +124,7 @@ describe('request parser over HTTP: the server answers every body well and keeps
   const agent = new Agent({ connections: 4 });
 
   beforeAll(async () => {
-    upstream = await startFakeLlamaServer();
+    upstream = await startFakeLlama();
     bridge = await startBridge({
       config: configSchema.parse({
         server: { port: 0, pingIntervalMs: 1_000 },

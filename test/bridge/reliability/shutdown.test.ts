@@ -14,7 +14,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStreamInvariants, formatViolation } from '../../../src/probe/invariants.js';
 import { SseParser } from '../../../src/probe/sse.js';
-import { type FaultyUpstream, startFaultyUpstream } from '../../support/faulty-upstream.js';
+import { type FakeUpstream, faultAnswer, startFakeLlama } from '../../support/fake-upstream/index.js';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const runJs = path.join(repo, 'bin', 'run.js');
@@ -26,14 +26,18 @@ const TOKEN = 'shutdown-test-token-4f9a1c';
 const HANG_DEADLINE_MS = 20_000;
 const UNREACHED_GRACE_MS = 600_000;
 
-let upstream: FaultyUpstream;
+let upstream: FakeUpstream;
 let dir: string;
 
 beforeAll(async () => {
   if (!existsSync(path.join(repo, 'dist', 'commands', 'serve.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   }
-  upstream = await startFaultyUpstream();
+  upstream = await startFakeLlama({
+    countsTokens: false,
+    keepAliveTimeoutMs: 200,
+    answer: faultAnswer('ok'),
+  });
   dir = await mkdtemp(path.join(tmpdir(), 'dsb-shutdown-'));
 });
 afterAll(async () => {
@@ -163,7 +167,7 @@ describe('dsb serve: graceful shutdown', () => {
     // A grace period no test waits out: exiting at all shows it was not sat out once the stream was done.
     const served = await serve(UNREACHED_GRACE_MS);
     try {
-      upstream.fault = 'held'; // the stream goes on only once the listener is gone
+      upstream.answer = faultAnswer('held'); // the stream goes on only once the listener is gone
       const stream = await openStream(served.url, (t) => t.includes('event: message_start'));
       served.child.kill('SIGTERM');
       expect(await refusedWithin(served.port)).toBe(true);
@@ -185,7 +189,7 @@ describe('dsb serve: graceful shutdown', () => {
     const grace = 600;
     const served = await serve(grace);
     try {
-      upstream.fault = 'stall-mid-stream';
+      upstream.answer = faultAnswer('stall-mid-stream');
       const before = upstream.completions.length;
       const stream = await openStream(served.url, (t) => t.includes('event: content_block_delta'));
       const signalAt = performance.now();
@@ -217,7 +221,7 @@ describe('dsb serve: graceful shutdown', () => {
     // --grace-period (seconds) wins over the config file's minute.
     const served = await serve(60_000, ['--grace-period', String(grace / 1000)]);
     try {
-      upstream.fault = 'stall-before-headers'; // a prefill that never ends
+      upstream.answer = faultAnswer('stall-before-headers'); // a prefill that never ends
       const before = upstream.completions.length;
       const send = (stream: boolean) =>
         request(`${served.url}/v1/messages`, {
@@ -260,7 +264,7 @@ describe('dsb serve: graceful shutdown', () => {
     // A grace period beyond the test's timeout: ending at all shows it was not waited out.
     const served = await serve(UNREACHED_GRACE_MS);
     try {
-      upstream.fault = 'stall-mid-stream';
+      upstream.answer = faultAnswer('stall-mid-stream');
       const stream = await openStream(served.url, (t) => t.includes('event: content_block_delta'));
       served.child.kill('SIGTERM');
       await printed(served, /received SIGTERM: shutting down/);
@@ -317,7 +321,7 @@ describe('dsb serve: a malformed request target', () => {
         expect(body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
       }
       // Still alive and serving.
-      upstream.fault = 'ok';
+      upstream.answer = faultAnswer('ok');
       const res = await request(`${served.url}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': TOKEN },

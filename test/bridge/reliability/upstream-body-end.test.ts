@@ -1,68 +1,38 @@
 // After the upstream's `data: [DONE]` the bridge finishes the client's stream at once, lets the
 // upstream body end by itself (so its connection is reused), and drops a body that never ends.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../../src/bridge/server.js';
 import { configSchema } from '../../../src/config/schema.js';
+import { type FakeUpstream, startFakeUpstream } from '../../support/fake-upstream/index.js';
 import { helloMessagesBody } from '../../support/hello-request.js';
 
 const chunk = (delta: object, finish: string | null = null) =>
   `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'tiny', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 
-interface Upstream {
-  url: string;
-  connections: number;
-  /** How many responses the upstream saw closed (ended or torn down). */
-  closedResponses: number;
-  /** Resolves when the upstream sees its first response closed. */
-  firstClosed: Promise<void>;
-  close(): Promise<void>;
-}
-
 /** Hang-catching deadline, far below the bridge's idle timeout: only the bridge's drop can beat it. */
 const DROP_HANG_DEADLINE_MS = 20_000;
 
-/** A llama-server-like upstream; with `holdAfterDone` it never ends the response after [DONE]. */
-async function startUpstream(holdAfterDone: boolean): Promise<Upstream> {
-  let firstClosed: () => void = () => {};
-  const state: Upstream = {
-    url: '',
-    connections: 0,
-    closedResponses: 0,
-    firstClosed: new Promise<void>((r) => (firstClosed = r)),
-    close: async () => {},
-  };
-  const server = http.createServer((req, res) => {
-    req.resume();
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-      // Discovery and counting probes: not offered here.
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
-      return;
-    }
-    req.on('end', () => {
+/** How many responses the upstream saw closed (ended or torn down). */
+const closedResponses = (fake: FakeUpstream) =>
+  fake.completions.filter((c) => c.closedAt !== undefined).length;
+
+/**
+ * A llama-server-like upstream (discovery and counting probes not offered); with `holdAfterDone` it
+ * never ends the response after [DONE].
+ */
+function startUpstream(holdAfterDone: boolean): Promise<FakeUpstream> {
+  return startFakeUpstream({
+    otherwise: { status: 404, body: { error: 'not found' } },
+    answer: (res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`${chunk({ role: 'assistant', content: 'Hi' }) + chunk({}, 'stop')}data: [DONE]\n\n`);
-      res.on('close', () => {
-        state.closedResponses++;
-        firstClosed();
-      });
       if (!holdAfterDone) res.end();
-    });
+    },
   });
-  server.on('connection', () => state.connections++);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
-  return state;
 }
 
-let upstream: Upstream | undefined;
+let upstream: FakeUpstream | undefined;
 let bridge: RunningBridge | undefined;
 afterEach(async () => {
   await bridge?.close();
@@ -117,10 +87,10 @@ describe('the upstream body after [DONE]', () => {
       const { text } = await streamOnce(bridge.url, stream);
       expect(text).toContain(ended);
       // The client did not wait for the body's end: its answer came while the response was open.
-      expect(upstream.closedResponses).toBe(0);
+      expect(closedResponses(upstream)).toBe(0);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        upstream.firstClosed,
+        upstream.completions[0]!.closed,
         new Promise((_, reject) => {
           timer = setTimeout(
             () => reject(new Error('hang: the body was never dropped')),
@@ -128,7 +98,7 @@ describe('the upstream body after [DONE]', () => {
           );
         }),
       ]).finally(() => clearTimeout(timer));
-      expect(upstream.closedResponses).toBe(1);
+      expect(closedResponses(upstream)).toBe(1);
     },
   );
 });

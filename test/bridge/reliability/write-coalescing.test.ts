@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/bridge/log.js';
 import { type RunningBridge, startBridge } from '../../../src/bridge/server.js';
 import { configSchema } from '../../../src/config/schema.js';
+import { type FakeUpstream, startScriptedUpstream } from '../../support/fake-upstream/index.js';
 import { helloMessagesBody } from '../../support/hello-request.js';
-import { type ScriptedUpstream, startScriptedUpstream } from '../../support/scripted-upstream.js';
 
 const WINDOW_MS = 1000;
 /** Longer than the test timeout: a lone stream held back even once would fail the test by hanging. */
@@ -17,7 +17,7 @@ const ANSWER = 'one two three four five';
 /** The upstream sends one word every 20 ms: 80 ms from the first to the last. */
 const TOKEN_GAP_MS = 20;
 
-let upstream: ScriptedUpstream | undefined;
+let upstream: FakeUpstream | undefined;
 let bridge: RunningBridge | undefined;
 afterEach(async () => {
   await bridge?.close();

@@ -1,118 +1,11 @@
-// Small fake model servers on 127.0.0.1:0 for the context tests. Each answers only its own
-// endpoints, and everything else the way the real server does (llama-server: its recorded 404
-// JSON; vLLM / SGLang (FastAPI): {"detail":"Not Found"}; Ollama (gin): text "404 page not found").
-// Every request is counted by "METHOD /path" and its JSON body kept.
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { Upstream } from '../../../src/bridge/upstream.js';
-import { type UpstreamConfig, upstreamSchema } from '../../../src/config/schema.js';
-
-const fixtures = path.join(import.meta.dirname, '../../fixtures/llama-server');
-export const fixture = (name: string): string => readFileSync(path.join(fixtures, name), 'utf8');
-export const fixtureJson = (name: string): Record<string, unknown> => JSON.parse(fixture(name));
-
-export interface Reply {
-  status?: number;
-  /** An object is sent as JSON; a string as is. */
-  body?: unknown;
-  type?: string;
-  /** Never answer (the client must time out). */
-  hang?: boolean;
-}
-
-export type Handler = (body: Record<string, unknown> | undefined) => Reply;
-
-export interface FakeServer {
-  url: string;
-  hits: Map<string, number>;
-  bodies: Map<string, Array<Record<string, unknown> | undefined>>;
-  /** Replace or add a route while running ("GET /props"). */
-  routes: Map<string, Handler>;
-  hitCount(route: string): number;
-  totalHits(): number;
-  close(): Promise<void>;
-}
-
-export async function startFake(
-  routes: Record<string, Handler>,
-  notFound: Reply,
-  serverHeader?: string,
-): Promise<FakeServer> {
-  const table = new Map(Object.entries(routes));
-  const hits = new Map<string, number>();
-  const bodies = new Map<string, Array<Record<string, unknown> | undefined>>();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
-      hits.set(route, (hits.get(route) ?? 0) + 1);
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
-      } catch {
-        json = undefined;
-      }
-      bodies.set(route, [...(bodies.get(route) ?? []), json]);
-      const handler = table.get(route);
-      const reply = handler ? handler(json) : notFound;
-      if (reply.hang) return; // keep the socket open, never answer
-      const payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
-      const headers: Record<string, string> = {
-        'content-type':
-          reply.type ?? (typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'),
-      };
-      if (serverHeader) headers.server = serverHeader;
-      res.writeHead(reply.status ?? 200, headers);
-      res.end(payload);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    hits,
-    bodies,
-    routes: table,
-    hitCount: (route) => hits.get(route) ?? 0,
-    totalHits: () => [...hits.values()].reduce((a, b) => a + b, 0),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+// vLLM, Ollama and SGLang for the fake upstream: each answers its own discovery endpoints, and
+// everything else the way the real server does (vLLM / SGLang (FastAPI): {"detail":"Not Found"};
+// Ollama (gin): text "404 page not found"). Where each shape comes from is said above it.
+import { type FakeUpstream, type Handler, type Reply, startFakeUpstream } from './server.js';
 
 const ok =
   (body: unknown): Handler =>
   () => ({ body });
-
-// ------------------------------------------------------------------------------------------------
-// llama-server: the recorded b10587 answers (test/fixtures/llama-server, -c 8192 -np 1 --jinja).
-// ------------------------------------------------------------------------------------------------
-
-export function llamaRoutes(): Record<string, Handler> {
-  const models = fixture('03_v1_models.body');
-  return {
-    'GET /health': () => ({ body: fixture('01_health.body'), type: 'application/json; charset=utf-8' }),
-    'GET /props': () => ({ body: fixture('02_props.body'), type: 'application/json; charset=utf-8' }),
-    'GET /v1/models': () => ({ body: models, type: 'application/json; charset=utf-8' }),
-    'GET /models': () => ({ body: models, type: 'application/json; charset=utf-8' }),
-  };
-}
-
-export const LLAMA_NOT_FOUND: Reply = {
-  status: 404,
-  body: fixture('26_unknown_route.body'),
-  type: 'application/json; charset=utf-8',
-};
-
-export function startFakeLlama(extra: Record<string, Handler> = {}): Promise<FakeServer> {
-  return startFake({ ...llamaRoutes(), ...extra }, LLAMA_NOT_FOUND, 'llama.cpp');
-}
 
 // ------------------------------------------------------------------------------------------------
 // vLLM: `ModelCard` / `ModelList` (vllm/entrypoints/openai/protocol.py) and `TokenizeResponse`
@@ -153,16 +46,16 @@ export const VLLM_MODELS = {
 
 export const FASTAPI_NOT_FOUND: Reply = { status: 404, body: { detail: 'Not Found' } };
 
-export function startFakeVllm(extra: Record<string, Handler> = {}): Promise<FakeServer> {
-  return startFake(
-    {
+export function startFakeVllm(extra: Record<string, Handler> = {}): Promise<FakeUpstream> {
+  return startFakeUpstream({
+    routes: {
       'GET /health': () => ({ body: '' }),
       'GET /version': ok({ version: '0.11.0' }),
       'GET /v1/models': ok(VLLM_MODELS),
       ...extra,
     },
-    FASTAPI_NOT_FOUND,
-  );
+    otherwise: FASTAPI_NOT_FOUND,
+  });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -253,9 +146,9 @@ export interface OllamaState {
   numCtx?: number;
 }
 
-export function startFakeOllama(state: OllamaState): Promise<FakeServer> {
-  return startFake(
-    {
+export function startFakeOllama(state: OllamaState): Promise<FakeUpstream> {
+  return startFakeUpstream({
+    routes: {
       'GET /': () => ({ body: 'Ollama is running' }),
       'GET /api/version': ok({ version: '0.12.3' }),
       'GET /api/ps': () => ({ body: ollamaPs(state.loaded) }),
@@ -266,8 +159,8 @@ export function startFakeOllama(state: OllamaState): Promise<FakeServer> {
       'GET /v1/models': ok(OLLAMA_MODELS),
       'GET /api/tags': ok({ models: [] }),
     },
-    GIN_NOT_FOUND,
-  );
+    otherwise: GIN_NOT_FOUND,
+  });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -325,21 +218,14 @@ export function sglangServerInfo(maxTotalTokens: number) {
   };
 }
 
-export function startFakeSglang(maxTotalTokens: number): Promise<FakeServer> {
-  return startFake(
-    {
+export function startFakeSglang(maxTotalTokens: number): Promise<FakeUpstream> {
+  return startFakeUpstream({
+    routes: {
       'GET /health': () => ({ body: '' }),
       'GET /v1/models': ok(SGLANG_MODELS),
       'GET /get_model_info': ok(SGLANG_MODEL_INFO),
       'GET /get_server_info': ok(sglangServerInfo(maxTotalTokens)),
     },
-    FASTAPI_NOT_FOUND,
-  );
-}
-
-// ------------------------------------------------------------------------------------------------
-
-export function upstreamFor(url: string, extra: Partial<UpstreamConfig> = {}): Upstream {
-  const config = upstreamSchema.parse({ url, ...extra });
-  return new Upstream(config, { idleTimeoutMs: 5_000, headersTimeoutMs: 5_000 });
+    otherwise: FASTAPI_NOT_FOUND,
+  });
 }
