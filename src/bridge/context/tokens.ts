@@ -81,8 +81,11 @@ export function countingBody(request: ChatCompletionRequest): Record<string, unk
 export interface SerializedCountingBody {
   /** Byte for byte `JSON.stringify(countingBody(request))`. */
   json: string;
-  /** `JSON.stringify` of each message, in order: the pieces of `json`'s messages array. */
-  messageJsons: string[];
+  /**
+   * `JSON.stringify` of each message, in order: the pieces of `json`'s messages array. Handed over
+   * once (the count clears it after hashing them), so the prompt is not held twice while it waits.
+   */
+  messageJsons: string[] | undefined;
 }
 
 /**
@@ -179,10 +182,10 @@ export class TokenCounter {
     try {
       if (this.options.upstream !== false) {
         const methods = this.methods().filter((m) => !this.unsupported.has(m));
+        const messageJsons = serialized?.messageJsons;
+        if (serialized) serialized.messageJsons = undefined;
         const chain =
-          methods.length > 0 && this.anchors.enabled
-            ? promptChain(request, serialized?.messageJsons)
-            : undefined;
+          methods.length > 0 && this.anchors.enabled ? promptChain(request, messageJsons) : undefined;
         const key = chain?.keys[chain.keys.length - 1];
         // Only when something limits the prompt (a known context): a bound is for proving fit, and
         // where nothing is checked the exact size is worth more (the truncation check compares it).
