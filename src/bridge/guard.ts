@@ -11,10 +11,10 @@
 //   - a POST must be `application/json` (415);
 //   - with an auth token configured, /health and /metrics answer loopback peers without it and
 //     everyone else only with it.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { isLoopbackHost } from '../config/schema.js';
 import { BridgeError } from './anthropic/errors.js';
+import { clientToken, tokenMatches } from './http/auth.js';
 
 export interface GuardOptions {
   /** The address the bridge was asked to bind (`server.host`). */
@@ -58,23 +58,6 @@ export function isLoopbackPeer(address: string | undefined): boolean {
   if (!address) return false;
   const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
   return plain === '::1' || /^127\.\d+\.\d+\.\d+$/.test(plain);
-}
-
-/** Constant-time token check: hashing first makes the comparison independent of the token's length. */
-export function tokenMatches(given: string | undefined, expected: string): boolean {
-  if (!given) return false;
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-/** The token a client sent, as `x-api-key` or `Authorization: Bearer`. */
-export function clientToken(req: http.IncomingMessage): string | undefined {
-  const apiKey = req.headers['x-api-key'];
-  if (typeof apiKey === 'string' && apiKey) return apiKey;
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string' && /^bearer\s/i.test(auth)) return auth.slice(7).trim();
-  return undefined;
 }
 
 const forbidden = (message: string) => new BridgeError(403, 'permission_error', message);
@@ -124,7 +107,7 @@ export class RequestGuard {
     }
     if (method === 'POST') checkJson(req.headers['content-type']);
     if (MONITORING_PATHS.has(path) && this.options.authToken && !isLoopbackPeer(req.socket.remoteAddress)) {
-      if (!tokenMatches(clientToken(req), this.options.authToken))
+      if (!tokenMatches(clientToken(req.headers), this.options.authToken))
         throw new BridgeError(
           401,
           'authentication_error',
