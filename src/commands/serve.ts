@@ -105,13 +105,15 @@ On SIGINT (Ctrl-C) or SIGTERM it stops accepting connections and gives the reque
         server.shutdownGraceMs = Math.round(seconds * 1000);
       }
       const overrides: Record<string, unknown> = { server };
-      if (flags.upstream?.length) {
+      // oclif hands a multiple flag's env value (DSB_UPSTREAM) over as one unsplit string.
+      const upstreamUrls = upstreamList(flags.upstream);
+      if (upstreamUrls.length) {
         // DSB_UPSTREAM_API_KEY goes with the upstreams given here as it goes with DSB_UPSTREAM's.
         const apiKey = process.env.DSB_UPSTREAM_API_KEY || undefined;
-        overrides.upstreams = flags.upstream.map((url) => ({ url: url.trim(), model: flags.model, apiKey }));
+        overrides.upstreams = upstreamUrls.map((url) => ({ url, model: flags.model, apiKey }));
       }
       loaded = loadConfig({ configFile: flags.config, overrides });
-      if (flags.model && !flags.upstream?.length) {
+      if (flags.model && !upstreamUrls.length) {
         loaded.config.upstreams = loaded.config.upstreams.map((u) => ({ ...u, model: flags.model }));
       }
     } catch (err) {
@@ -178,4 +180,13 @@ On SIGINT (Ctrl-C) or SIGTERM it stops accepting connections and gives the reque
       `shutdown complete: ${result.finished} request(s) finished, ${result.ended} ended by the shutdown`,
     );
   }
+}
+
+/** The upstream URLs of `--upstream` (repeatable) or DSB_UPSTREAM (comma-separated), trimmed. */
+export function upstreamList(value: string | string[] | undefined): string[] {
+  return [value ?? []]
+    .flat()
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
