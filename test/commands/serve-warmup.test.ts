@@ -1,46 +1,13 @@
 // `dsb serve` warms up before it listens (the local tokenizer, the upstream's facts), so the first
 // request is as quick as the next; and it says at start that an upstream is dead or named localhost.
 // Event order, not time: the warm-up lines come before the "listening" line.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { jsonLines, serveUntilListening } from '../support/serve-cli.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const run = path.join(root, 'bin/run.js');
-
-/** Starts `dsb serve`, returns its JSON log lines up to and including the "listening" one, then stops it. */
-async function startLines(args: string[]): Promise<Array<{ level: string; msg: string }>> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'dsb-warm-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DSB_')));
-  const child = spawn(process.execPath, [run, 'serve', '--port', '0', '--log-format', 'json', ...args], {
-    cwd: dir,
-    env: { ...env, DSB_CONFIG_DIR: dir, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  try {
-    return await new Promise((resolve, reject) => {
-      // Generous hang-catching deadline, not a timing assertion.
-      const hang = setTimeout(() => reject(new Error(`no listening line within 60 s:\n${stderr}`)), 60_000);
-      child.stderr.on('data', (c) => {
-        stderr += c;
-        if (!/listening on/.test(stderr)) return;
-        clearTimeout(hang);
-        const lines = stderr
-          .split('\n')
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as { level: string; msg: string });
-        resolve(lines);
-      });
-      child.on('exit', (code) => reject(new Error(`exited ${code}:\n${stderr}`)));
-    });
-  } finally {
-    child.kill('SIGTERM');
-  }
-}
+/** `dsb serve`'s JSON log lines up to and including the "listening" one. */
+const startLines = async (args: string[]) =>
+  jsonLines(await serveUntilListening(['--log-format', 'json', ...args]));
 
 const closedPort = () =>
   new Promise<number>((resolve) => {
