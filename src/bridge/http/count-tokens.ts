@@ -3,7 +3,7 @@
 import type http from 'node:http';
 import { countTokensRequestSchema } from '../anthropic/schema.js';
 import { convertMessagesRequest } from '../translate/request.js';
-import { readAnthropicRequest, sendJson } from './io.js';
+import { abortWhenClientLeaves, readAnthropicRequest, sendJson } from './io.js';
 import { routeFor } from './messages.js';
 import { modelFor } from './prepare.js';
 import { type BridgeState, requestBounds, runtimeOf } from './state.js';
@@ -24,16 +24,9 @@ export async function handleCountTokens(
     thinkingStyle: runtime.profile().thinkingStyle,
     reasoningFor: (ids) => state.reasoningCache.recall(ids),
   });
-  const count = await runtime.count(converted.request, untilClientLeaves(res, 10_000));
+  // Counting stops when the client leaves, and after 10 s in any case.
+  const { controller } = abortWhenClientLeaves(res);
+  const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(10_000)]);
+  const count = await runtime.count(converted.request, signal);
   sendJson(res, 200, { input_tokens: count.tokens }, { 'x-dsb-token-count': count.method });
-}
-
-/** Aborted when the client goes away before its answer, or after `timeoutMs`: counting stops then. */
-function untilClientLeaves(res: http.ServerResponse, timeoutMs: number): AbortSignal {
-  const left = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) left.abort();
-  };
-  res.once('close', onClose);
-  return AbortSignal.any([left.signal, AbortSignal.timeout(timeoutMs)]);
 }

@@ -8,6 +8,7 @@ import { formatZodIssues } from '../../config/load.js';
 import { DsbError } from '../../errors.js';
 import { BridgeError } from '../anthropic/errors.js';
 import { assertJsonDepth } from '../limits.js';
+import type { ShutdownCoordinator } from '../shutdown.js';
 
 /** An error on a request whose body has been read (a reset): the response side handles it. */
 function ignoreLateError(): void {}
@@ -117,6 +118,24 @@ export function sendJson(
     ...headers,
   });
   res.end(text);
+}
+
+/**
+ * An AbortController aborted when the client goes away before its answer is complete, and (given
+ * `shutdown`) when shutdown ends the request: the work done for it stops then. `onClose` is the
+ * listener on `res`, for a caller that hands the response on and removes it.
+ */
+export function abortWhenClientLeaves(
+  res: http.ServerResponse,
+  shutdown?: Pick<ShutdownCoordinator, 'get'>,
+): { controller: AbortController; onClose: () => void } {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort();
+  };
+  res.on('close', onClose);
+  shutdown?.get(res)?.onCancel(() => controller.abort());
+  return { controller, onClose };
 }
 
 /**

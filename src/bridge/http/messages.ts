@@ -14,7 +14,7 @@ import { assembleMessage, type StreamErrorEvent } from '../translate/response.js
 import { StreamTranslator } from '../translate/stream.js';
 import { callUpstream, type UpstreamCall } from './call.js';
 import { CollectingSink } from './collecting-sink.js';
-import { letUpstreamBodyEnd, readAnthropicRequest, sendJson } from './io.js';
+import { abortWhenClientLeaves, letUpstreamBodyEnd, readAnthropicRequest, sendJson } from './io.js';
 import type { PreparedRequest } from './prepare.js';
 import { type RelaySource, relay } from './relay.js';
 import { SSE_HEADERS, SseSink } from './sse-sink.js';
@@ -80,12 +80,7 @@ async function openCall(
   log.stream = request.stream === true;
   const route = routeFor(state, req.headers, request.model);
 
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) controller.abort();
-  };
-  res.on('close', onClose);
-  state.shutdown.get(res)?.onCancel(() => controller.abort());
+  const { controller, onClose } = abortWhenClientLeaves(res, state.shutdown);
   const exchange: Exchange = {
     res,
     log,

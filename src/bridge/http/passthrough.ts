@@ -7,7 +7,7 @@ import { assertJsonDepth, readBoundedText } from '../limits.js';
 import type { RequestLogEntry } from '../log.js';
 import type { ChatCompletionRequest } from '../openai/types.js';
 import { convertConnectionError, type Upstream } from '../upstream.js';
-import { drainedOrClosed, readBody, sendJson } from './io.js';
+import { abortWhenClientLeaves, drainedOrClosed, readBody, sendJson } from './io.js';
 import { type BridgeState, runtimeOf } from './state.js';
 
 /** The body as a JSON object, or the reason it is not one. */
@@ -76,11 +76,7 @@ export async function handleChatCompletions(
   body.model = route.model ?? (await upstream.model()) ?? asked;
   log.modelSent = body.model as string;
   // Counting (for the clamp) and the upstream call both stop when the client leaves.
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  state.shutdown.get(res)?.onCancel(() => controller.abort());
+  const { controller } = abortWhenClientLeaves(res, state.shutdown);
   await clampChatBody(state, upstream, body, controller.signal);
   if (controller.signal.aborted) return;
   let release: (() => void) | undefined;
