@@ -2,7 +2,7 @@
 // conversation and answers anyway (design.md §4.5). The only trace is the answer's usage: far fewer
 // prompt tokens than were sent. PURE: compares the upstream's `usage.prompt_tokens` with the
 // bridge's own count and explains the fix.
-import type { KnownUpstreamKind } from './discovery.js';
+import type { UpstreamKind } from '../../upstreams/kind.js';
 import type { TokenCount } from './tokens.js';
 
 export interface TruncationInput {
@@ -12,7 +12,7 @@ export interface TruncationInput {
   /** The upstream's discovered context, when known. */
   contextSize?: number;
   /** Tailors the advice; Ollama's when absent. */
-  kind?: KnownUpstreamKind;
+  kind?: UpstreamKind;
 }
 
 export interface TruncationVerdict {
