@@ -2,6 +2,7 @@
 // context size), its token counter, and its profile. Discovery is cached and refreshed after an
 // overflow error (design.md §4.5).
 
+import { UPSTREAMS } from '../upstreams/index.js';
 import type { UpstreamKind } from '../upstreams/kind.js';
 import type { AnchorTicket } from './context/anchor.js';
 import { ContextDiscovery, type UpstreamFacts } from './context/discovery.js';
@@ -40,7 +41,7 @@ export class UpstreamRuntime {
     if (
       !this.preloaded &&
       this.tokenCounting !== 'estimate' &&
-      !(facts.kind === 'llama.cpp' || facts.kind === 'vllm')
+      UPSTREAMS[facts.kind].tokenCounting.length === 0
     ) {
       // This upstream cannot count for us: load the local tokenizer now, not on the first request.
       this.preloaded = true;

@@ -86,7 +86,8 @@ function upstreamEntry(
     url: answers.upstreamUrl,
     kind: answers.backend,
   };
-  const upstreamModel = answers.backend === 'ollama' ? launch?.servedModel : answers.model;
+  // The model the server serves (Ollama: the copy `dsb launch` creates with the right context).
+  const upstreamModel = launch?.servedModel ?? answers.model;
   // llama-server serves the one model it loaded, whatever the request names.
   if (upstreamModel && answers.backend !== 'llama.cpp') upstream.model = upstreamModel;
   if (answers.apiKey && secretRef) {

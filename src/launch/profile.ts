@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ProfileConfig } from '../config/schema.js';
 import { DsbError } from '../errors.js';
 import { LOCAL_UPSTREAMS } from '../upstreams/index.js';
-import { isLocalUpstreamKind } from '../upstreams/kind.js';
+import { isLocalUpstreamKind, LOCAL_UPSTREAM_KINDS } from '../upstreams/kind.js';
 import type { LaunchProfile } from '../upstreams/server-launch.js';
 
 /** When nothing better is known: big enough for Claude Code's 12K-20K-token first prompt and a session. */
@@ -53,12 +53,12 @@ export function resolveLaunchProfile(
   const backend = flags.backend ?? saved?.backend;
   if (!backend) {
     throw new LaunchUsageError(
-      'which backend? pass one (llama.cpp, vllm, ollama, sglang) or run dsb init first',
+      `which backend? pass one (${LOCAL_UPSTREAM_KINDS.join(', ')}) or run dsb init first`,
     );
   }
   if (!isLocalUpstreamKind(backend)) {
     throw new LaunchUsageError(
-      `${backend} is not a server dsb can start (llama.cpp, vllm, ollama, sglang)${backend === 'deepseek-api' ? ': the DeepSeek API needs no local server, run dsb serve' : ''}`,
+      `${backend} is not a server dsb can start (${LOCAL_UPSTREAM_KINDS.join(', ')})${backend === 'deepseek-api' ? ': the DeepSeek API needs no local server, run dsb serve' : ''}`,
     );
   }
   const kind = LOCAL_UPSTREAMS[backend];

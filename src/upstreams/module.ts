@@ -39,6 +39,20 @@ export interface SmallWindowInput {
   launch: string;
 }
 
+/** A prompt the server cut to fit its context without failing (the bridge's ollama-truncation.ts). */
+export interface SilentTruncation {
+  /** Prompt tokens the server processed. */
+  theirs: number;
+  /** Prompt tokens the bridge counted. */
+  ours: number;
+  /** How the bridge counted. */
+  how: string;
+  /** The server's context, as the message says it. */
+  context: string;
+  /** The context to ask for. */
+  size: number;
+}
+
 export interface UpstreamKindModule<K extends UpstreamKind = UpstreamKind> {
   kind: K;
   /** How `dsb init` offers it. */
@@ -56,6 +70,8 @@ export interface UpstreamKindModule<K extends UpstreamKind = UpstreamKind> {
   discover(io: DiscoveryIo, wanted: string | undefined): Promise<Discovered>;
   /** How the server counts a prompt exactly, best first; empty: the bridge counts locally. */
   tokenCounting: readonly TokenCountMethod[];
+  /** This kind cuts a too-long prompt silently instead of failing: what to tell the user. */
+  silentTruncation?(t: SilentTruncation): string;
   /** Why a too-small context is so small, in the server's own setting, and the fix; else generic. */
   smallWindow?(input: SmallWindowInput): { cause: string; fix: string };
 }

@@ -233,6 +233,13 @@ export const ollama: LocalUpstreamKindModule<'ollama'> = {
   discover: discoverOllama,
   tokenCounting: [],
   launch: ollamaLaunch,
+  // Ollama does not fail on a prompt longer than num_ctx: it drops the start of the conversation.
+  silentTruncation: ({ theirs, ours, how, context, size }) =>
+    `Ollama truncated the prompt: it processed ${theirs} tokens but the request has ${ours} (${how}). ` +
+    `Its context (num_ctx, ${context}) is too small, and Ollama silently drops the start of the ` +
+    `conversation instead of failing. Raise it: start the server with OLLAMA_CONTEXT_LENGTH=${size} ` +
+    `(e.g. \`OLLAMA_CONTEXT_LENGTH=${size} ollama serve\`) or add \`PARAMETER num_ctx ${size}\` to the ` +
+    "model's Modelfile and run `ollama create`; then set CLAUDE_CODE_MAX_CONTEXT_TOKENS to match.",
   smallWindow: ({ size, launch }) => ({
     cause: `Ollama's num_ctx is ${size} (OLLAMA_CONTEXT_LENGTH, or PARAMETER num_ctx in the Modelfile; Ollama truncates silently)`,
     fix: launch,
