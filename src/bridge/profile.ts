@@ -1,8 +1,10 @@
-// Per-upstream behaviour that depends on the server kind (design.md §4.6). Pure.
+// Per-upstream behaviour that depends on the server kind (design.md §4.6): the upstream's config
+// wins, else its kind's defaults (src/upstreams/<kind>.ts). Pure.
 import type { UpstreamConfig } from '../config/schema.js';
+import { UPSTREAMS } from '../upstreams/index.js';
+import type { UpstreamKind } from '../upstreams/kind.js';
+import { CHAT_TEMPLATE_PROFILE } from '../upstreams/module.js';
 import type { ThinkingStyle } from './translate/request.js';
-
-export type KnownKind = 'llama.cpp' | 'vllm' | 'ollama' | 'sglang' | 'deepseek-api' | 'openai';
 
 export interface UpstreamProfile {
   thinkingStyle: ThinkingStyle;
@@ -14,17 +16,13 @@ export interface UpstreamProfile {
 /** Text sent as reasoning_content when DeepSeek's API needs it and the real text is gone. */
 export const REASONING_PLACEHOLDER = '(The reasoning for this step is not available.)';
 
-export function upstreamProfile(config: UpstreamConfig, kind: KnownKind | undefined): UpstreamProfile {
-  const deepseekApi = kind === 'deepseek-api';
-  const defaultThinking: ThinkingStyle = deepseekApi
-    ? 'deepseek-api'
-    : kind === 'openai' || kind === 'ollama'
-      ? 'none' // neither takes DeepSeek's chat-template switch; the model decides
-      : 'chat-template';
+export function upstreamProfile(config: UpstreamConfig, kind: UpstreamKind | undefined): UpstreamProfile {
+  // Not known yet (discovery pending): a server with DeepSeek's chat template.
+  const defaults = kind ? UPSTREAMS[kind].profileDefaults : CHAT_TEMPLATE_PROFILE;
   return {
-    thinkingStyle: config.thinkingStyle ?? defaultThinking,
-    reasoningReplay: config.reasoningReplay ?? (deepseekApi ? 'placeholder' : 'off'),
-    forcedToolChoice: config.forcedToolChoice ?? (deepseekApi ? 'disable-thinking' : 'keep'),
+    thinkingStyle: config.thinkingStyle ?? defaults.thinkingStyle,
+    reasoningReplay: config.reasoningReplay ?? defaults.reasoningReplay,
+    forcedToolChoice: config.forcedToolChoice ?? defaults.forcedToolChoice,
     salvageToolCalls: config.salvageToolCalls ?? false,
   };
 }

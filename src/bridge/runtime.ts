@@ -2,12 +2,14 @@
 // context size), its token counter, and its profile. Discovery is cached and refreshed after an
 // overflow error (design.md §4.5).
 
+import { UPSTREAMS } from '../upstreams/index.js';
+import type { UpstreamKind } from '../upstreams/kind.js';
 import type { AnchorTicket } from './context/anchor.js';
 import { ContextDiscovery, type UpstreamFacts } from './context/discovery.js';
 import { loadLocalTokenizer } from './context/local-tokenizer.js';
 import { type SerializedCountingBody, type TokenCount, TokenCounter } from './context/tokens.js';
 import type { ChatCompletionRequest } from './openai/types.js';
-import { type KnownKind, type UpstreamProfile, upstreamProfile } from './profile.js';
+import { type UpstreamProfile, upstreamProfile } from './profile.js';
 import type { Upstream } from './upstream.js';
 
 export class UpstreamRuntime {
@@ -39,7 +41,7 @@ export class UpstreamRuntime {
     if (
       !this.preloaded &&
       this.tokenCounting !== 'estimate' &&
-      !(facts.kind === 'llama.cpp' || facts.kind === 'vllm')
+      UPSTREAMS[facts.kind].tokenCounting.length === 0
     ) {
       // This upstream cannot count for us: load the local tokenizer now, not on the first request.
       this.preloaded = true;
@@ -48,7 +50,7 @@ export class UpstreamRuntime {
     return facts;
   }
 
-  kind(): KnownKind | undefined {
+  kind(): UpstreamKind | undefined {
     const configured = this.upstream.config.kind;
     if (configured !== 'auto') return configured;
     return this.discovery.peek()?.kind;

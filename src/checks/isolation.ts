@@ -2,10 +2,17 @@
 // leaking in through /mnt/c), more than one `claude` on PATH, and for vLLM / SGLang a Python virtual
 // environment (VIRTUAL_ENV / CONDA_PREFIX) rather than packages installed into the system Python.
 import { detectWsl } from '../system/platform.js';
+import { LOCAL_UPSTREAMS } from '../upstreams/index.js';
+import { isLocalUpstreamKind } from '../upstreams/kind.js';
 import { pathApi } from './claude-env.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
 import { discoverUpstream } from './upstream-info.js';
 import { whichAll } from './util.js';
+
+/** A kind of server that is a Python package (vLLM, SGLang): it wants its own virtual environment. */
+function isPythonServer(kind: string | undefined): boolean {
+  return kind !== undefined && isLocalUpstreamKind(kind) && LOCAL_UPSTREAMS[kind].doctor.pythonServer;
+}
 
 async function insideVenv(ctx: CheckContext, executable: string): Promise<boolean> {
   const p = pathApi(ctx);
@@ -89,12 +96,7 @@ export const isolationCheck: Check = {
     // Python isolation only matters for Python servers.
     const info = await discoverUpstream(ctx);
     const configured = ctx.config.upstreams[0]?.kind;
-    const python =
-      info.kind === 'vllm' ||
-      info.kind === 'sglang' ||
-      configured === 'vllm' ||
-      configured === 'sglang' ||
-      vllms.length > 0;
+    const python = isPythonServer(info.kind) || isPythonServer(configured) || vllms.length > 0;
     const venv = ctx.system.env.VIRTUAL_ENV || ctx.system.env.CONDA_PREFIX;
     const data: Record<string, unknown> = {
       node: nodes[0] ?? null,
@@ -122,7 +124,7 @@ export const isolationCheck: Check = {
             },
           });
         }
-      } else if (!venv && info.kind !== 'vllm' && info.kind !== 'sglang') {
+      } else if (!venv && !isPythonServer(info.kind)) {
         details.push('no Python virtual environment active (VIRTUAL_ENV / CONDA_PREFIX unset)');
       }
     }

@@ -5,6 +5,8 @@
 // Ollama's small default window, and llama.cpp's `-np` splitting the context between slots.
 
 import { deepseekApiContext } from '../upstreams/deepseek-api.js';
+import { LOCAL_UPSTREAMS } from '../upstreams/index.js';
+import { isLocalUpstreamKind } from '../upstreams/kind.js';
 import {
   CLAUDE_CODE_FIXED_PROMPT_TOKENS,
   CLAUDE_CODE_NEEDED_CONTEXT,
@@ -12,7 +14,13 @@ import {
   MIN_OUTPUT_TOKENS,
 } from '../upstreams/window-advice.js';
 import { compareClaudeWindow } from './claude-window-settings.js';
-import { launchAddress, launchCommand, RECOMMENDED_CONTEXT, shellOf } from './fix-commands.js';
+import {
+  launchAddress,
+  launchCommand,
+  RECOMMENDED_CONTEXT,
+  relaunchCommand,
+  shellOf,
+} from './fix-commands.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
 import { describeUpstream, discoverUpstream, type UpstreamInfo } from './upstream-info.js';
 import { startServerFix, unreachableOutcome } from './upstream-openai.js';
@@ -80,40 +88,16 @@ export async function upstreamWindow(
 }
 
 function contextFix(ctx: CheckContext, info: UpstreamInfo, finding: ContextFinding): Fix {
-  const shell = shellOf(ctx);
-  const address = launchAddress(ctx);
-  switch (info.kind) {
-    case 'llama.cpp': {
-      const slots = finding.slots ?? 1;
-      return {
-        description:
-          slots > 1
-            ? `restart llama-server with -np 1 (or -c ${RECOMMENDED_CONTEXT * slots} to keep ${slots} slots): -c is split between the ${slots} slots`
-            : `restart llama-server with -c ${RECOMMENDED_CONTEXT} (a context Claude Code can work in)`,
-        commands: [launchCommand({ kind: 'llama.cpp', ...address, model: info.llama?.modelPath }, shell)],
-      };
-    }
-    case 'vllm':
-      return {
-        description: `restart vLLM with --max-model-len ${RECOMMENDED_CONTEXT} (or more, if memory allows)`,
-        commands: [launchCommand({ kind: 'vllm', ...address, model: info.model }, shell)],
-      };
-    case 'sglang':
-      return {
-        description: `restart SGLang with --context-length ${RECOMMENDED_CONTEXT}`,
-        commands: [launchCommand({ kind: 'sglang', ...address, model: info.model }, shell)],
-      };
-    case 'ollama':
-      return {
-        description: `restart Ollama with OLLAMA_CONTEXT_LENGTH=${RECOMMENDED_CONTEXT} (or put PARAMETER num_ctx ${RECOMMENDED_CONTEXT} in the model's Modelfile); Ollama truncates silently instead of failing`,
-        commands: [launchCommand({ kind: 'ollama', ...address }, shell)],
-      };
-    default:
-      return {
-        description: `serve the model with at least a ${formatTokens(RECOMMENDED_CONTEXT)}-token context, and tell dsb the real size`,
-        commands: [`set "contextSize": ${RECOMMENDED_CONTEXT} in upstreams[0] of dsb.config.json`],
-      };
+  if (isLocalUpstreamKind(info.kind)) {
+    return {
+      description: LOCAL_UPSTREAMS[info.kind].doctor.contextFix(RECOMMENDED_CONTEXT, finding.slots ?? 1),
+      commands: [relaunchCommand(ctx, info.kind, { model: info.model, modelFile: info.llama?.modelPath })],
+    };
   }
+  return {
+    description: `serve the model with at least a ${formatTokens(RECOMMENDED_CONTEXT)}-token context, and tell dsb the real size`,
+    commands: [`set "contextSize": ${RECOMMENDED_CONTEXT} in upstreams[0] of dsb.config.json`],
+  };
 }
 
 export const upstreamContextCheck: Check = {

@@ -4,6 +4,8 @@
 // the bodies are read by the per-kind parsers the bridge's discovery uses too (src/upstreams/), the
 // calls go through the SystemContext (ctx.system.http) so the checks run against fakes.
 import type { HttpRequestOptions } from '../system/context.js';
+import { UPSTREAMS } from '../upstreams/index.js';
+import type { UpstreamKind } from '../upstreams/kind.js';
 import { parseLlamaModelsDetail, parseLlamaPropsDetail } from '../upstreams/llama-cpp.js';
 import {
   parseOllamaLoadedDetail,
@@ -16,14 +18,7 @@ import { type RecognizedKind, recognizeUpstreamKind } from '../upstreams/recogni
 import type { CheckContext } from './types.js';
 import { type HttpAttempt, jsonOf, tryHttp, urlParts } from './util.js';
 
-export type UpstreamKindFound =
-  | 'llama.cpp'
-  | 'vllm'
-  | 'ollama'
-  | 'sglang'
-  | 'deepseek-api'
-  | 'openai'
-  | 'unknown';
+export type UpstreamKindFound = UpstreamKind | 'unknown';
 
 export interface UpstreamInfo {
   url: string;
@@ -196,18 +191,13 @@ async function discover(ctx: CheckContext): Promise<UpstreamInfo> {
   return info;
 }
 
-export const KIND_LABEL: Record<UpstreamKindFound, string> = {
-  'llama.cpp': 'llama.cpp llama-server',
-  vllm: 'vLLM',
-  ollama: 'Ollama',
-  sglang: 'SGLang',
-  'deepseek-api': 'DeepSeek API',
-  openai: 'OpenAI-compatible server',
-  unknown: 'unknown server',
-};
+/** How doctor names a kind of server. */
+export function kindLabel(kind: UpstreamKindFound): string {
+  return kind === 'unknown' ? 'unknown server' : UPSTREAMS[kind].label;
+}
 
 export function describeUpstream(info: UpstreamInfo): string {
-  return `${KIND_LABEL[info.kind]}${info.version ? ` ${info.version}` : ''}`;
+  return `${kindLabel(info.kind)}${info.version ? ` ${info.version}` : ''}`;
 }
 
 /** The body of a minimal chat request. */

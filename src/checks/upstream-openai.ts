@@ -1,13 +1,15 @@
 // Does the upstream answer OpenAI's /v1/chat/completions with a real completion? Recognises the server
 // kind and version, a llama.cpp server reachable only through its native /completion API, an upstream
 // that wants an API key, and one that is still loading its model.
-import { guessServerKind, launchAddress, launchCommand, type ServerKind, shellOf } from './fix-commands.js';
+
+import type { LocalUpstreamKind } from '../upstreams/kind.js';
+import { guessServerKind, launchAddress, launchCommand, shellOf } from './fix-commands.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
 import {
   chatBody,
   describeUpstream,
   discoverUpstream,
-  KIND_LABEL,
+  kindLabel,
   type UpstreamInfo,
   upstreamRequest,
 } from './upstream-info.js';
@@ -18,13 +20,13 @@ export const COMPLETION_TIMEOUT_MS = 30_000;
 
 /** "Start the server" fix, shared by every upstream check when nothing answers. */
 export function startServerFix(ctx: CheckContext, info?: UpstreamInfo, kindHint?: string): Fix {
-  const kind: ServerKind = guessServerKind(ctx, kindHint ?? info?.kind);
+  const kind: LocalUpstreamKind = guessServerKind(ctx, kindHint ?? info?.kind);
   const { host, port } = launchAddress(ctx);
   const shell = shellOf(ctx);
   const commands = [launchCommand({ kind, host, port, model: info?.llama?.modelPath }, shell)];
-  const alternatives = (['llama.cpp', 'vllm', 'ollama'] as ServerKind[]).filter((k) => k !== kind);
+  const alternatives = (['llama.cpp', 'vllm', 'ollama'] as LocalUpstreamKind[]).filter((k) => k !== kind);
   return {
-    description: `start ${KIND_LABEL[kind]} with the OpenAI API, a 64K context and tool calls on ${host}:${port} (replace MODEL; \`dsb launch ${kind}\` prints it for your model; other servers: ${alternatives.map((k) => `\`dsb launch ${k}\``).join(', ')}), or point dsb at the right server with --upstream URL`,
+    description: `start ${kindLabel(kind)} with the OpenAI API, a 64K context and tool calls on ${host}:${port} (replace MODEL; \`dsb launch ${kind}\` prints it for your model; other servers: ${alternatives.map((k) => `\`dsb launch ${k}\``).join(', ')}), or point dsb at the right server with --upstream URL`,
     commands,
   };
 }

@@ -2,7 +2,9 @@
 // a server without a tool parser returns the call as text (`<tool_call>…`, DeepSeek's
 // `<｜tool▁calls▁begin｜>`), or refuses `tools` (old llama.cpp: "tools param requires --jinja flag";
 // vLLM without --enable-auto-tool-choice rejects tool_choice "auto").
-import { launchAddress, launchCommand, shellOf } from './fix-commands.js';
+import { LOCAL_UPSTREAMS } from '../upstreams/index.js';
+import { isLocalUpstreamKind } from '../upstreams/kind.js';
+import { relaunchCommand } from './fix-commands.js';
 import type { Check, CheckContext, CheckOutcome, Fix } from './types.js';
 import {
   chatBody,
@@ -32,35 +34,15 @@ const TEXT_TOOL_CALL =
   /<tool_call>|<\uff5ctool\u2581calls\u2581begin\uff5c>|<\uff5ctool\u2581call\u2581begin\uff5c>|DSML|"name"\s*:\s*"get_weather"/;
 
 function toolsFix(ctx: CheckContext, info: UpstreamInfo): Fix {
-  const shell = shellOf(ctx);
-  const address = launchAddress(ctx);
-  switch (info.kind) {
-    case 'llama.cpp':
-      return {
-        description:
-          "restart llama-server with --jinja (tool calls are parsed from the model's chat template; needs a current build)",
-        commands: [launchCommand({ kind: 'llama.cpp', ...address, model: info.llama?.modelPath }, shell)],
-      };
-    case 'vllm':
-      return {
-        description:
-          'restart vLLM with --enable-auto-tool-choice and the tool parser of your model (deepseek_v3, deepseek_v31, deepseek_v32 or deepseek_v4)',
-        commands: [launchCommand({ kind: 'vllm', ...address, model: info.model }, shell)],
-      };
-    case 'sglang':
-      return {
-        description: 'restart SGLang with --tool-call-parser deepseekv3 (deepseekv4 for V4 models)',
-        commands: [launchCommand({ kind: 'sglang', ...address, model: info.model }, shell)],
-      };
-    case 'ollama':
-      return {
-        description:
-          'use an Ollama model whose template supports tools (`ollama show MODEL` lists "tools" under Capabilities)',
-        commands: ['ollama show MODEL'],
-      };
-    default:
-      return { description: 'enable tool calling (function calling) on the upstream server', commands: [] };
-  }
+  if (!isLocalUpstreamKind(info.kind))
+    return { description: 'enable tool calling (function calling) on the upstream server', commands: [] };
+  const { description, commands } = LOCAL_UPSTREAMS[info.kind].doctor.toolsFix;
+  return {
+    description,
+    commands: commands ?? [
+      relaunchCommand(ctx, info.kind, { model: info.model, modelFile: info.llama?.modelPath }),
+    ],
+  };
 }
 
 export const upstreamToolsCheck: Check = {
@@ -158,7 +140,7 @@ export const upstreamToolsCheck: Check = {
 
     // vLLM accepts forced tool choice without a parser, but Claude Code sends tool_choice "auto":
     // without --enable-auto-tool-choice vLLM rejects every such request.
-    if (info.kind === 'vllm' || info.kind === 'sglang') {
+    if (isLocalUpstreamKind(info.kind) && LOCAL_UPSTREAMS[info.kind].doctor.checkAutoToolChoice) {
       const auto = await upstreamRequest(ctx, '/v1/chat/completions', {
         method: 'POST',
         body: chatBody(info, { tools: [PROBE_TOOL], tool_choice: 'auto', max_tokens: 1 }),

@@ -6,7 +6,6 @@ import { Flags } from '@oclif/core';
 import { DsbCommand } from '../cli/base.js';
 import { configFlag, modelFileFlag, modelFromFlags, modelIdFlag, upstreamFlag } from '../cli/flags.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { BACKENDS } from '../config/schema.js';
 import { exitCodeFor, failCommand } from '../errors.js';
 import { defaultsAsker, type InitFlags, resolveAnswers } from '../init/answers.js';
 import { type ApplyResult, applyPlan, fileDiff, gatherFacts, redact } from '../init/apply.js';
@@ -19,6 +18,7 @@ import type { InitAnswers } from '../init/types.js';
 import { REDACTED } from '../redact.js';
 import { loadTemplates } from '../shell/templates.js';
 import { createSystemContext } from '../system/node.js';
+import { UPSTREAM_KINDS } from '../upstreams/kind.js';
 
 export interface InitReport {
   dryRun: boolean;
@@ -68,7 +68,7 @@ The context defaults to what the running upstream reports (llama.cpp /props, vLL
   static override enableJsonFlag = true;
 
   static override flags = {
-    backend: Flags.option({ options: BACKENDS, summary: 'What serves the model.' })(),
+    backend: Flags.option({ options: UPSTREAM_KINDS, summary: 'What serves the model.' })(),
     upstream: upstreamFlag("Base URL of the model server or API (default: the backend's usual local port)."),
     'model-file': modelFileFlag('The GGUF file llama-server loads (llama.cpp).'),
     model: modelIdFlag('The model: Hugging Face id or path (vLLM, SGLang), tag (Ollama) or API model id.'),

@@ -8,16 +8,16 @@ import type { ProfileConfig } from '../config/schema.js';
 import { failCommand } from '../errors.js';
 import { detectGpus } from '../init/answers.js';
 import { scriptsDir } from '../init/paths.js';
-import { LOCAL_BACKENDS } from '../launch/backends.js';
 import { generateLaunch, type LaunchPlan } from '../launch/generate.js';
 import { resolveModelPath } from '../launch/model-path.js';
-import { MODEL_PLACEHOLDERS, resolveLaunchProfile } from '../launch/profile.js';
+import { isModelPlaceholder, resolveLaunchProfile } from '../launch/profile.js';
 import { type ReadyReport, startAndWait } from '../launch/run.js';
 import { renderCommand } from '../shell/command.js';
 import { type ShellKind, shellFor } from '../shell/kind.js';
 import { loadTemplates } from '../shell/templates.js';
 import { writeFileCommand } from '../shell/write-file.js';
 import { createSystemContext } from '../system/node.js';
+import { LOCAL_UPSTREAM_KINDS } from '../upstreams/kind.js';
 
 export interface LaunchReport {
   backend: string;
@@ -71,7 +71,7 @@ With --run it starts the server, streams its log to stderr, waits until it answe
   static override args = {
     backend: Args.string({
       description: 'llama.cpp, vllm, ollama or sglang (default: the saved profile).',
-      options: [...LOCAL_BACKENDS],
+      options: [...LOCAL_UPSTREAM_KINDS],
     }),
   };
 
@@ -157,7 +157,7 @@ With --run it starts the server, streams its log to stderr, waits until it answe
           placeholderModel: !flags.run,
         },
       );
-      const isPlaceholder = Object.values(MODEL_PLACEHOLDERS).includes(resolved.profile.model);
+      const isPlaceholder = isModelPlaceholder(resolved.profile.model);
       const modelPath = isPlaceholder
         ? { model: resolved.profile.model, notes: [] }
         : await resolveModelPath(ctx, resolved.profile.backend, resolved.profile.model);

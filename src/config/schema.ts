@@ -1,12 +1,11 @@
 // The one source of truth for dsb's configuration (design.md §2). Flags, DSB_* environment
 // variables, the project `dsb.config.json` and the user config are all validated by this schema.
 import { z } from 'zod';
+import { UPSTREAM_KINDS } from '../upstreams/kind.js';
 
-export const BACKENDS = ['llama.cpp', 'vllm', 'ollama', 'sglang', 'deepseek-api', 'openai'] as const;
-export type Backend = (typeof BACKENDS)[number];
-
-export const UPSTREAM_KINDS = ['auto', ...BACKENDS] as const;
-export type UpstreamKind = (typeof UPSTREAM_KINDS)[number];
+/** An upstream's `kind` in the config: one of the server kinds, or `auto` (discovered). */
+export const UPSTREAM_KIND_SETTINGS = ['auto', ...UPSTREAM_KINDS] as const;
+export type UpstreamKindSetting = (typeof UPSTREAM_KIND_SETTINGS)[number];
 
 /** An http(s) URL; `localhost:8080` (no scheme) gets the fix in the message. */
 const httpUrl = z.string().superRefine((u, ctx) => {
@@ -35,7 +34,7 @@ export const upstreamSchema = z
     name: z.string().min(1).optional(),
     /** Base URL of an OpenAI-compatible server, without the trailing /v1. */
     url: httpUrl,
-    kind: z.enum(UPSTREAM_KINDS).default('auto'),
+    kind: z.enum(UPSTREAM_KIND_SETTINGS).default('auto'),
     /** Sent as `Authorization: Bearer` to the upstream (DeepSeek API). Never logged. */
     apiKey: z.string().min(1).optional(),
     /**
@@ -171,7 +170,7 @@ export type ServerConfig = z.infer<typeof serverSchema>;
  */
 export const profileSchema = z
   .object({
-    backend: z.enum(BACKENDS),
+    backend: z.enum(UPSTREAM_KINDS),
     /** GGUF path (llama.cpp), Hugging Face id or path (vLLM, SGLang), tag (Ollama) or API model id. */
     model: z.string().min(1).optional(),
     /** Per-request context the model server is started with, in tokens. */

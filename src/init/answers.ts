@@ -1,20 +1,16 @@
 // Turns flags (+ what the machine and the upstream say) into complete InitAnswers. Every question
 // goes through an Asker: the interactive one (questions.ts) prompts, the non-interactive one takes
 // the default and fails with a usage error when there is none.
-import { BACKENDS, type Backend } from '../config/schema.js';
 import { DsbError } from '../errors.js';
-import {
-  DEEPSEEK_API_CONTEXT,
-  DEEPSEEK_API_MODELS,
-  defaultUpstreamUrl,
-  FALLBACK_CONTEXT,
-  isLocalBackend,
-} from '../launch/backends.js';
 import { type ContextProbeResult, probeUpstreamContext } from '../launch/context-probe.js';
 import { resolveModelPath } from '../launch/model-path.js';
+import { FALLBACK_CONTEXT } from '../launch/profile.js';
 import { windowsAtHand } from '../shell/kind.js';
 import type { SystemContext } from '../system/context.js';
 import { detectWsl } from '../system/platform.js';
+import { deepseekApi } from '../upstreams/deepseek-api.js';
+import { LOCAL_UPSTREAMS, UPSTREAMS } from '../upstreams/index.js';
+import { isLocalUpstreamKind, isUpstreamKind, type UpstreamKind } from '../upstreams/kind.js';
 import type { Scope } from './paths.js';
 import { vscodeTargets } from './paths.js';
 import { defaultMaxOutputTokens } from './plan.js';
@@ -29,7 +25,7 @@ export class UsageError extends DsbError {
 }
 
 export interface InitFlags {
-  backend?: Backend;
+  backend?: UpstreamKind;
   upstream?: string;
   model?: string;
   /** --config: the dsb config file to write instead of the scope's usual one. */
@@ -45,10 +41,10 @@ export interface InitFlags {
 }
 
 export interface Asker {
-  backend(def: Backend): Promise<Backend>;
-  upstream(backend: Backend, def: string | undefined): Promise<string>;
-  model(backend: Backend, def: string | undefined): Promise<string | undefined>;
-  apiKey(backend: Backend, def: string | undefined): Promise<string | undefined>;
+  backend(def: UpstreamKind): Promise<UpstreamKind>;
+  upstream(backend: UpstreamKind, def: string | undefined): Promise<string>;
+  model(backend: UpstreamKind, def: string | undefined): Promise<string | undefined>;
+  apiKey(backend: UpstreamKind, def: string | undefined): Promise<string | undefined>;
   ctxSize(def: number, source: string): Promise<number>;
   gpus(def: number): Promise<number>;
   port(def: number): Promise<number>;
@@ -65,15 +61,9 @@ export const defaultsAsker: Asker = {
     return d;
   },
   model: async (backend, d) => {
-    if (!d && isLocalBackend(backend)) {
-      const what =
-        backend === 'llama.cpp'
-          ? 'the GGUF file'
-          : backend === 'ollama'
-            ? 'the Ollama model tag'
-            : 'the model id or path';
+    if (!d && isLocalUpstreamKind(backend)) {
       throw new UsageError(
-        `--model is required for ${backend} (${what}); it could not be read from a running server either`,
+        `--model is required for ${backend} (${LOCAL_UPSTREAMS[backend].model.initNoun}); it could not be read from a running server either`,
       );
     }
     return d;
@@ -129,7 +119,7 @@ export async function resolveAnswers(
 ): Promise<ResolveResult> {
   const notes: string[] = [];
   const backend = flags.backend ?? (await ask.backend(saved.backend ?? 'llama.cpp'));
-  if (!BACKENDS.includes(backend)) throw new UsageError(`unknown backend ${backend}`);
+  if (!isUpstreamKind(backend)) throw new UsageError(`unknown backend ${backend}`);
   // What was saved for another backend (its model, its port) is no answer for this one.
   const same: SavedAnswers = saved.backend === backend ? saved : {};
   const upstreamUrl = await resolveUpstreamUrl(backend, flags, ask, same, notes);
@@ -142,7 +132,7 @@ export async function resolveAnswers(
     ask,
     notes,
   );
-  const usesGpus = backend === 'llama.cpp' || backend === 'vllm' || backend === 'sglang';
+  const usesGpus = isLocalUpstreamKind(backend) && LOCAL_UPSTREAMS[backend].usesGpus;
   const gpus = flags.gpus ?? (usesGpus ? await ask.gpus(same.gpus ?? (await detectGpus(ctx))) : 0);
   const bridgePort = flags.port ?? (await ask.port(saved.bridgePort ?? 3000));
   if (!Number.isInteger(bridgePort) || bridgePort < 1 || bridgePort > 65535) {
@@ -175,14 +165,15 @@ export async function resolveAnswers(
 }
 
 async function resolveUpstreamUrl(
-  backend: Backend,
+  backend: UpstreamKind,
   flags: InitFlags,
   ask: Asker,
   same: SavedAnswers,
   notes: string[],
 ): Promise<string> {
   const typed =
-    flags.upstream ?? (await ask.upstream(backend, same.upstreamUrl ?? defaultUpstreamUrl(backend)));
+    flags.upstream ??
+    (await ask.upstream(backend, same.upstreamUrl ?? UPSTREAMS[backend].defaultUrl('127.0.0.1')));
   const valid = validateUrl(typed);
   if (valid !== true) throw new UsageError(`--upstream ${typed}: ${valid}`);
   const normalized = normalizeUpstream(typed);
@@ -193,7 +184,7 @@ async function resolveUpstreamUrl(
 /** The model, defaulting to what the upstream serves; and what the upstream said about itself. */
 async function resolveModel(
   ctx: SystemContext,
-  backend: Backend,
+  backend: UpstreamKind,
   upstreamUrl: string,
   flags: InitFlags,
   ask: Asker,
@@ -209,7 +200,7 @@ async function resolveModel(
     });
   }
   const modelDefault =
-    same.model ?? probe?.model ?? (backend === 'deepseek-api' ? DEEPSEEK_API_MODELS[0] : undefined);
+    same.model ?? probe?.model ?? (backend === 'deepseek-api' ? deepseekApi.models[0] : undefined);
   const typedModel = (flags.model ?? (await ask.model(backend, modelDefault)))?.trim() || undefined;
   // `~/models/x.gguf` typed in the wizard: expanded before it is quoted into scripts, and checked.
   const resolvedModel = typedModel ? await resolveModelPath(ctx, backend, typedModel) : undefined;
@@ -225,16 +216,14 @@ async function resolveModel(
 
 async function resolveApiKey(
   ctx: SystemContext,
-  backend: Backend,
+  backend: UpstreamKind,
   flags: InitFlags,
   ask: Asker,
 ): Promise<string | undefined> {
   let apiKey: string | undefined = flags.apiKey;
-  if (apiKey === undefined && (backend === 'deepseek-api' || backend === 'openai')) {
-    apiKey = await ask.apiKey(
-      backend,
-      backend === 'deepseek-api' ? ctx.env.DEEPSEEK_API_KEY || undefined : undefined,
-    );
+  const asks = UPSTREAMS[backend].apiKey;
+  if (apiKey === undefined && asks) {
+    apiKey = await ask.apiKey(backend, asks.env ? ctx.env[asks.env] || undefined : undefined);
   }
   return apiKey === '' ? undefined : apiKey;
 }
@@ -247,7 +236,7 @@ interface ContextChoice {
 
 /** The context to offer: the last init's (unless the upstream says), the upstream's, DeepSeek's, a default. */
 function contextDefault(
-  backend: Backend,
+  backend: UpstreamKind,
   upstreamUrl: string,
   probe: ContextProbeResult | undefined,
   same: SavedAnswers,
@@ -257,7 +246,7 @@ function contextDefault(
   if (probe?.ctxSize)
     return { ctxSize: probe.ctxSize, ctxSource: `reported by the upstream (${probe.source})` };
   if (backend === 'deepseek-api')
-    return { ctxSize: DEEPSEEK_API_CONTEXT, ctxSource: 'DeepSeek V4 context window' };
+    return { ctxSize: deepseekApi.context, ctxSource: 'DeepSeek V4 context window' };
   return {
     ctxSize: FALLBACK_CONTEXT,
     ctxSource: probe?.reachable

@@ -2,8 +2,8 @@
 // API key in the user config, and the project's .gitignore entry for the project config.
 import { formatZodIssues, parseJsoncConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
-import { isLocalBackend } from '../launch/backends.js';
 import type { LaunchPlan } from '../launch/generate.js';
+import { isLocalUpstreamKind } from '../upstreams/kind.js';
 import { JsonDocument, MergeError } from './jsonc-merge.js';
 import type { Draft, Output, PlanInput } from './outputs.js';
 import { dsbConfigFile } from './paths.js';
@@ -86,7 +86,8 @@ function upstreamEntry(
     url: answers.upstreamUrl,
     kind: answers.backend,
   };
-  const upstreamModel = answers.backend === 'ollama' ? launch?.servedModel : answers.model;
+  // The model the server serves (Ollama: the copy `dsb launch` creates with the right context).
+  const upstreamModel = launch?.servedModel ?? answers.model;
   // llama-server serves the one model it loaded, whatever the request names.
   if (upstreamModel && answers.backend !== 'llama.cpp') upstream.model = upstreamModel;
   if (answers.apiKey && secretRef) {
@@ -101,7 +102,7 @@ function upstreamEntry(
 function profileEntry(answers: InitAnswers): Record<string, unknown> {
   const profile: Record<string, unknown> = { backend: answers.backend, ctxSize: answers.ctxSize };
   if (answers.model) profile.model = answers.model;
-  if (isLocalBackend(answers.backend)) {
+  if (isLocalUpstreamKind(answers.backend)) {
     profile.gpus = answers.gpus;
     profile.host = upstreamHost(answers.upstreamUrl);
     profile.port = upstreamPort(answers.upstreamUrl, 80);

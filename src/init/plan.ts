@@ -3,10 +3,11 @@
 // The parts of the plan live in plan-*.ts; this module runs them in the order the user reads them.
 
 import { nonClaudeModelName } from '../checks/claude-window.js';
-import { isLocalBackend } from '../launch/backends.js';
-import { generateLaunch, type LaunchPlan, ollamaModelName } from '../launch/generate.js';
+import { generateLaunch, type LaunchPlan } from '../launch/generate.js';
 import { shellFor } from '../shell/kind.js';
 import { quoteSh } from '../shell/quote.js';
+import { isLocalUpstreamKind } from '../upstreams/kind.js';
+import { ollamaModelName } from '../upstreams/ollama.js';
 import { MergeError } from './jsonc-merge.js';
 import type { Draft, Output, PlanInput } from './outputs.js';
 import { dsbConfigFile, pathFor, scriptsDir } from './paths.js';
@@ -82,7 +83,7 @@ function derive(answers: InitAnswers, facts: Omit<InitFacts, 'files'>): Derived 
 
 /** The model server's launch command (local backends with a model). */
 function planLaunch({ answers, facts, p, scripts }: PlanInput, draft: Draft): LaunchPlan | undefined {
-  if (!isLocalBackend(answers.backend)) return undefined;
+  if (!isLocalUpstreamKind(answers.backend)) return undefined;
   if (!answers.model) {
     draft.notes.push('no model given: launch scripts are not written (run dsb init again with --model)');
     return undefined;

@@ -1,26 +1,18 @@
 // The interactive wizard: prompts only (@inquirer/prompts). Defaults and validation come from
 // answers.ts, so `--yes` and the wizard agree on every value.
 import { confirm, input, number, password, select } from '@inquirer/prompts';
-import { BACKENDS, type Backend } from '../config/schema.js';
-import { BACKEND_TITLES, DEEPSEEK_API_MODELS } from '../launch/backends.js';
+import { deepseekApi } from '../upstreams/deepseek-api.js';
+import { UPSTREAMS } from '../upstreams/index.js';
+import { UPSTREAM_KINDS, type UpstreamKind } from '../upstreams/kind.js';
 import { type Asker, validateUrl } from './answers.js';
 import type { Scope } from './paths.js';
-
-const MODEL_HINT: Record<Backend, string> = {
-  'llama.cpp': 'Path to the GGUF file',
-  vllm: 'Model (Hugging Face id or local path)',
-  ollama: 'Ollama model tag (dsb creates a copy with the right context)',
-  sglang: 'Model (Hugging Face id or local path)',
-  'deepseek-api': 'DeepSeek API model',
-  openai: 'Model id (empty: the first one the server lists)',
-};
 
 export function interactiveAsker(): Asker {
   return {
     backend: (def) =>
-      select<Backend>({
+      select<UpstreamKind>({
         message: 'Which backend serves the model?',
-        choices: BACKENDS.map((b) => ({ value: b, name: BACKEND_TITLES[b] })),
+        choices: UPSTREAM_KINDS.map((b) => ({ value: b, name: UPSTREAMS[b].title })),
         default: def,
       }),
     upstream: (backend, def) =>
@@ -33,13 +25,13 @@ export function interactiveAsker(): Asker {
     model: async (backend, def) => {
       if (backend === 'deepseek-api') {
         return select<string>({
-          message: MODEL_HINT[backend],
-          choices: DEEPSEEK_API_MODELS.map((m) => ({ value: m, name: m })),
+          message: deepseekApi.modelQuestion,
+          choices: deepseekApi.models.map((m) => ({ value: m, name: m })),
           default: def,
         });
       }
       const required = backend !== 'openai';
-      const answer = await input({ message: MODEL_HINT[backend], default: def, required });
+      const answer = await input({ message: UPSTREAMS[backend].modelQuestion, default: def, required });
       return answer.trim() || undefined;
     },
     apiKey: async (backend, def) => {

@@ -1,9 +1,10 @@
 // What a previous `dsb init` saved, as the defaults of this run: the wizard pre-fills them and
 // `--yes` on a configured machine reuses them (instead of "--model is required").
-import type { Backend, DsbConfig } from '../config/schema.js';
+import type { DsbConfig } from '../config/schema.js';
+import type { UpstreamKind } from '../upstreams/kind.js';
 
 export interface SavedAnswers {
-  backend?: Backend;
+  backend?: UpstreamKind;
   upstreamUrl?: string;
   model?: string;
   ctxSize?: number;

@@ -1,12 +1,13 @@
 // What init asks (answers) and what it will do (plan).
-import type { Backend } from '../config/schema.js';
+
 import type { LaunchPlan } from '../launch/generate.js';
 import type { CommandLine } from '../shell/command.js';
 import type { Templates } from '../shell/templates.js';
+import type { UpstreamKind } from '../upstreams/kind.js';
 import type { PathFacts, Scope } from './paths.js';
 
 export interface InitAnswers {
-  backend: Backend;
+  backend: UpstreamKind;
   /** Base URL of the model server or API (without /v1). */
   upstreamUrl: string;
   /** GGUF path, HF id, Ollama tag or API model id; optional only for `openai`. */

@@ -2,7 +2,7 @@
 // llama.cpp /props and /v1/models meta, vLLM / SGLang /v1/models max_model_len, Ollama /api/ps and /api/show.
 // The bodies are read by the same per-kind parsers the bridge's discovery uses (src/upstreams/); the
 // calls go through the SystemContext so init and launch stay testable with fakes.
-import type { Backend } from '../config/schema.js';
+import type { UpstreamKindSetting } from '../config/schema.js';
 import type { SystemContext } from '../system/context.js';
 import { parseLlamaModels, parseLlamaPropsDetail } from '../upstreams/llama-cpp.js';
 import { parseOllamaLoaded, parseOllamaPs, parseOllamaShow } from '../upstreams/ollama.js';
@@ -31,7 +31,7 @@ export interface ProbeOptions {
 export async function probeUpstreamContext(
   ctx: Pick<SystemContext, 'http'>,
   baseUrl: string,
-  backend: Backend | 'auto',
+  backend: UpstreamKindSetting,
   options: ProbeOptions = {},
 ): Promise<ContextProbeResult> {
   const server = new ServerReader(ctx, stripBaseUrl(baseUrl), options.timeoutMs ?? 1500);

@@ -2,6 +2,8 @@
 // `%USERPROFILE%` expanded, and for llama.cpp a check that the GGUF file exists.
 import type { SystemContext } from '../system/context.js';
 import { expandUserPath, looksLikeLocalPath } from '../system/expand-path.js';
+import { LOCAL_UPSTREAMS } from '../upstreams/index.js';
+import { isLocalUpstreamKind } from '../upstreams/kind.js';
 
 export interface ResolvedModel {
   model: string;
@@ -14,10 +16,12 @@ export async function resolveModelPath(
   backend: string,
   model: string,
 ): Promise<ResolvedModel> {
-  if (backend !== 'llama.cpp' && !looksLikeLocalPath(model)) return { model, notes: [] };
+  // A kind whose model is a file (llama.cpp's GGUF): the file must exist on this machine.
+  const isFile = isLocalUpstreamKind(backend) && LOCAL_UPSTREAMS[backend].model.file;
+  if (!isFile && !looksLikeLocalPath(model)) return { model, notes: [] };
   const expanded = expandUserPath(model, ctx);
   const notes: string[] = [];
-  if (backend === 'llama.cpp') {
+  if (isFile) {
     const stat = await ctx.stat(expanded);
     if (!stat?.isFile) {
       notes.push(

@@ -2,16 +2,17 @@
 import path from 'node:path';
 import type { ProfileConfig } from '../config/schema.js';
 import { DsbError } from '../errors.js';
-import { DEFAULT_SERVER_PORTS, FALLBACK_CONTEXT, isLocalBackend, type LocalBackend } from './backends.js';
-import type { LaunchProfile } from './generate.js';
+import { LOCAL_UPSTREAMS } from '../upstreams/index.js';
+import { isLocalUpstreamKind, LOCAL_UPSTREAM_KINDS } from '../upstreams/kind.js';
+import type { LaunchProfile } from '../upstreams/server-launch.js';
 
-/** Where the model goes when none is known: printed as a template the user fills in. */
-export const MODEL_PLACEHOLDERS: Record<LocalBackend, string> = {
-  'llama.cpp': '<path/to/model.gguf>',
-  vllm: '<huggingface-id-or-path>',
-  sglang: '<huggingface-id-or-path>',
-  ollama: '<ollama-model-tag>',
-};
+/** When nothing better is known: big enough for Claude Code's 12K-20K-token first prompt and a session. */
+export const FALLBACK_CONTEXT = 65_536;
+
+/** Whether `model` is a kind's placeholder (a template printed where no model is known). */
+export function isModelPlaceholder(model: string): boolean {
+  return Object.values(LOCAL_UPSTREAMS).some((m) => m.model.placeholder === model);
+}
 
 export interface LaunchFlags {
   backend?: string;
@@ -52,47 +53,42 @@ export function resolveLaunchProfile(
   const backend = flags.backend ?? saved?.backend;
   if (!backend) {
     throw new LaunchUsageError(
-      'which backend? pass one (llama.cpp, vllm, ollama, sglang) or run dsb init first',
+      `which backend? pass one (${LOCAL_UPSTREAM_KINDS.join(', ')}) or run dsb init first`,
     );
   }
-  if (!isLocalBackend(backend)) {
+  if (!isLocalUpstreamKind(backend)) {
     throw new LaunchUsageError(
-      `${backend} is not a server dsb can start (llama.cpp, vllm, ollama, sglang)${backend === 'deepseek-api' ? ': the DeepSeek API needs no local server, run dsb serve' : ''}`,
+      `${backend} is not a server dsb can start (${LOCAL_UPSTREAM_KINDS.join(', ')})${backend === 'deepseek-api' ? ': the DeepSeek API needs no local server, run dsb serve' : ''}`,
     );
   }
+  const kind = LOCAL_UPSTREAMS[backend];
   // The saved model, port and parsers belong to the saved backend only.
   const same = saved?.backend === backend ? saved : undefined;
   let model = flags.model ?? same?.model;
   if (!model && facts.placeholderModel) {
-    model = MODEL_PLACEHOLDERS[backend];
+    model = kind.model.placeholder;
     notes.push(
-      `no model given and none saved: replace ${model} with yours (or pass ${backend === 'llama.cpp' ? '--model-file' : '--model'}; dsb init saves it)`,
+      `no model given and none saved: replace ${model} with yours (or pass ${kind.model.flag}; dsb init saves it)`,
     );
   }
   if (!model) {
-    const what =
-      backend === 'llama.cpp'
-        ? 'the GGUF file'
-        : backend === 'ollama'
-          ? 'the model tag'
-          : 'the model id or path';
-    const flag = backend === 'llama.cpp' ? '--model-file' : '--model';
-    throw new LaunchUsageError(`${flag} is required (${what}); dsb init saves it for next time`);
+    throw new LaunchUsageError(
+      `${kind.model.flag} is required (${kind.model.noun}); dsb init saves it for next time`,
+    );
   }
   let ctxSize = flags.ctxSize ?? saved?.ctxSize;
   if (ctxSize === undefined) {
     ctxSize = FALLBACK_CONTEXT;
     notes.push(`no --ctx-size and none saved: using ${FALLBACK_CONTEXT}`);
   }
-  const b: LocalBackend = backend;
   return {
     profile: {
-      backend: b,
+      backend,
       model,
       ctxSize,
       gpus: flags.gpus ?? saved?.gpus ?? facts.detectedGpus ?? 1,
       host: flags.host ?? same?.host ?? '127.0.0.1',
-      port: flags.port ?? same?.port ?? DEFAULT_SERVER_PORTS[b],
+      port: flags.port ?? same?.port ?? kind.defaultPort,
       bin: flags.bin ?? same?.bin,
       toolCallParser: flags.toolCallParser ?? same?.toolCallParser,
       reasoningParser: flags.reasoningParser ?? same?.reasoningParser,

@@ -1,4 +1,6 @@
-// DeepSeek's hosted API (design.md §5): recognized by its host name; the context is known per model.
+// DeepSeek's hosted API (design.md §5): recognized by its host name; the context is known per model;
+// the bridge replays reasoning and switches thinking the API's way.
+import type { UpstreamKindModule } from './module.js';
 import { parseModelList } from './openai.js';
 import type { Discovered, DiscoveryIo } from './types.js';
 
@@ -44,3 +46,34 @@ export async function discoverDeepseekApi(
     complete: model !== undefined,
   };
 }
+
+export interface DeepseekApiModule extends UpstreamKindModule<'deepseek-api'> {
+  url: string;
+  /** The models `dsb init` offers, the default first. */
+  models: readonly string[];
+  /** The context `dsb init` offers (design.md §5: 1M, read as the smaller value). */
+  context: number;
+}
+
+const DEEPSEEK_API_URL = 'https://api.deepseek.com';
+
+export const deepseekApi: DeepseekApiModule = {
+  kind: 'deepseek-api',
+  title: 'DeepSeek API',
+  label: 'DeepSeek API',
+  modelQuestion: 'DeepSeek API model',
+  url: DEEPSEEK_API_URL,
+  models: ['deepseek-v4-flash', 'deepseek-v4-pro'],
+  context: DEEPSEEK_V4_CONTEXT,
+  defaultUrl: () => DEEPSEEK_API_URL,
+  apiKey: { env: 'DEEPSEEK_API_KEY' },
+  profileDefaults: {
+    thinkingStyle: 'deepseek-api',
+    // In thinking mode the API needs a tool-call turn's reasoning back: a placeholder when it is lost.
+    reasoningReplay: 'placeholder',
+    // In thinking mode it rejects a forced tool_choice: thinking is switched off for that request.
+    forcedToolChoice: 'disable-thinking',
+  },
+  discover: discoverDeepseekApi,
+  tokenCounting: [],
+};

@@ -1,8 +1,11 @@
 // llama.cpp `llama-server`: `GET /props`, `GET /v1/models` (recorded from llama-server b10587:
-// test/fixtures/llama-server/02_props.body, 03_v1_models.body), and what they say about the context.
+// test/fixtures/llama-server/02_props.body, 03_v1_models.body), and what they say about the context;
+// how it counts tokens, how `dsb launch` starts it, and doctor's advice for it.
 import { isRecord } from '../util/is-record.js';
 import { positiveInt, str } from './json.js';
+import { CHAT_TEMPLATE_PROFILE, type LocalUpstreamKindModule, localUrl } from './module.js';
 import { type ListedModel, parseModelList } from './openai.js';
+import { healthServer, type ServerInput, type ServerLaunch } from './server-launch.js';
 import type { Discovered, DiscoveryIo } from './types.js';
 
 export interface LlamaPropsFacts {
@@ -109,3 +112,68 @@ export async function discoverLlamaCpp({ get }: DiscoveryIo): Promise<Discovered
     complete: contextSize !== undefined,
   };
 }
+
+function llamaCppLaunch({ profile }: ServerInput): ServerLaunch {
+  const { model, ctxSize, gpus, host, port } = profile;
+  const args = [
+    '-m',
+    model,
+    '-c',
+    String(ctxSize),
+    // One slot: every request gets the whole context (more slots split or share it).
+    '-np',
+    '1',
+    '--host',
+    host,
+    '--port',
+    String(port),
+    '-ngl',
+    gpus > 0 ? '999' : '0',
+    '--jinja',
+    '--reasoning-format',
+    'deepseek',
+  ];
+  return healthServer({ description: 'llama-server', program: profile.bin ?? 'llama-server', args }, model);
+}
+
+export const llamaCpp: LocalUpstreamKindModule<'llama.cpp'> = {
+  kind: 'llama.cpp',
+  title: 'llama.cpp (llama-server)',
+  label: 'llama.cpp llama-server',
+  modelQuestion: 'Path to the GGUF file',
+  defaultPort: 8080,
+  defaultUrl: localUrl(8080),
+  model: {
+    file: true,
+    flag: '--model-file',
+    noun: 'the GGUF file',
+    initNoun: 'the GGUF file',
+    placeholder: '<path/to/model.gguf>',
+    doctorPlaceholder: 'MODEL.gguf',
+  },
+  usesGpus: true,
+  profileDefaults: CHAT_TEMPLATE_PROFILE,
+  discover: discoverLlamaCpp,
+  tokenCounting: ['llama-input-tokens', 'llama-template'],
+  launch: llamaCppLaunch,
+  smallWindow: ({ size, slots, advised, launch }) =>
+    slots !== undefined && slots > 1
+      ? {
+          cause: `llama-server's -np ${slots} (--parallel) splits -c ${size * slots} into ${slots} slots of ${size} tokens`,
+          fix: `${launch} (one slot), or restart llama-server with -c ${advised * slots} to keep ${slots} slots`,
+        }
+      : { cause: `llama-server runs with -c ${size}`, fix: launch },
+  doctor: {
+    contextFix: (recommended, slots) =>
+      slots > 1
+        ? `restart llama-server with -np 1 (or -c ${recommended * slots} to keep ${slots} slots): -c is split between the ${slots} slots`
+        : `restart llama-server with -c ${recommended} (a context Claude Code can work in)`,
+    toolsFix: {
+      description:
+        "restart llama-server with --jinja (tool calls are parsed from the model's chat template; needs a current build)",
+    },
+    checkAutoToolChoice: false,
+    pythonServer: false,
+    relaunchModel: 'file',
+  },
+};

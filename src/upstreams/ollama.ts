@@ -4,9 +4,13 @@
 // docs.ollama.com/api/ps. Ollama's effective num_ctx is a Modelfile `num_ctx`, else the server's
 // default (OLLAMA_CONTEXT_LENGTH, else a small VRAM-dependent default): the server default cannot
 // be read remotely until the model is loaded, so it is left unknown then and looked up again.
+// Also how `dsb launch` starts it (a copy of the model with num_ctx set), and doctor's advice.
+import { renderTemplate } from '../shell/template.js';
 import { isRecord } from '../util/is-record.js';
 import { positiveInt, str } from './json.js';
+import { CHAT_TEMPLATE_PROFILE, type LocalUpstreamKindModule, localUrl } from './module.js';
 import { parseModelList, parseServerVersion } from './openai.js';
+import { hostForUrl, type ServerInput, type ServerLaunch } from './server-launch.js';
 import type { Discovered, DiscoveryIo } from './types.js';
 
 /** Ollama `GET /api/version` → the version string. */
@@ -169,3 +173,87 @@ export async function discoverOllama(
     complete: false,
   };
 }
+
+/** The name of the Ollama model dsb creates from `model` with `num_ctx` set. */
+export function ollamaModelName(model: string): string {
+  const base = model
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return `${base || 'model'}-dsb`;
+}
+
+function ollamaLaunch({ profile, templates }: ServerInput): ServerLaunch {
+  const { model, ctxSize, host, port } = profile;
+  const served = ollamaModelName(model);
+  const modelfilePath = profile.modelfilePath ?? 'Modelfile';
+  const ollamaHost = `${hostForUrl(host)}:${port}`;
+  const modelfile = renderTemplate(templates.modelfile, { model, ctxSize: String(ctxSize) });
+  const program = profile.bin ?? 'ollama';
+  return {
+    server: {
+      description: 'Ollama server',
+      // OLLAMA_CONTEXT_LENGTH sets the server-wide default; the Modelfile pins num_ctx for the model.
+      env: { OLLAMA_HOST: ollamaHost, OLLAMA_CONTEXT_LENGTH: String(ctxSize) },
+      program,
+      args: ['serve'],
+    },
+    afterReady: [
+      {
+        description: `create ${served} from ${model} with num_ctx ${ctxSize}`,
+        env: { OLLAMA_HOST: ollamaHost },
+        program,
+        args: ['create', served, '-f', modelfilePath],
+      },
+    ],
+    files: [{ path: modelfilePath, content: modelfile, description: `Modelfile for ${served}` }],
+    readinessPath: '/api/version',
+    servedModel: served,
+  };
+}
+
+export const ollama: LocalUpstreamKindModule<'ollama'> = {
+  kind: 'ollama',
+  title: 'Ollama',
+  label: 'Ollama',
+  modelQuestion: 'Ollama model tag (dsb creates a copy with the right context)',
+  defaultPort: 11434,
+  defaultUrl: localUrl(11434),
+  model: {
+    file: false,
+    flag: '--model',
+    noun: 'the model tag',
+    initNoun: 'the Ollama model tag',
+    placeholder: '<ollama-model-tag>',
+    doctorPlaceholder: 'MODEL',
+  },
+  usesGpus: false,
+  // Ollama does not take DeepSeek's chat-template switch; the model decides.
+  profileDefaults: { ...CHAT_TEMPLATE_PROFILE, thinkingStyle: 'none' },
+  discover: discoverOllama,
+  tokenCounting: [],
+  launch: ollamaLaunch,
+  // Ollama does not fail on a prompt longer than num_ctx: it drops the start of the conversation.
+  silentTruncation: ({ theirs, ours, how, context, size }) =>
+    `Ollama truncated the prompt: it processed ${theirs} tokens but the request has ${ours} (${how}). ` +
+    `Its context (num_ctx, ${context}) is too small, and Ollama silently drops the start of the ` +
+    `conversation instead of failing. Raise it: start the server with OLLAMA_CONTEXT_LENGTH=${size} ` +
+    `(e.g. \`OLLAMA_CONTEXT_LENGTH=${size} ollama serve\`) or add \`PARAMETER num_ctx ${size}\` to the ` +
+    "model's Modelfile and run `ollama create`; then set CLAUDE_CODE_MAX_CONTEXT_TOKENS to match.",
+  smallWindow: ({ size, launch }) => ({
+    cause: `Ollama's num_ctx is ${size} (OLLAMA_CONTEXT_LENGTH, or PARAMETER num_ctx in the Modelfile; Ollama truncates silently)`,
+    fix: launch,
+  }),
+  doctor: {
+    contextFix: (recommended) =>
+      `restart Ollama with OLLAMA_CONTEXT_LENGTH=${recommended} (or put PARAMETER num_ctx ${recommended} in the model's Modelfile); Ollama truncates silently instead of failing`,
+    toolsFix: {
+      description:
+        'use an Ollama model whose template supports tools (`ollama show MODEL` lists "tools" under Capabilities)',
+      commands: ['ollama show MODEL'],
+    },
+    checkAutoToolChoice: false,
+    pythonServer: false,
+    relaunchModel: 'none',
+  },
+};

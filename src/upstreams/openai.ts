@@ -2,6 +2,7 @@
 // is shared), a `{"version": "…"}` body, and discovery when nothing better is known.
 import { isRecord } from '../util/is-record.js';
 import { positiveInt, str } from './json.js';
+import { CHAT_TEMPLATE_PROFILE, type UpstreamKindModule } from './module.js';
 import type { Discovered, DiscoveryIo } from './types.js';
 
 export interface ListedModel {
@@ -66,3 +67,16 @@ export async function discoverOpenai({ get }: DiscoveryIo, wanted: string | unde
     complete: models.length > 0,
   };
 }
+
+export const openai: UpstreamKindModule<'openai'> = {
+  kind: 'openai',
+  title: 'other OpenAI-compatible server',
+  label: 'OpenAI-compatible server',
+  modelQuestion: 'Model id (empty: the first one the server lists)',
+  defaultUrl: () => undefined,
+  apiKey: {},
+  // Whether it takes DeepSeek's chat-template switch is unknown: the model decides.
+  profileDefaults: { ...CHAT_TEMPLATE_PROFILE, thinkingStyle: 'none' },
+  discover: discoverOpenai,
+  tokenCounting: [],
+};

@@ -1,9 +1,10 @@
 // Which kind of server an upstream is, from its answers to the endpoints that tell the kinds apart.
+
+import type { UpstreamKind } from './kind.js';
 import { parseLlamaProps } from './llama-cpp.js';
 import { parseOllamaVersion } from './ollama.js';
 import { parseModelList, parseServerVersion } from './openai.js';
 import { parseSglangModelInfo } from './sglang.js';
-import type { KnownUpstreamKind } from './types.js';
 
 /** What a server answered to the endpoints that tell the kinds apart; leave out what was not asked. */
 export interface KindClues {
@@ -22,7 +23,7 @@ export interface KindClues {
 }
 
 export interface RecognizedKind {
-  kind: KnownUpstreamKind;
+  kind: UpstreamKind;
   /** What gave it away, e.g. `GET /props`, `owned_by "vllm"`. */
   evidence: string;
 }

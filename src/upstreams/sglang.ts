@@ -3,10 +3,14 @@
 // `tokenizer_path`, `is_generation`, …: no context there) and `GET /get_server_info` (the server
 // args, among them `context_length`, plus the scheduler's `max_total_num_tokens` and
 // `max_req_input_len` = min(context_len − 1, max_total_num_tokens − 1)) in
-// sglang/srt/entrypoints/http_server.py and the scheduler.
+// sglang/srt/entrypoints/http_server.py and the scheduler. Also its parsers per DeepSeek generation,
+// how `dsb launch` starts it, and doctor's advice for it.
 import { isRecord } from '../util/is-record.js';
 import { positiveInt, str } from './json.js';
+import type { DeepSeekFamily, Parsers } from './model-family.js';
+import { CHAT_TEMPLATE_PROFILE, type LocalUpstreamKindModule, localUrl } from './module.js';
 import { parseModelList, pickModel, type ServedModelFacts } from './openai.js';
+import { healthServer, pickParsers, type ServerInput, type ServerLaunch } from './server-launch.js';
 import type { Discovered, DiscoveryIo } from './types.js';
 
 /** SGLang `GET /v1/models` (`owned_by: "sglang"`, `max_model_len`); undefined otherwise. */
@@ -76,3 +80,72 @@ export async function discoverSglang({ get }: DiscoveryIo, wanted: string | unde
     complete: contextSize !== undefined,
   };
 }
+
+/** SGLang `--tool-call-parser` / `--reasoning-parser` per family. */
+export function sglangParsers(family: DeepSeekFamily): Parsers {
+  switch (family) {
+    case 'v3.2':
+      return { toolCallParser: 'deepseekv32', reasoningParser: 'deepseek-v3' };
+    case 'v3.1':
+      return { toolCallParser: 'deepseekv31', reasoningParser: 'deepseek-v3' };
+    case 'r1':
+      return { toolCallParser: 'deepseekv3', reasoningParser: 'deepseek-r1' };
+    case 'v3':
+      return { toolCallParser: 'deepseekv3' };
+    default:
+      return { toolCallParser: 'deepseekv4', reasoningParser: 'deepseek-v4' };
+  }
+}
+
+function sglangLaunch(input: ServerInput): ServerLaunch {
+  const { model, ctxSize, gpus, host, port, platform } = input.profile;
+  const parsers = pickParsers(input, sglangParsers(input.family));
+  const args = [
+    '-m',
+    'sglang.launch_server',
+    '--model-path',
+    model,
+    '--host',
+    host,
+    '--port',
+    String(port),
+    '--context-length',
+    String(ctxSize),
+    '--tool-call-parser',
+    parsers.toolCallParser,
+  ];
+  if (parsers.reasoningParser) args.push('--reasoning-parser', parsers.reasoningParser);
+  if (gpus > 0) args.push('--tp', String(gpus));
+  const python = platform === 'win32' ? 'python' : 'python3';
+  return healthServer({ description: 'SGLang server', program: input.profile.bin ?? python, args }, model);
+}
+
+export const sglang: LocalUpstreamKindModule<'sglang'> = {
+  kind: 'sglang',
+  title: 'SGLang',
+  label: 'SGLang',
+  modelQuestion: 'Model (Hugging Face id or local path)',
+  defaultPort: 30000,
+  defaultUrl: localUrl(30000),
+  model: {
+    file: false,
+    flag: '--model',
+    noun: 'the model id or path',
+    initNoun: 'the model id or path',
+    placeholder: '<huggingface-id-or-path>',
+    doctorPlaceholder: 'MODEL',
+  },
+  usesGpus: true,
+  profileDefaults: CHAT_TEMPLATE_PROFILE,
+  discover: discoverSglang,
+  tokenCounting: [],
+  launch: sglangLaunch,
+  smallWindow: ({ size, launch }) => ({ cause: `SGLang runs with --context-length ${size}`, fix: launch }),
+  doctor: {
+    contextFix: (recommended) => `restart SGLang with --context-length ${recommended}`,
+    toolsFix: { description: 'restart SGLang with --tool-call-parser deepseekv3 (deepseekv4 for V4 models)' },
+    checkAutoToolChoice: true,
+    pythonServer: true,
+    relaunchModel: 'served',
+  },
+};

@@ -1,11 +1,9 @@
 // What discovery learns about an upstream, whatever its kind (design.md §4.5), and what each kind's
 // discovery gets to ask the server with.
-import type { Backend } from '../config/schema.js';
-
-export type KnownUpstreamKind = Backend;
+import type { UpstreamKind } from './kind.js';
 
 export interface UpstreamFacts {
-  kind: KnownUpstreamKind;
+  kind: UpstreamKind;
   /** Tokens one request may hold (prompt + output); undefined when unknown. */
   contextSize?: number;
   /** Where `contextSize` comes from, e.g. `llama.cpp /props n_ctx (per slot)`, `config`, `unknown`. */

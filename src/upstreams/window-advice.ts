@@ -2,6 +2,7 @@
 // PURE. `dsb serve` logs it at start-up, `/health` reports it per upstream, the bridge's refusal
 // log uses it, and doctor's upstream-context check shares the numbers (issue #14). It lives here,
 // outside the bridge, because both the bridge and doctor need it (issue #12).
+import { UPSTREAMS } from './index.js';
 import type { UpstreamFacts } from './types.js';
 
 /**
@@ -67,35 +68,20 @@ function portOf(url: string): string {
 }
 
 function causeAndFix(facts: WindowFacts, size: number, url: string): { cause: string; fix: string } {
-  const launch = (backend: string) => `dsb launch ${backend} --ctx-size ${ADVISED_CONTEXT}${portOf(url)}`;
   if (facts.trainContext !== undefined && facts.trainContext < CLAUDE_CODE_NEEDED_CONTEXT)
     return {
       cause: `the model was trained for only ${facts.trainContext} tokens`,
       fix: 'use a model with a long context (DeepSeek V3/V4, or a coder model trained for 64K or more)',
     };
-  switch (facts.kind) {
-    case 'llama.cpp':
-      if (facts.slots !== undefined && facts.slots > 1)
-        return {
-          cause: `llama-server's -np ${facts.slots} (--parallel) splits -c ${size * facts.slots} into ${facts.slots} slots of ${size} tokens`,
-          fix: `${launch('llama.cpp')} (one slot), or restart llama-server with -c ${ADVISED_CONTEXT * facts.slots} to keep ${facts.slots} slots`,
-        };
-      return { cause: `llama-server runs with -c ${size}`, fix: launch('llama.cpp') };
-    case 'ollama':
-      return {
-        cause: `Ollama's num_ctx is ${size} (OLLAMA_CONTEXT_LENGTH, or PARAMETER num_ctx in the Modelfile; Ollama truncates silently)`,
-        fix: launch('ollama'),
-      };
-    case 'vllm':
-      return { cause: `vLLM runs with --max-model-len ${size}`, fix: launch('vllm') };
-    case 'sglang':
-      return { cause: `SGLang runs with --context-length ${size}`, fix: launch('sglang') };
-    default:
-      return {
-        cause: `the upstream serves ${size} tokens per request (${facts.contextSource})`,
-        fix: `serve the model with at least ${ADVISED_CONTEXT} tokens per request, or correct "contextSize" in the dsb config if ${size} is wrong`,
-      };
+  const smallWindow = UPSTREAMS[facts.kind].smallWindow;
+  if (smallWindow) {
+    const launch = `dsb launch ${facts.kind} --ctx-size ${ADVISED_CONTEXT}${portOf(url)}`;
+    return smallWindow({ size, slots: facts.slots, advised: ADVISED_CONTEXT, launch });
   }
+  return {
+    cause: `the upstream serves ${size} tokens per request (${facts.contextSource})`,
+    fix: `serve the model with at least ${ADVISED_CONTEXT} tokens per request, or correct "contextSize" in the dsb config if ${size} is wrong`,
+  };
 }
 
 /** The advice for one upstream, from what the bridge discovered about it. */

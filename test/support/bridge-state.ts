@@ -3,18 +3,18 @@
 // facts scripted per upstream (context size, token count). A logger that keeps its lines.
 import { type BridgeState, createBridgeState } from '../../src/bridge/http/state.js';
 import type { BridgeLogger, RequestLogEntry } from '../../src/bridge/log.js';
-import type { KnownKind } from '../../src/bridge/profile.js';
 import { upstreamProfile } from '../../src/bridge/profile.js';
 import type { UpstreamRuntime } from '../../src/bridge/runtime.js';
 import type { Upstream } from '../../src/bridge/upstream.js';
 import { configSchema } from '../../src/config/schema.js';
+import type { UpstreamKind } from '../../src/upstreams/kind.js';
 import type { UpstreamFacts } from '../../src/upstreams/types.js';
 
 export interface ScriptedFacts {
   contextSize?: number;
   /** The prompt token count every request gets. */
   promptTokens: number;
-  kind?: KnownKind;
+  kind?: UpstreamKind;
 }
 
 /** What prepare, call and the relay use of an UpstreamRuntime, with scripted answers. */
@@ -37,7 +37,7 @@ export class ScriptedRuntime {
     };
   }
 
-  kind(): KnownKind {
+  kind(): UpstreamKind {
     return this.script.kind ?? 'llama.cpp';
   }
 

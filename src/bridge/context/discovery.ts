@@ -4,28 +4,17 @@
 // looks again after `invalidate()` (an overflow error means the server may have been restarted with
 // another context size).
 //
-// The parsers and `recognizeUpstreamKind` are also how `dsb doctor` (src/checks/upstream-info.ts,
-// which imports them from src/upstreams/) and `dsb init` / `dsb launch --run`
-// (src/launch/context-probe.ts) read these bodies; the `…Detail` variants add what only those report
-// (model path and size, tool support). They are re-exported here for importers not yet moved.
-import { discoverDeepseekApi, isDeepSeekApiUrl } from '../../upstreams/deepseek-api.js';
-import { discoverLlamaCpp } from '../../upstreams/llama-cpp.js';
-import { discoverOllama } from '../../upstreams/ollama.js';
-import { discoverOpenai } from '../../upstreams/openai.js';
+// The parsers and `recognizeUpstreamKind` are also how `dsb doctor` (src/checks/upstream-info.ts)
+// and `dsb init` / `dsb launch --run` (src/launch/context-probe.ts) read these bodies, straight from
+// src/upstreams/; the `…Detail` variants add what only those report (model path and size, tool support).
+import { isDeepSeekApiUrl } from '../../upstreams/deepseek-api.js';
+import { UPSTREAMS } from '../../upstreams/index.js';
+import type { UpstreamKind } from '../../upstreams/kind.js';
 import { recognizeUpstreamKind } from '../../upstreams/recognize.js';
-import { discoverSglang } from '../../upstreams/sglang.js';
-import type { Discovered, DiscoveryIo, KnownUpstreamKind, UpstreamFacts } from '../../upstreams/types.js';
-import { discoverVllm } from '../../upstreams/vllm.js';
+import type { Discovered, DiscoveryIo, UpstreamFacts } from '../../upstreams/types.js';
 import { postJson, type UpstreamLike } from './http.js';
 
-export * from '../../upstreams/deepseek-api.js';
-export * from '../../upstreams/llama-cpp.js';
-export * from '../../upstreams/ollama.js';
-export * from '../../upstreams/openai.js';
-export * from '../../upstreams/recognize.js';
-export * from '../../upstreams/sglang.js';
-export type { KnownUpstreamKind, UpstreamFacts } from '../../upstreams/types.js';
-export * from '../../upstreams/vllm.js';
+export type { UpstreamFacts } from '../../upstreams/types.js';
 export type { UpstreamLike } from './http.js';
 
 export interface ContextDiscoveryOptions {
@@ -104,7 +93,7 @@ export class ContextDiscovery {
 
   private unknown(): Discovered['facts'] {
     const config = this.upstream.config;
-    const kind: KnownUpstreamKind =
+    const kind: UpstreamKind =
       config.kind !== 'auto' ? config.kind : isDeepSeekApiUrl(this.upstream.url) ? 'deepseek-api' : 'openai';
     return this.withConfig({ kind, contextSource: 'unknown' });
   }
@@ -157,7 +146,7 @@ export class ContextDiscovery {
       return res.ok ? res.json : undefined;
     };
 
-    let kind: KnownUpstreamKind | undefined = config.kind === 'auto' ? undefined : config.kind;
+    let kind: UpstreamKind | undefined = config.kind === 'auto' ? undefined : config.kind;
     if (!kind && isDeepSeekApiUrl(this.upstream.url)) kind = 'deepseek-api';
     if (!kind) {
       // /props and /v1/models tell llama.cpp, vLLM and SGLang apart; Ollama's and SGLang's own
@@ -175,26 +164,7 @@ export class ContextDiscovery {
     }
 
     const io: DiscoveryIo = { get, post };
-    let found: Discovered;
-    switch (kind) {
-      case 'llama.cpp':
-        found = await discoverLlamaCpp(io);
-        break;
-      case 'vllm':
-        found = await discoverVllm(io, config.model);
-        break;
-      case 'sglang':
-        found = await discoverSglang(io, config.model);
-        break;
-      case 'ollama':
-        found = await discoverOllama(io, config.model);
-        break;
-      case 'deepseek-api':
-        found = await discoverDeepseekApi(io, config.model);
-        break;
-      default:
-        found = await discoverOpenai(io, config.model);
-    }
+    const found = await UPSTREAMS[kind].discover(io, config.model);
     // Nothing answered at all: the upstream is down or unreachable; try again soon.
     const complete = found.complete && (answered || kind === 'deepseek-api');
     return { facts: this.withConfig(found.facts), complete };

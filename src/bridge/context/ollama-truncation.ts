@@ -2,7 +2,9 @@
 // conversation and answers anyway (design.md §4.5). The only trace is the answer's usage: far fewer
 // prompt tokens than were sent. PURE: compares the upstream's `usage.prompt_tokens` with the
 // bridge's own count and explains the fix.
-import type { KnownUpstreamKind } from './discovery.js';
+import { UPSTREAMS } from '../../upstreams/index.js';
+import type { UpstreamKind } from '../../upstreams/kind.js';
+import { ollama } from '../../upstreams/ollama.js';
 import type { TokenCount } from './tokens.js';
 
 export interface TruncationInput {
@@ -12,7 +14,7 @@ export interface TruncationInput {
   /** The upstream's discovered context, when known. */
   contextSize?: number;
   /** Tailors the advice; Ollama's when absent. */
-  kind?: KnownUpstreamKind;
+  kind?: UpstreamKind;
 }
 
 export interface TruncationVerdict {
@@ -52,22 +54,14 @@ export function detectTruncation(input: TruncationInput): TruncationVerdict {
   const context =
     contextSize !== undefined ? `${contextSize} tokens` : `about ${theirs} tokens, judging by what it kept`;
   const size = suggestedContext(ours);
-  if (input.kind !== undefined && input.kind !== 'ollama') {
-    return {
-      truncated: true,
-      message:
-        `the upstream processed ${theirs} prompt tokens but the request has ${ours} (${how}): it seems to cut ` +
-        `prompts to fit its context (${context}). Start it with a larger context (at least ${size} tokens) and ` +
-        'set CLAUDE_CODE_MAX_CONTEXT_TOKENS to match; run `dsb doctor upstream-context`.',
-    };
-  }
+  // A kind known to cut prompts silently explains it in its own terms (Ollama's when the kind is unknown).
+  const explain = (input.kind ? UPSTREAMS[input.kind] : ollama).silentTruncation;
+  if (explain) return { truncated: true, message: explain({ theirs, ours, how, context, size }) };
   return {
     truncated: true,
     message:
-      `Ollama truncated the prompt: it processed ${theirs} tokens but the request has ${ours} (${how}). ` +
-      `Its context (num_ctx, ${context}) is too small, and Ollama silently drops the start of the ` +
-      `conversation instead of failing. Raise it: start the server with OLLAMA_CONTEXT_LENGTH=${size} ` +
-      `(e.g. \`OLLAMA_CONTEXT_LENGTH=${size} ollama serve\`) or add \`PARAMETER num_ctx ${size}\` to the ` +
-      "model's Modelfile and run `ollama create`; then set CLAUDE_CODE_MAX_CONTEXT_TOKENS to match.",
+      `the upstream processed ${theirs} prompt tokens but the request has ${ours} (${how}): it seems to cut ` +
+      `prompts to fit its context (${context}). Start it with a larger context (at least ${size} tokens) and ` +
+      'set CLAUDE_CODE_MAX_CONTEXT_TOKENS to match; run `dsb doctor upstream-context`.',
   };
 }

@@ -8,9 +8,11 @@
 // Each result says which method produced it. An endpoint that answers 404/405/501 (or not in its
 // documented shape) is not tried again on this upstream; one that fails otherwise (timeout,
 // 5xx, unreachable) is skipped for a while. Every upstream call is time-boxed.
+import { UPSTREAMS } from '../../upstreams/index.js';
+import type { UpstreamKind } from '../../upstreams/kind.js';
+import type { TokenCountMethod } from '../../upstreams/module.js';
 import type { ChatCompletionRequest } from '../openai/types.js';
 import { type AnchorTicket, PromptAnchors, promptChain } from './anchor.js';
-import type { KnownUpstreamKind } from './discovery.js';
 import { estimatePromptTokens } from './estimate.js';
 import { isRecord, isUnsupportedStatus, type JsonResult, postJson, type UpstreamLike } from './http.js';
 import { countPromptLocallyBounded, MAX_BYTES_PER_TOKEN, minimumPromptTokens } from './local-tokenizer.js';
@@ -36,14 +38,7 @@ export interface TokenCounterOptions {
   now?: () => number;
 }
 
-type UpstreamMethod = 'llama-input-tokens' | 'llama-template' | 'vllm-tokenize';
-
-const METHODS_BY_KIND: Partial<Record<KnownUpstreamKind, UpstreamMethod[]>> = {
-  'llama.cpp': ['llama-input-tokens', 'llama-template'],
-  vllm: ['vllm-tokenize'],
-};
-
-const METHOD_DETAIL: Record<UpstreamMethod, string> = {
+const METHOD_DETAIL: Record<TokenCountMethod, string> = {
   'llama-input-tokens': 'llama.cpp /v1/chat/completions/input_tokens',
   'llama-template': 'llama.cpp /apply-template + /tokenize',
   'vllm-tokenize': 'vLLM /tokenize',
@@ -143,15 +138,15 @@ export function largestFitting(fits: (tokens: number) => boolean): number {
 export class TokenCounter {
   /** Exact sizes of earlier prompts, so a growing conversation's next turn is bounded, not re-counted. */
   readonly anchors = new PromptAnchors();
-  private readonly unsupported = new Set<UpstreamMethod>();
-  private readonly skipUntil = new Map<UpstreamMethod, number>();
+  private readonly unsupported = new Set<TokenCountMethod>();
+  private readonly skipUntil = new Map<TokenCountMethod, number>();
   private readonly timeoutMs: number;
   private readonly retryAfterMs: number;
   private readonly now: () => number;
 
   constructor(
     private readonly upstream: UpstreamLike,
-    private readonly kind: () => KnownUpstreamKind | undefined,
+    private readonly kind: () => UpstreamKind | undefined,
     private readonly options: TokenCounterOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 2_000;
@@ -273,14 +268,14 @@ export class TokenCounter {
     return ticket ? this.anchors.settle(ticket, serverPromptTokens) : undefined;
   }
 
-  private methods(): UpstreamMethod[] {
+  private methods(): readonly TokenCountMethod[] {
     const configured = this.upstream.config.kind;
     const kind = this.kind() ?? (configured !== 'auto' ? configured : undefined);
-    return (kind && METHODS_BY_KIND[kind]) || [];
+    return kind ? UPSTREAMS[kind].tokenCounting : [];
   }
 
   private async attempt(
-    method: UpstreamMethod,
+    method: TokenCountMethod,
     request: ChatCompletionRequest,
     signal?: AbortSignal,
     countingJson?: string,

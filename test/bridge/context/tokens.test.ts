@@ -1,7 +1,6 @@
 // TokenCounter against fake llama-server / vLLM endpoints through the real Upstream, and the local
 // DeepSeek tokenizer (loaded once for this file, ~0.2 s).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { KnownUpstreamKind } from '../../../src/bridge/context/discovery.js';
 import { estimatePromptTokens } from '../../../src/bridge/context/estimate.js';
 import {
   countPromptLocally,
@@ -19,6 +18,7 @@ import {
 } from '../../../src/bridge/context/tokens.js';
 import type { ChatCompletionRequest } from '../../../src/bridge/openai/types.js';
 import type { Upstream } from '../../../src/bridge/upstream.js';
+import type { UpstreamKind } from '../../../src/upstreams/kind.js';
 import {
   type FakeUpstream,
   fixture,
@@ -42,7 +42,7 @@ function upstream(url: string): Upstream {
   cleanups.push(() => u.close());
   return u;
 }
-const kindIs = (kind: KnownUpstreamKind | undefined) => () => kind;
+const kindIs = (kind: UpstreamKind | undefined) => () => kind;
 
 beforeAll(async () => {
   expect(await loadLocalTokenizer()).toBeDefined();

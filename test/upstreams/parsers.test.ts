@@ -2,28 +2,30 @@
 // answers (test/fixtures/llama-server) and vLLM / SGLang / Ollama bodies written from their source
 // and docs (see fake-upstreams.ts for where each shape comes from).
 import { describe, expect, it } from 'vitest';
+import { deepseekApiContext, isDeepSeekApiUrl } from '../../src/upstreams/deepseek-api.js';
 import {
-  deepseekApiContext,
-  isDeepSeekApiUrl,
-  normalizeOllamaName,
   parseLlamaModels,
   parseLlamaModelsDetail,
   parseLlamaProps,
   parseLlamaPropsDetail,
-  parseModelList,
+} from '../../src/upstreams/llama-cpp.js';
+import {
+  normalizeOllamaName,
   parseOllamaLoaded,
   parseOllamaLoadedDetail,
   parseOllamaPs,
   parseOllamaPsDetail,
   parseOllamaShow,
   parseOllamaVersion,
-  parseServerVersion,
+} from '../../src/upstreams/ollama.js';
+import { parseModelList, parseServerVersion } from '../../src/upstreams/openai.js';
+import { recognizeUpstreamKind } from '../../src/upstreams/recognize.js';
+import {
   parseSglangModelInfo,
   parseSglangModels,
   parseSglangServerInfo,
-  parseVllmModels,
-  recognizeUpstreamKind,
-} from '../../../src/bridge/context/discovery.js';
+} from '../../src/upstreams/sglang.js';
+import { parseVllmModels } from '../../src/upstreams/vllm.js';
 import {
   fixtureJson,
   OLLAMA_MODELS,
@@ -33,7 +35,7 @@ import {
   SGLANG_MODELS,
   sglangServerInfo,
   VLLM_MODELS,
-} from '../../support/fake-upstream/index.js';
+} from '../support/fake-upstream/index.js';
 
 const props = fixtureJson('02_props.body');
 const llamaModels = fixtureJson('03_v1_models.body');
