@@ -8,7 +8,10 @@ import { noProxyCovers, proxyEnvCheck } from '../../src/checks/proxy-env.js';
 import { runCheck } from '../../src/checks/runner.js';
 import type { Check, CheckContext } from '../../src/checks/types.js';
 import { parseWslStatus, wslCheck } from '../../src/checks/wsl.js';
-import { type FakeSystemOptions, fakeContext, fakeSystem, fixture } from './fake-system.js';
+import { type FakeSystemOptions, fakeContext, fakeSystem, fixture, nothingListensAt } from './fake-system.js';
+
+/** The default upstream: nothing listens there in the isolation tests (the check asks its kind). */
+const UPSTREAM = 'http://127.0.0.1:8080';
 
 const run = (check: Check, ctx: CheckContext) => runCheck(check, ctx, new Map());
 const ctx = (o: FakeSystemOptions, extra: Parameters<typeof fakeContext>[1] = {}) =>
@@ -450,6 +453,7 @@ describe('isolation', () => {
     const r = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         commands: {
           'which -a node': { stdout: '/usr/bin/node\n' },
           'which -a claude': { stdout: '/usr/local/bin/claude\n' },
@@ -465,6 +469,7 @@ describe('isolation', () => {
     const r = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         platform: 'darwin',
         commands: {
           'which -a node': { stdout: '/usr/local/bin/node\n' },
@@ -482,6 +487,7 @@ describe('isolation', () => {
     const r = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         osRelease: WSL2,
         commands: {
           'which -a node': { stdout: '/mnt/c/Program Files/nodejs/node\n/usr/bin/node\n' },
@@ -499,6 +505,7 @@ describe('isolation', () => {
     const dup = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         platform: 'win32',
         commands: {
           'where.exe node': { stdout: 'C:\\Program Files\\nodejs\\node.exe\r\n' },
@@ -518,6 +525,7 @@ describe('isolation', () => {
     const vllm = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         commands: {
           'which -a node': { stdout: '/usr/bin/node\n' },
           'which -a claude': { stdout: '/usr/local/bin/claude\n' },
@@ -531,6 +539,7 @@ describe('isolation', () => {
     const venv = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         env: { VIRTUAL_ENV: '/home/dev/.venvs/vllm' },
         files: { '/home/dev/.venvs/vllm/pyvenv.cfg': 'home = /usr/bin\n' },
         commands: {
