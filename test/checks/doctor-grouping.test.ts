@@ -26,7 +26,8 @@ describe('doctor groups one root cause', () => {
 
   it('port 3000 taken by another program: loopback and bridge suggest the same port', async () => {
     const system = fakeSystem({
-      portFree: { '127.0.0.1:3000': false, '127.0.0.1:3001': false },
+      dns: { localhost: [{ address: '127.0.0.1', family: 4 }] },
+      portFree: { '127.0.0.1:3000': false, '127.0.0.1:3001': false, '127.0.0.1:3002': true },
       http: { 'GET http://127.0.0.1:3000/health': { status: 404, body: 'Cannot GET /health' } },
     });
     const report = await runDoctor(fakeContext(system), { ids: ['loopback', 'bridge'] });

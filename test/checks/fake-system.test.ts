@@ -10,6 +10,7 @@ import {
   nothingListensAt,
   UnscriptedCommandError,
   UnscriptedHttpError,
+  UnscriptedNetError,
   verifyFakeSystem,
 } from './fake-system.js';
 
@@ -215,5 +216,46 @@ describe('verifyFakeSystem (what runs when a test finishes)', () => {
     const scripted = { commands: [], http: Object.keys(http) };
     expect(() => verifyFakeSystem(system, scripted)).toThrow(/scripted HTTP requests never asked/);
     expect(() => verifyFakeSystem(system, scripted, { allowUnusedHttp: true })).not.toThrow();
+  });
+});
+
+describe('fakeSystem dns, tcp and portFree', () => {
+  it('answer what is scripted and throw UnscriptedNetError on anything else', async () => {
+    const system = fakeSystem({
+      dns: { localhost: [{ address: '::1', family: 6 }] },
+      tcp: { '127.0.0.1:8080': true },
+      portFree: { '127.0.0.1:3000': false },
+    });
+    expect(await system.dnsLookup('localhost')).toEqual([{ address: '::1', family: 6 }]);
+    expect(await system.tcpConnect('127.0.0.1', 8080, 1000)).toBe(true);
+    expect(await system.portFree('127.0.0.1', 3000)).toBe(false);
+    await expect(system.dnsLookup('example.invalid')).rejects.toThrow(UnscriptedNetError);
+    await expect(system.tcpConnect('127.0.0.1', 3000, 1000)).rejects.toMatchObject({
+      code: 'UNSCRIPTED_NET',
+    });
+    await expect(system.portFree('127.0.0.1', 3001)).rejects.toThrow(
+      /unscripted network question "portFree 127\.0\.0\.1:3001"/,
+    );
+    expect(system.unscriptedNet).toEqual([
+      'dnsLookup example.invalid',
+      'tcpConnect 127.0.0.1:3000',
+      'portFree 127.0.0.1:3001',
+    ]);
+    expect(() => verifyFakeSystem(system, { commands: [], http: [] })).toThrow(UnscriptedNetError);
+    system.unscriptedNet.length = 0; // acknowledged: this test means it
+  });
+
+  it.fails('fail the test when a check asked an unscripted question, though the runner caught the throw', async () => {
+    const asksPort: Check = {
+      id: 'asks-a-port',
+      title: 'asks a port',
+      required: false,
+      description: 'test double',
+      async run(ctx) {
+        return { status: 'pass', summary: String(await ctx.system.portFree('127.0.0.1', 3000)) };
+      },
+    };
+    const r = await runCheck(asksPort, fakeContext(fakeSystem()), new Map());
+    expect(r.status).toBe('error');
   });
 });

@@ -55,10 +55,11 @@ export interface FakeSystemOptions {
   http?: Record<string, HttpReply>;
   /** A test that scripts a whole server (or several scenarios): do not fail when some URL was never asked. */
   allowUnusedHttp?: boolean;
+  /** Host → its addresses (`[]`: it does not resolve). A lookup not scripted fails the test. */
   dns?: Record<string, DnsAddress[]>;
-  /** "host:port" → connect succeeds. Default false. */
+  /** "host:port" → whether a TCP connect succeeds. A connect not scripted fails the test. */
   tcp?: Record<string, boolean>;
-  /** "host:port" → free. Default true. */
+  /** "host:port" → whether it is free to listen on. A port not scripted fails the test. */
   portFree?: Record<string, boolean>;
   memory?: { total: number; free: number };
   nodeVersion?: string;
@@ -72,6 +73,8 @@ export interface FakeSystem extends SystemContext {
   unscripted: string[];
   /** "METHOD url" asked that no script answered (each also threw UnscriptedHttpError where asked). */
   unscriptedHttp: string[];
+  /** "dnsLookup host", "tcpConnect host:port", "portFree host:port" no script answered (UnscriptedNetError). */
+  unscriptedNet: string[];
   /** Fails unless every scripted command ran at least once (a check that skips one is caught too). */
   assertAllCommandsRan(): void;
   /** Fails unless every scripted "METHOD url" was asked at least once. */
@@ -119,6 +122,23 @@ export class UnscriptedHttpError extends Error {
 }
 
 /**
+ * A check looked up a host, connected to a port or asked whether a port is free, and the test did
+ * not script it. Thrown where asked, and again when the test finishes.
+ */
+export class UnscriptedNetError extends Error {
+  readonly code = 'UNSCRIPTED_NET';
+  constructor(
+    /** Every unscripted question ("dnsLookup localhost", "tcpConnect 127.0.0.1:8080", …), in order. */
+    readonly questions: readonly string[],
+  ) {
+    super(
+      `fakeSystem: unscripted network question${questions.length > 1 ? 's' : ''} ${questions.map((k) => `"${k}"`).join(', ')} (script it in dns, tcp or portFree)`,
+    );
+    this.name = 'UnscriptedNetError';
+  }
+}
+
+/**
  * The checks fakeSystem runs when a test finishes: it fails if `sys` was asked for a command or a
  * URL nobody scripted, and (unless the test opted out) if a scripted one was never used. Exported
  * so that its own tests can call it on a fake without failing themselves.
@@ -130,6 +150,7 @@ export function verifyFakeSystem(
 ): void {
   if (sys.unscripted.length) throw new UnscriptedCommandError(sys.unscripted, scripted.commands);
   if (sys.unscriptedHttp.length) throw new UnscriptedHttpError(sys.unscriptedHttp, scripted.http);
+  if (sys.unscriptedNet.length) throw new UnscriptedNetError(sys.unscriptedNet);
   if (!optOut.allowUnusedCommands) sys.assertAllCommandsRan();
   if (!optOut.allowUnusedHttp) sys.assertAllHttpAsked();
 }
@@ -184,6 +205,13 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
   const askedHttp = new Set<string>();
   const unscripted: string[] = [];
   const unscriptedHttp: string[] = [];
+  const unscriptedNet: string[] = [];
+  /** The scripted answer to a network question, or UnscriptedNetError. */
+  const netAnswer = <T>(script: Record<string, T> | undefined, key: string, question: string): T => {
+    if (script && Object.hasOwn(script, key)) return script[key] as T;
+    unscriptedNet.push(`${question} ${key}`);
+    throw new UnscriptedNetError([`${question} ${key}`]);
+  };
   let clock = 1_760_000_000_000;
   const sys: FakeSystem = {
     platform: o.platform ?? 'linux',
@@ -203,6 +231,7 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
     files,
     unscripted,
     unscriptedHttp,
+    unscriptedNet,
     assertAllCommandsRan() {
       const unused = scripted.filter((k) => !usedCommands.has(k));
       if (unused.length)
@@ -298,13 +327,13 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
       };
     },
     async dnsLookup(host) {
-      return o.dns?.[host] ?? (host === 'localhost' ? [{ address: '127.0.0.1', family: 4 }] : []);
+      return netAnswer(o.dns, host, 'dnsLookup');
     },
     async tcpConnect(host, port) {
-      return o.tcp?.[`${host}:${port}`] ?? false;
+      return netAnswer(o.tcp, `${host}:${port}`, 'tcpConnect');
     },
     async portFree(host, port) {
-      return o.portFree?.[`${host}:${port}`] ?? true;
+      return netAnswer(o.portFree, `${host}:${port}`, 'portFree');
     },
     isTTY: false,
     now: () => (clock += 5),

@@ -234,7 +234,10 @@ describe('bridge', () => {
   });
 
   it('fails with `dsb serve` when the bridge is not running', async () => {
-    const r = await run(bridgeCheck, fakeContext(fakeSystem({ http: nothingListensAt(B) })));
+    const r = await run(
+      bridgeCheck,
+      fakeContext(fakeSystem({ http: nothingListensAt(B), portFree: { '127.0.0.1:3000': true } })),
+    );
     expect(r.status).toBe('fail');
     expect(r.fix?.commands).toEqual(['dsb serve --port 3000 --upstream http://127.0.0.1:8080']);
   });
@@ -274,7 +277,10 @@ describe('bridge', () => {
     const r = await run(
       bridgeCheck,
       fakeContext(
-        fakeSystem({ http: { [`GET ${B}/health`]: { status: 404, body: '<html>Not found</html>' } } }),
+        fakeSystem({
+          portFree: { '127.0.0.1:3000': false, '127.0.0.1:3001': true },
+          http: { [`GET ${B}/health`]: { status: 404, body: '<html>Not found</html>' } },
+        }),
       ),
     );
     expect(r.status).toBe('fail');
