@@ -1,57 +1,44 @@
 // How fast a client's disconnect reaches the upstream (design.md §4.7, §10: within 100 ms): a GPU
 // slot generating for nobody is the costliest leak a bridge has. The tests check that the disconnect
 // reaches the upstream at all, before any bridge timer could (test/bridge/reliability/disconnect.test.ts);
-// this measures how long it takes, on the built bridge (dist/), in one process: a stalling
-// llama-server-like upstream, the bridge, and a client that aborts mid-stream or during prefill.
+// this measures how long it takes, on the built bridge (dist/), in one process: the bench's fake
+// upstream (bench/fast-upstream.mjs) holding its answers open, the bridge, and a client that aborts
+// mid-stream or during prefill.
 // Run alone (`node bench/abort.mjs`) or by bench/run.mjs, which reads the JSON result over IPC.
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
 import { silentLogger } from '../dist/bridge/log.js';
 import { startBridge } from '../dist/bridge/server.js';
 import { configSchema } from '../dist/config/schema.js';
+import { startFastUpstream } from './fast-upstream.mjs';
 import { percentile } from './load.mjs';
 
 export const ABORT_TARGET_MS = 100;
 
-const CHUNK = (content) =>
-  `data: {"choices":[{"finish_reason":null,"index":0,"delta":{"content":${JSON.stringify(content)}}}],"object":"chat.completion.chunk"}\n\n`;
-
-/** An upstream that starts a stream (or, `prefill`, sends nothing) and then stalls; reports closes. */
+/**
+ * The bench's fake upstream, stalling: each completion starts a stream and holds it (`held`), or,
+ * in prefill, sends nothing (`silent`); it reports when each completion arrived and was closed.
+ */
 async function startStallingUpstream() {
   const waiting = new Map();
   const arrivals = new Map();
-  let next = 0;
-  const state = { phase: 'stream' };
-  const server = http.createServer((req, res) => {
-    req.resume();
-    if (req.url !== '/v1/chat/completions') {
-      res.writeHead(404).end();
-      return;
-    }
-    req.on('end', () => {
-      const id = next++;
-      res.on('close', () => waiting.get(id)?.(performance.now()));
-      arrivals.get(id)?.();
-      if (state.phase === 'prefill') return;
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(CHUNK('Hel'));
-    });
+  const upstream = await startFastUpstream({
+    answer: 'held',
+    onCompletion: (n) => arrivals.get(n)?.(),
+    onCompletionClosed: (n, atMs) => waiting.get(n)?.(atMs),
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    state,
-    url: `http://127.0.0.1:${server.address().port}`,
+    /** 'stream' (the answer starts, then stalls) or 'prefill' (nothing is sent). */
+    set phase(phase) {
+      upstream.answer = phase === 'prefill' ? 'silent' : 'held';
+    },
+    url: upstream.url,
     /** Resolves with the time the `n`-th completion request was closed. */
     closedAt: (n) => new Promise((resolve) => waiting.set(n, resolve)),
     /** Resolves when the `n`-th completion request has arrived. */
     arrived: (n) => new Promise((resolve) => arrivals.set(n, resolve)),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => upstream.close(),
   };
 }
 
@@ -60,7 +47,7 @@ async function oneAbort(bridgeUrl, upstream, n, phase) {
   const controller = new AbortController();
   const closed = upstream.closedAt(n);
   const arrived = upstream.arrived(n);
-  upstream.state.phase = phase;
+  upstream.phase = phase;
   const body = JSON.stringify({
     model: 'claude-sonnet-4-5',
     max_tokens: 64,

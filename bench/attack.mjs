@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // `npm run bench:attack`: the attacks of issue 13, each against a real `dsb serve` (the built CLI,
-// a child process) in front of a scripted upstream, while a poller asks GET /health every 25 ms.
-// Per attack it prints what the bridge answered, the slowest concurrent /health answer (asked from
-// a separate process, bench/health-poller.mjs) (target
-// < 250 ms: the bridge stays responsive) and whether the upstream key (or its base64) leaked into
-// any answer or the bridge's log. Loopback only; everything it starts, it stops.
+// a child process) in front of the bench's fake upstream (bench/fast-upstream.mjs, its answer set
+// per attack), while a poller asks GET /health every 25 ms. Per attack it prints what the bridge
+// answered, the slowest concurrent /health answer (asked from a separate process,
+// bench/health-poller.mjs) (target < 250 ms: the bridge stays responsive) and whether the upstream
+// key (or its base64) leaked into any answer or the bridge's log. Loopback only; everything it
+// starts, it stops.
 import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { startFastUpstream } from './fast-upstream.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 if (!existsSync(path.join(root, 'dist', 'commands', 'serve.js'))) {
@@ -21,104 +23,10 @@ const KEY = 'sk-attackbench-0123456789abcdef';
 const TARGET_MS = 250;
 
 // ---- the scripted upstream ------------------------------------------------------------------
-let mode = 'normal';
-let modelsCalls = 0;
-const chunk = (delta, finish = null) =>
-  JSON.stringify({
-    id: 'x',
-    object: 'chat.completion.chunk',
-    model: 'f',
-    choices: [{ index: 0, delta, finish_reason: finish }],
-  });
-
-async function endless(res, head, unit) {
-  res.writeHead(200, { 'content-type': head.startsWith('{') ? 'application/json' : 'text/event-stream' });
-  res.write(head);
-  const block = unit.repeat(Math.max(1, Math.floor(65536 / unit.length)));
-  let sent = 0;
-  // Capped at 256 MB: a bridge that never stops reading shows as a slow /health, not a hung bench.
-  while (!res.destroyed && sent < 256 * 1024 * 1024) {
-    sent += block.length;
-    if (!res.write(block))
-      await new Promise((r) => {
-        const done = () => {
-          res.off('drain', done).off('close', done);
-          r();
-        };
-        res.on('drain', done).on('close', done);
-      });
-  }
-  res.end();
-}
-
-const answers = {
-  normal(res) {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.end(
-      `data: ${chunk({ role: 'assistant', content: 'ok' })}\n\ndata: ${chunk({}, 'stop')}\n\ndata: [DONE]\n\n`,
-    );
-  },
-  'echo-401'(res, req) {
-    const auth = String(req.headers.authorization);
-    res.writeHead(401, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        error: { message: `bad key ${auth} (${Buffer.from(auth.slice(7)).toString('base64')})` },
-      }),
-    );
-  },
-  'cr-only'(res) {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.end(`data: ${chunk({ content: 'ok' })}\r\rdata: [DONE]\r\r`);
-  },
-  'leaked-tool-tokens'(res) {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const call = (args, extra = {}) =>
-      chunk({ tool_calls: [{ index: 0, ...extra, function: { arguments: args, ...extra.fn } }] });
-    res.end(
-      [
-        call('', { id: 'c1', type: 'function', fn: { name: 'Write' } }),
-        call('{"file_path":"/tmp/x","content":"hi'),
-        call('<｜tool▁call▁end｜><｜tool▁calls▁end｜>'),
-        chunk({}, 'tool_calls'),
-        '[DONE]',
-      ]
-        .map((d) => `data: ${d}\n\n`)
-        .join(''),
-    );
-  },
-  'endless-reasoning': (res) =>
-    endless(res, '', `data: ${chunk({ reasoning_content: 'r'.repeat(4000) })}\n\n`),
-  'endless-tool-args': (res) =>
-    endless(
-      res,
-      `data: ${chunk({ tool_calls: [{ index: 0, id: 'c', type: 'function', function: { name: 'Write', arguments: '{"a":"' } }] })}\n\n`,
-      `data: ${chunk({ tool_calls: [{ index: 0, function: { arguments: 'a'.repeat(4000) } }] })}\n\n`,
-    ),
-  'endless-data-lines': (res) => endless(res, '', `data: ${'d'.repeat(200)}\n`),
-  'endless-json': (res) => endless(res, '{"choices":[{"message":{"content":"', 'j'.repeat(4000)),
-};
-
-const upstream = http.createServer((req, res) => {
-  let body = '';
-  req.on('data', (c) => (body += c));
-  req.on('end', () => {
-    if (req.url.startsWith('/v1/models')) {
-      modelsCalls++;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"object":"list","data":[{"id":"f","object":"model"}]}');
-      return;
-    }
-    if (!req.url.startsWith('/v1/chat/completions')) {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    void (answers[mode] ?? answers.normal)(res, req);
-  });
-});
-await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
-const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
+// The bench's fake upstream as a plain OpenAI server (no /props, no token counting: the bridge
+// counts locally), answering the model "f"; each attack sets its answer (`upstream.answer`).
+const upstream = await startFastUpstream({ serverKind: 'openai', model: 'f', chunks: 1 });
+const upstreamUrl = upstream.url;
 
 // ---- the bridge -------------------------------------------------------------------------------
 const port = await new Promise((resolve) => {
@@ -186,8 +94,8 @@ const leaked = (text) =>
   text.includes(KEY) || text.includes(Buffer.from(KEY).toString('base64').slice(0, 24));
 
 /** Runs `attack` while polling /health; returns its summary, the slowest /health and the leak check. */
-async function measure(name, upstreamMode, attack) {
-  mode = upstreamMode;
+async function measure(name, upstreamAnswer, attack) {
+  upstream.answer = upstreamAnswer;
   const logStart = log.length;
   poller.send({ url: `${base}/health` });
   const t = performance.now();
@@ -203,7 +111,7 @@ async function measure(name, upstreamMode, attack) {
   const { slowest } = await stopped;
   const keyLeaked = leaked(outcome.text ?? '') || leaked(log.slice(logStart));
   rows.push({ name, summary: outcome.summary, ms, slowest, keyLeaked });
-  mode = 'normal';
+  upstream.answer = 'stream';
 }
 const rows = [];
 
@@ -212,11 +120,11 @@ const rows = [];
 await messages();
 const fiftyMegabytes = new Uint8Array(50 * 1024 * 1024).fill(0x20);
 
-await measure('DNS rebinding (Host: attacker.example)', 'normal', async () => {
+await measure('DNS rebinding (Host: attacker.example)', 'stream', async () => {
   const r = await messages({}, { host: 'attacker.example' });
   return { summary: `HTTP ${r.status}`, text: r.text };
 });
-await measure('cross-origin text/plain POST', 'normal', async () => {
+await measure('cross-origin text/plain POST', 'stream', async () => {
   const r = await raw(
     {
       method: 'POST',
@@ -227,11 +135,11 @@ await measure('cross-origin text/plain POST', 'normal', async () => {
   );
   return { summary: `HTTP ${r.status}`, text: r.text };
 });
-await measure('model of 320,000 spaces', 'normal', async () => {
+await measure('model of 320,000 spaces', 'stream', async () => {
   const r = await messages({ model: ' '.repeat(320_000) });
   return { summary: `HTTP ${r.status}`, text: r.text };
 });
-await measure('model with a newline (log forging)', 'normal', async () => {
+await measure('model with a newline (log forging)', 'stream', async () => {
   const before = log.split('\n').length;
   const r = await messages({ model: 'x\n2026-01-01T00:00:00Z POST /v1/messages 200 forged' });
   await new Promise((res) => setTimeout(res, 50));
@@ -245,11 +153,11 @@ await measure('upstream 401 echoing the key', 'echo-401', async () => {
   const r = await messages();
   return { summary: `HTTP ${r.status}`, text: r.text };
 });
-await measure('/health flood (200 at once)', 'normal', async () => {
-  const before = modelsCalls;
+await measure('/health flood (200 at once)', 'stream', async () => {
+  const before = upstream.stats.modelsRequests;
   const all = await Promise.all(Array.from({ length: 200 }, () => raw({ path: '/health' })));
   return {
-    summary: `${all.filter((r) => r.status === 200).length}×200, ${modelsCalls - before} upstream calls`,
+    summary: `${all.filter((r) => r.status === 200).length}×200, ${upstream.stats.modelsRequests - before} upstream calls`,
     text: all.map((r) => r.text).join(''),
   };
 });
@@ -267,7 +175,7 @@ await measure('endless non-streaming body', 'endless-json', async () => {
   const r = await messages();
   return { summary: `HTTP ${r.status}`, text: r.text };
 });
-await measure('50 MB upload with Content-Length', 'normal', async () => {
+await measure('50 MB upload with Content-Length', 'stream', async () => {
   const r = await fetch(`${base}/v1/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -277,7 +185,7 @@ await measure('50 MB upload with Content-Length', 'normal', async () => {
     .catch((e) => ({ status: 0, text: e.cause?.code ?? e.message }));
   return { summary: r.status ? `HTTP ${r.status}` : `client error ${r.text}`, text: r.text };
 });
-await measure('20 slow uploads (headers, part of a body)', 'normal', async () => {
+await measure('20 slow uploads (headers, part of a body)', 'stream', async () => {
   const closed = await Promise.all(
     Array.from(
       { length: 20 },
@@ -309,7 +217,7 @@ await measure('unclosed tool call + leaked tokens', 'leaked-tool-tokens', async 
   const r = await messages({ tools: [{ name: 'Write', input_schema: { type: 'object' } }] });
   return { summary: `HTTP ${r.status}, stop_reason ${JSON.parse(r.text).stop_reason}`, text: r.text };
 });
-await measure('100,000-deep JSON in tool_use.input', 'normal', async () => {
+await measure('100,000-deep JSON in tool_use.input', 'stream', async () => {
   const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
   const r = await raw(
     { method: 'POST', path: '/v1/messages', headers: { 'content-type': 'application/json' } },
@@ -322,8 +230,7 @@ await measure('100,000-deep JSON in tool_use.input', 'normal', async () => {
 poller.send('exit');
 bridge.kill('SIGTERM');
 await new Promise((r) => bridge.once('exit', r));
-upstream.closeAllConnections();
-upstream.close();
+await upstream.close();
 rmSync(configDir, { recursive: true, force: true });
 const pad = (s, n) => String(s).padEnd(n);
 console.log(

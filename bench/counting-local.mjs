@@ -2,31 +2,8 @@
 // (kind `openai`, context 65,536 from the config), so the bridge counts with the local DeepSeek
 // tokenizer. Measured in the bridge's own process: its longest event-loop block while it counts,
 // and the slowest GET /health answered meanwhile (polled back to back).
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-
-/** An OpenAI-style upstream that answers every completion with one short streamed answer. */
-function startTinyUpstream() {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (req.url?.startsWith('/v1/models')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ object: 'list', data: [{ id: 'bench', object: 'model' }] }));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const chunk = (o) =>
-        `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'bench', ...o })}\n\n`;
-      res.end(
-        chunk({ choices: [{ index: 0, delta: { content: 'ok' }, finish_reason: 'stop' }] }) +
-          chunk({ choices: [], usage: { prompt_tokens: 10, completion_tokens: 1 } }) +
-          'data: [DONE]\n\n',
-      );
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
+import { startFastUpstream } from './fast-upstream.mjs';
 
 const body = (content) =>
   JSON.stringify({ model: 'bench', max_tokens: 1000, stream: true, messages: [{ role: 'user', content }] });
@@ -65,10 +42,11 @@ const prose = (chars) => {
 };
 
 export async function benchLocal({ startBridgeChild }) {
-  const upstream = await startTinyUpstream();
+  // The bench's fake upstream as a plain OpenAI server (it cannot count), one-token answers.
+  const upstream = await startFastUpstream({ serverKind: 'openai', model: 'bench', chunks: 1 });
   const bridge = await startBridgeChild({
     server: { host: '127.0.0.1', port: 0 },
-    upstreams: [{ url: `http://127.0.0.1:${upstream.address().port}`, kind: 'openai', contextSize: 65536 }],
+    upstreams: [{ url: upstream.url, kind: 'openai', contextSize: 65536 }],
   });
   const results = {};
   try {
@@ -99,7 +77,7 @@ export async function benchLocal({ startBridgeChild }) {
     );
   } finally {
     await bridge.stop();
-    upstream.close();
+    await upstream.close();
   }
   return results;
 }

@@ -6,7 +6,13 @@ import { claudeContextArgs, clientContextCheck } from '../../src/checks/client-c
 import { applyFixes } from '../../src/checks/doctor.js';
 import type { CheckContext, CheckResult } from '../../src/checks/types.js';
 import type { ExecOptions, ExecResult } from '../../src/system/context.js';
-import { type FakeSystem, fakeContext, fakeSystem, llamaWithContext } from './fake-system.js';
+import {
+  type FakeSystem,
+  fakeContext,
+  fakeSystem,
+  llamaWithContext,
+  nothingListensAt,
+} from './fake-system.js';
 
 const BRIDGE = 'http://127.0.0.1:3000';
 const SETTINGS = '/home/dev/.claude/settings.json';
@@ -123,7 +129,7 @@ describe('client-context', () => {
   });
 
   it('skips without running anything when the upstream context is unknown or claude is not installed', async () => {
-    const noUpstream = fakeSystem();
+    const noUpstream = fakeSystem({ http: nothingListensAt('http://127.0.0.1:8080') });
     noUpstream.exec = async (file, args) => {
       throw new Error(`unscripted command: ${file} ${args.join(' ')}`);
     };

@@ -3,7 +3,15 @@ import { clientConfigCheck } from '../../src/checks/client-config.js';
 import { clientVersionCheck } from '../../src/checks/client-version.js';
 import { runCheck } from '../../src/checks/runner.js';
 import type { Check, CheckContext } from '../../src/checks/types.js';
-import { type FakeSystemOptions, fakeContext, fakeSystem, llamaWithContext } from './fake-system.js';
+import {
+  type FakeSystemOptions,
+  fakeContext,
+  fakeSystem,
+  llamaWithContext,
+  nothingListensAt,
+} from './fake-system.js';
+
+const UPSTREAM = 'http://127.0.0.1:8080';
 
 const run = (check: Check, ctx: CheckContext) => runCheck(check, ctx, new Map());
 
@@ -157,7 +165,7 @@ describe('client-config', () => {
   });
 
   it('dry-run changes nothing', async () => {
-    const system = fakeSystem();
+    const system = fakeSystem({ http: nothingListensAt(UPSTREAM) });
     const ctx = fakeContext(system);
     const r = await run(clientConfigCheck, ctx);
     const changes = await r.fix!.apply!(ctx, { dryRun: true });
@@ -169,7 +177,10 @@ describe('client-config', () => {
     const shellOnly = await run(
       clientConfigCheck,
       fakeContext(
-        fakeSystem({ env: { ANTHROPIC_BASE_URL: 'http://127.0.0.1:3000', ANTHROPIC_AUTH_TOKEN: 'x' } }),
+        fakeSystem({
+          http: nothingListensAt(UPSTREAM),
+          env: { ANTHROPIC_BASE_URL: 'http://127.0.0.1:3000', ANTHROPIC_AUTH_TOKEN: 'x' },
+        }),
       ),
     );
     expect(shellOnly.status).toBe('warn');
@@ -180,6 +191,7 @@ describe('client-config', () => {
       clientConfigCheck,
       fakeContext(
         fakeSystem({
+          http: nothingListensAt(UPSTREAM),
           files: {
             [`${home}/.claude/settings.json`]: settings({
               ANTHROPIC_BASE_URL: 'http://127.0.0.1:3000',
@@ -201,6 +213,7 @@ describe('client-config', () => {
       clientConfigCheck,
       fakeContext(
         fakeSystem({
+          http: nothingListensAt(UPSTREAM),
           platform: 'win32',
           files: {
             [winFile]: settings({
@@ -219,7 +232,10 @@ describe('client-config', () => {
     const v1 = await run(
       clientConfigCheck,
       fakeContext(
-        fakeSystem({ env: { ANTHROPIC_BASE_URL: 'http://127.0.0.1:3000/v1', ANTHROPIC_AUTH_TOKEN: 'x' } }),
+        fakeSystem({
+          http: nothingListensAt(UPSTREAM),
+          env: { ANTHROPIC_BASE_URL: 'http://127.0.0.1:3000/v1', ANTHROPIC_AUTH_TOKEN: 'x' },
+        }),
       ),
     );
     expect(v1.status).toBe('fail');
@@ -228,7 +244,10 @@ describe('client-config', () => {
     const other = await run(
       clientConfigCheck,
       fakeContext(
-        fakeSystem({ env: { ANTHROPIC_BASE_URL: 'http://127.0.0.1:8080', ANTHROPIC_AUTH_TOKEN: 'x' } }),
+        fakeSystem({
+          http: nothingListensAt(UPSTREAM),
+          env: { ANTHROPIC_BASE_URL: 'http://127.0.0.1:8080', ANTHROPIC_AUTH_TOKEN: 'x' },
+        }),
       ),
     );
     expect(other.summary).toMatch(/is not the bridge/);
@@ -240,6 +259,7 @@ describe('client-config', () => {
       clientConfigCheck,
       fakeContext(
         fakeSystem({
+          http: nothingListensAt(UPSTREAM),
           platform: 'darwin',
           files: {
             [file]: settings({
@@ -257,6 +277,7 @@ describe('client-config', () => {
       clientConfigCheck,
       fakeContext(
         fakeSystem({
+          http: nothingListensAt(UPSTREAM),
           platform: 'darwin',
           env: { ANTHROPIC_API_KEY: 'sk-ant-api03-xyz' },
           files: { [file]: settings({ ANTHROPIC_BASE_URL: 'http://127.0.0.1:3000' }) },
@@ -271,6 +292,7 @@ describe('client-config', () => {
       clientConfigCheck,
       fakeContext(
         fakeSystem({
+          http: nothingListensAt(UPSTREAM),
           files: {
             [`${home}/.claude/settings.json`]: settings({
               ANTHROPIC_BASE_URL: 'http://127.0.0.1:3000',

@@ -4,13 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import { runDoctor } from '../../src/checks/doctor.js';
 import { renderReport } from '../../src/checks/render.js';
-import { fakeContext, fakeSystem } from './fake-system.js';
+import { fakeContext, fakeSystem, nothingListensAt } from './fake-system.js';
 
 describe('doctor groups one root cause', () => {
   it('no model server: the llama-server fix is printed once, the other checks refer to it', async () => {
-    const report = await runDoctor(fakeContext(fakeSystem()), {
-      ids: ['upstream-openai', 'upstream-context', 'upstream-tools'],
-    });
+    const report = await runDoctor(
+      fakeContext(fakeSystem({ http: nothingListensAt('http://127.0.0.1:8080') })),
+      {
+        ids: ['upstream-openai', 'upstream-context', 'upstream-tools'],
+      },
+    );
     expect(report.checks.filter((c) => c.status === 'fail')).toHaveLength(3);
     const text = renderReport(report, { color: false, verbose: false });
     expect(text.match(/llama-server -m /g)).toHaveLength(1);
@@ -23,7 +26,8 @@ describe('doctor groups one root cause', () => {
 
   it('port 3000 taken by another program: loopback and bridge suggest the same port', async () => {
     const system = fakeSystem({
-      portFree: { '127.0.0.1:3000': false, '127.0.0.1:3001': false },
+      dns: { localhost: [{ address: '127.0.0.1', family: 4 }] },
+      portFree: { '127.0.0.1:3000': false, '127.0.0.1:3001': false, '127.0.0.1:3002': true },
       http: { 'GET http://127.0.0.1:3000/health': { status: 404, body: 'Cannot GET /health' } },
     });
     const report = await runDoctor(fakeContext(system), { ids: ['loopback', 'bridge'] });

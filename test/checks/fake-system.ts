@@ -46,12 +46,20 @@ export interface FakeSystemOptions {
   commands?: Record<string, CommandReply>;
   /** A test that scripts more than one scenario's commands: do not fail when some never ran. */
   allowUnusedCommands?: boolean;
-  /** Keyed by "METHOD url". Unknown URLs refuse the connection. */
+  /**
+   * Keyed by "METHOD url"; `'refused'` scripts a port nobody listens on, `'timeout'` one that never
+   * answers. Keyed by an origin alone ("http://127.0.0.1:8080"), `'refused'` or `'timeout'` answers
+   * every request to it (nothing listens on that port, whatever the path). A request not scripted
+   * here fails the test (UnscriptedHttpError).
+   */
   http?: Record<string, HttpReply>;
+  /** A test that scripts a whole server (or several scenarios): do not fail when some URL was never asked. */
+  allowUnusedHttp?: boolean;
+  /** Host → its addresses (`[]`: it does not resolve). A lookup not scripted fails the test. */
   dns?: Record<string, DnsAddress[]>;
-  /** "host:port" → connect succeeds. Default false. */
+  /** "host:port" → whether a TCP connect succeeds. A connect not scripted fails the test. */
   tcp?: Record<string, boolean>;
-  /** "host:port" → free. Default true. */
+  /** "host:port" → whether it is free to listen on. A port not scripted fails the test. */
   portFree?: Record<string, boolean>;
   memory?: { total: number; free: number };
   nodeVersion?: string;
@@ -63,7 +71,15 @@ export interface FakeSystem extends SystemContext {
   files: Map<string, string | Buffer>;
   /** Commands run that no script answered (each also threw UnscriptedCommandError where it ran). */
   unscripted: string[];
+  /** "METHOD url" asked that no script answered (each also threw UnscriptedHttpError where asked). */
+  unscriptedHttp: string[];
+  /** "dnsLookup host", "tcpConnect host:port", "portFree host:port" no script answered (UnscriptedNetError). */
+  unscriptedNet: string[];
   /** Fails unless every scripted command ran at least once (a check that skips one is caught too). */
+  assertAllCommandsRan(): void;
+  /** Fails unless every scripted "METHOD url" was asked at least once. */
+  assertAllHttpAsked(): void;
+  /** Both of the above. */
   assertAllUsed(): void;
 }
 
@@ -87,19 +103,92 @@ export class UnscriptedCommandError extends Error {
 }
 
 /**
- * When the running test finishes, fails it if `sys` was asked for a command nobody scripted, and
- * (unless the test opted out) if a scripted command never ran: a check that stopped running one is
- * caught too. Outside a test (a fake built at collection time) only the throw in exec() is left.
+ * A check asked a URL (with this method) the test did not script. Thrown where it is asked, and
+ * again when the test finishes, as UnscriptedCommandError is. A test that means "nothing listens
+ * there" scripts `'refused'`.
  */
-function verifyWhenTestFinishes(sys: FakeSystem, scripted: readonly string[], allowUnused: boolean): void {
+export class UnscriptedHttpError extends Error {
+  readonly code = 'UNSCRIPTED_HTTP';
+  constructor(
+    /** Every unscripted "METHOD url", in the order they were asked. */
+    readonly requests: readonly string[],
+    scripted: readonly string[],
+  ) {
+    super(
+      `fakeSystem: unscripted HTTP request${requests.length > 1 ? 's' : ''} ${requests.map((k) => `"${k}"`).join(', ')}; scripted: ${scripted.length ? scripted.map((k) => `"${k}"`).join(', ') : '(none)'} (script it, as 'refused' if the test means nothing listens there)`,
+    );
+    this.name = 'UnscriptedHttpError';
+  }
+}
+
+/**
+ * A check looked up a host, connected to a port or asked whether a port is free, and the test did
+ * not script it. Thrown where asked, and again when the test finishes.
+ */
+export class UnscriptedNetError extends Error {
+  readonly code = 'UNSCRIPTED_NET';
+  constructor(
+    /** Every unscripted question ("dnsLookup localhost", "tcpConnect 127.0.0.1:8080", …), in order. */
+    readonly questions: readonly string[],
+  ) {
+    super(
+      `fakeSystem: unscripted network question${questions.length > 1 ? 's' : ''} ${questions.map((k) => `"${k}"`).join(', ')} (script it in dns, tcp or portFree)`,
+    );
+    this.name = 'UnscriptedNetError';
+  }
+}
+
+/**
+ * The checks fakeSystem runs when a test finishes: it fails if `sys` was asked for a command or a
+ * URL nobody scripted, and (unless the test opted out) if a scripted one was never used. Exported
+ * so that its own tests can call it on a fake without failing themselves.
+ */
+export function verifyFakeSystem(
+  sys: FakeSystem,
+  scripted: { commands: readonly string[]; http: readonly string[] },
+  optOut: { allowUnusedCommands?: boolean; allowUnusedHttp?: boolean } = {},
+): void {
+  if (sys.unscripted.length) throw new UnscriptedCommandError(sys.unscripted, scripted.commands);
+  if (sys.unscriptedHttp.length) throw new UnscriptedHttpError(sys.unscriptedHttp, scripted.http);
+  if (sys.unscriptedNet.length) throw new UnscriptedNetError(sys.unscriptedNet);
+  if (!optOut.allowUnusedCommands) sys.assertAllCommandsRan();
+  if (!optOut.allowUnusedHttp) sys.assertAllHttpAsked();
+}
+
+/**
+ * Runs verifyFakeSystem when the running test finishes: a check that stopped running a command or
+ * asking a URL is caught too. Outside a test (a fake built at collection time) only the throws
+ * where a command runs or a URL is asked are left.
+ */
+function verifyWhenTestFinishes(
+  sys: FakeSystem,
+  scripted: { commands: readonly string[]; http: readonly string[] },
+  optOut: { allowUnusedCommands?: boolean; allowUnusedHttp?: boolean },
+): void {
   try {
-    onTestFinished(() => {
-      if (sys.unscripted.length) throw new UnscriptedCommandError(sys.unscripted, scripted);
-      if (!allowUnused) sys.assertAllUsed();
-    });
+    onTestFinished(() => verifyFakeSystem(sys, scripted, optOut));
   } catch {
     // Not inside a test.
   }
+}
+
+/**
+ * Which script key answers "METHOD url": the exact key, else the URL's origin, which may only be
+ * scripted as a dead port ('refused' or 'timeout': no path of a live server answers alike).
+ */
+function httpScriptKey(
+  script: Record<string, HttpReply> | undefined,
+  key: string,
+  url: string,
+): string | undefined {
+  if (!script) return undefined;
+  if (Object.hasOwn(script, key)) return key;
+  const origin = URL.canParse(url) ? new URL(url).origin : undefined;
+  if (origin === undefined || !Object.hasOwn(script, origin)) return undefined;
+  const reply = script[origin];
+  if (reply !== 'refused' && reply !== 'timeout')
+    throw new Error(`fakeSystem: an origin key ("${origin}") scripts only 'refused' or 'timeout'`);
+  return origin;
 }
 
 function refused(): Error {
@@ -111,8 +200,18 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
   const calls = { exec: [] as string[], http: [] as string[] };
   const written: Record<string, string> = {};
   const scripted = Object.keys(o.commands ?? {});
+  const scriptedHttp = Object.keys(o.http ?? {});
   const usedCommands = new Set<string>();
+  const askedHttp = new Set<string>();
   const unscripted: string[] = [];
+  const unscriptedHttp: string[] = [];
+  const unscriptedNet: string[] = [];
+  /** The scripted answer to a network question, or UnscriptedNetError. */
+  const netAnswer = <T>(script: Record<string, T> | undefined, key: string, question: string): T => {
+    if (script && Object.hasOwn(script, key)) return script[key] as T;
+    unscriptedNet.push(`${question} ${key}`);
+    throw new UnscriptedNetError([`${question} ${key}`]);
+  };
   let clock = 1_760_000_000_000;
   const sys: FakeSystem = {
     platform: o.platform ?? 'linux',
@@ -131,12 +230,25 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
     written,
     files,
     unscripted,
-    assertAllUsed() {
+    unscriptedHttp,
+    unscriptedNet,
+    assertAllCommandsRan() {
       const unused = scripted.filter((k) => !usedCommands.has(k));
       if (unused.length)
         throw new Error(
           `fakeSystem: scripted commands never ran: ${unused.map((k) => `"${k}"`).join(', ')}; ran: ${calls.exec.length ? calls.exec.map((k) => `"${k}"`).join(', ') : '(none)'}`,
         );
+    },
+    assertAllHttpAsked() {
+      const unused = scriptedHttp.filter((k) => !askedHttp.has(k));
+      if (unused.length)
+        throw new Error(
+          `fakeSystem: scripted HTTP requests never asked: ${unused.map((k) => `"${k}"`).join(', ')}; asked: ${calls.http.length ? calls.http.map((k) => `"${k}"`).join(', ') : '(none)'} (allowUnusedHttp: a test that scripts a whole server)`,
+        );
+    },
+    assertAllUsed() {
+      sys.assertAllCommandsRan();
+      sys.assertAllHttpAsked();
     },
     async exec(file, args): Promise<ExecResult> {
       const key = [file, ...args].join(' ');
@@ -197,8 +309,14 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
     async http(url, options = {}): Promise<HttpResponse> {
       const key = `${options.method ?? 'GET'} ${url}`;
       calls.http.push(key);
-      const reply = o.http?.[key];
-      if (!reply || reply === 'refused') throw refused();
+      const scriptedKey = httpScriptKey(o.http, key, url);
+      const reply = scriptedKey === undefined ? undefined : o.http?.[scriptedKey];
+      if (reply === undefined || scriptedKey === undefined) {
+        unscriptedHttp.push(key);
+        throw new UnscriptedHttpError([key], scriptedHttp);
+      }
+      askedHttp.add(scriptedKey);
+      if (reply === 'refused') throw refused();
       if (reply === 'timeout')
         throw Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' });
       const r = typeof reply === 'function' ? reply(options.body) : reply;
@@ -209,18 +327,22 @@ export function fakeSystem(o: FakeSystemOptions = {}): FakeSystem {
       };
     },
     async dnsLookup(host) {
-      return o.dns?.[host] ?? (host === 'localhost' ? [{ address: '127.0.0.1', family: 4 }] : []);
+      return netAnswer(o.dns, host, 'dnsLookup');
     },
     async tcpConnect(host, port) {
-      return o.tcp?.[`${host}:${port}`] ?? false;
+      return netAnswer(o.tcp, `${host}:${port}`, 'tcpConnect');
     },
     async portFree(host, port) {
-      return o.portFree?.[`${host}:${port}`] ?? true;
+      return netAnswer(o.portFree, `${host}:${port}`, 'portFree');
     },
     isTTY: false,
     now: () => (clock += 5),
   };
-  verifyWhenTestFinishes(sys, scripted, o.allowUnusedCommands ?? false);
+  verifyWhenTestFinishes(
+    sys,
+    { commands: scripted, http: scriptedHttp },
+    { allowUnusedCommands: o.allowUnusedCommands, allowUnusedHttp: o.allowUnusedHttp },
+  );
   return sys;
 }
 
@@ -237,7 +359,15 @@ export function fakeContext(
   });
 }
 
-/** HTTP answers of a llama-server at `base`, replayed from the recorded fixtures. */
+/**
+ * A test's statement that nothing listens at these origins ("http://127.0.0.1:8080"): every request
+ * to them is refused, whatever the path (the fake fails the test if none is ever asked).
+ */
+export function nothingListensAt(...origins: string[]): Record<string, HttpReply> {
+  return Object.fromEntries(origins.map((origin) => [origin, 'refused' as const]));
+}
+
+/** Discovery answers of a llama-server at `base` (GET routes), replayed from the recorded fixtures. */
 export function llamaServerHttp(
   base = 'http://127.0.0.1:8080',
   overrides: Record<string, HttpReply> = {},
@@ -258,14 +388,24 @@ export function llamaServerHttp(
       body: llamaFixture('26_unknown_route'),
       headers: llamaHeaders,
     },
+    ...overrides,
+  };
+}
+
+/**
+ * llama-server's POST /v1/chat/completions, replayed (a forced tool call, else a greedy answer): for
+ * tests whose checks send a chat request (the discovery answers above do not include it, so that a
+ * test that never chats does not script it).
+ */
+export function llamaChatHttp(base = 'http://127.0.0.1:8080'): Record<string, HttpReply> {
+  return {
     [`POST ${base}/v1/chat/completions`]: (body) => {
       const req = JSON.parse(body ?? '{}') as { tools?: unknown; tool_choice?: unknown };
       return {
         body: llamaFixture(req.tools && req.tool_choice ? '10_tools_required' : '05_chat_greedy'),
-        headers: llamaHeaders,
+        headers: { server: 'llama.cpp' },
       };
     },
-    ...overrides,
   };
 }
 

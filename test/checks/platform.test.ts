@@ -8,7 +8,16 @@ import { noProxyCovers, proxyEnvCheck } from '../../src/checks/proxy-env.js';
 import { runCheck } from '../../src/checks/runner.js';
 import type { Check, CheckContext } from '../../src/checks/types.js';
 import { parseWslStatus, wslCheck } from '../../src/checks/wsl.js';
-import { type FakeSystemOptions, fakeContext, fakeSystem, fixture } from './fake-system.js';
+import { type FakeSystemOptions, fakeContext, fakeSystem, fixture, nothingListensAt } from './fake-system.js';
+
+/** The default upstream: nothing listens there in the isolation tests (the check asks its kind). */
+const UPSTREAM = 'http://127.0.0.1:8080';
+/** localhost resolves to 127.0.0.1 only. */
+const LOCALHOST_V4: FakeSystemOptions['dns'] = { localhost: [{ address: '127.0.0.1', family: 4 }] };
+/** The bridge's port (3000) is free to listen on. */
+const BRIDGE_PORT_FREE = { '127.0.0.1:3000': true };
+/** Nothing listens on the bridge's (3000) or the upstream's (8080) loopback port. */
+const NOTHING_ON_LOOPBACK = { '127.0.0.1:3000': false, '127.0.0.1:8080': false };
 
 const run = (check: Check, ctx: CheckContext) => runCheck(check, ctx, new Map());
 const ctx = (o: FakeSystemOptions, extra: Parameters<typeof fakeContext>[1] = {}) =>
@@ -148,7 +157,7 @@ describe('wsl', () => {
           'wslinfo --networking-mode': out('wsl/wslinfo-nat.txt'),
           'ip route show default': out('wsl/ip-route-nat.txt'),
         },
-        tcp: { '172.22.80.1:8080': true },
+        tcp: { '127.0.0.1:8080': false, '172.22.80.1:8080': true },
       }),
     );
     expect(onWindows.status).toBe('warn');
@@ -164,7 +173,7 @@ describe('wsl', () => {
 
 describe('loopback', () => {
   it('passes on Linux with 127.0.0.1 everywhere and a free bridge port', async () => {
-    const r = await run(loopbackCheck, ctx({}));
+    const r = await run(loopbackCheck, ctx({ dns: LOCALHOST_V4, portFree: BRIDGE_PORT_FREE }));
     expect(r).toMatchObject({ status: 'pass', data: { bridgePortState: 'free' } });
   });
 
@@ -172,6 +181,7 @@ describe('loopback', () => {
     const system = fakeSystem({
       platform: 'darwin',
       env: { ANTHROPIC_BASE_URL: 'http://localhost:3000' },
+      portFree: BRIDGE_PORT_FREE,
       dns: {
         localhost: [
           { address: '::1', family: 6 },
@@ -190,7 +200,10 @@ describe('loopback', () => {
   });
 
   it('warns about localhost even when it resolves to 127.0.0.1', async () => {
-    const r = await run(loopbackCheck, ctx({}, { upstreamUrl: 'http://localhost:8080' }));
+    const r = await run(
+      loopbackCheck,
+      ctx({ dns: LOCALHOST_V4, portFree: BRIDGE_PORT_FREE }, { upstreamUrl: 'http://localhost:8080' }),
+    );
     expect(r.status).toBe('warn');
   });
 
@@ -198,7 +211,8 @@ describe('loopback', () => {
     const taken = await run(
       loopbackCheck,
       ctx({
-        portFree: { '127.0.0.1:3000': false },
+        dns: LOCALHOST_V4,
+        portFree: { '127.0.0.1:3000': false, '127.0.0.1:3001': true },
         http: { 'GET http://127.0.0.1:3000/health': { status: 404, body: 'Cannot GET /health' } },
       }),
     );
@@ -207,7 +221,8 @@ describe('loopback', () => {
     const ours = await run(
       loopbackCheck,
       ctx({
-        portFree: { '127.0.0.1:3000': false },
+        dns: LOCALHOST_V4,
+        portFree: { '127.0.0.1:3000': false, '127.0.0.1:3001': true },
         http: {
           'GET http://127.0.0.1:3000/health': { body: { status: 'ok', version: '0.1.0', upstreams: [] } },
         },
@@ -219,14 +234,24 @@ describe('loopback', () => {
   it('Windows: fails when the bridge port is in an excluded port range', async () => {
     const r = await run(
       loopbackCheck,
-      ctx({ platform: 'win32', commands: { netsh: out('windows/netsh-excludedportrange-3000.txt') } }),
+      ctx({
+        platform: 'win32',
+        dns: LOCALHOST_V4,
+        portFree: BRIDGE_PORT_FREE,
+        commands: { netsh: out('windows/netsh-excludedportrange-3000.txt') },
+      }),
     );
     expect(r.status).toBe('fail');
     expect(r.summary).toMatch(/bridge port 3000 is inside a Windows excluded port range \(2950-3049/);
     expect(r.fix?.commands).toContain('net stop winnat');
     const clean = await run(
       loopbackCheck,
-      ctx({ platform: 'win32', commands: { netsh: out('windows/netsh-excludedportrange.txt') } }),
+      ctx({
+        platform: 'win32',
+        dns: LOCALHOST_V4,
+        portFree: BRIDGE_PORT_FREE,
+        commands: { netsh: out('windows/netsh-excludedportrange.txt') },
+      }),
     );
     expect(clean.status).toBe('pass');
   });
@@ -234,7 +259,12 @@ describe('loopback', () => {
   it('WSL2: reads the excluded ranges through netsh.exe interop', async () => {
     const r = await run(
       loopbackCheck,
-      ctx({ osRelease: WSL2, commands: { 'netsh.exe': out('windows/netsh-excludedportrange-3000.txt') } }),
+      ctx({
+        osRelease: WSL2,
+        dns: LOCALHOST_V4,
+        portFree: BRIDGE_PORT_FREE,
+        commands: { 'netsh.exe': out('windows/netsh-excludedportrange-3000.txt') },
+      }),
     );
     expect(r.status).toBe('fail');
   });
@@ -243,7 +273,10 @@ describe('loopback', () => {
 
 describe('firewall', () => {
   it('passes when everything is on loopback (Linux ufw active, macOS, Windows)', async () => {
-    const linux = await run(firewallCheck, ctx({ commands: { 'ufw status': out('linux/ufw-active.txt') } }));
+    const linux = await run(
+      firewallCheck,
+      ctx({ tcp: NOTHING_ON_LOOPBACK, commands: { 'ufw status': out('linux/ufw-active.txt') } }),
+    );
     expect(linux).toMatchObject({
       status: 'pass',
       summary: 'everything is on loopback: firewalls do not filter it (ufw active)',
@@ -252,6 +285,7 @@ describe('firewall', () => {
       firewallCheck,
       ctx({
         platform: 'darwin',
+        tcp: NOTHING_ON_LOOPBACK,
         commands: {
           '/usr/libexec/ApplicationFirewall/socketfilterfw': out('macos/socketfilterfw-enabled.txt'),
         },
@@ -262,6 +296,7 @@ describe('firewall', () => {
       firewallCheck,
       ctx({
         platform: 'win32',
+        tcp: NOTHING_ON_LOOPBACK,
         commands: { 'netsh advfirewall show allprofiles state': out('windows/netsh-allprofiles-state.txt') },
       }),
     );
@@ -269,10 +304,12 @@ describe('firewall', () => {
   });
 
   const remote = { upstreamUrl: 'http://192.168.1.20:8080' };
+  /** The remote upstream does not accept a connection; nothing listens on the bridge port. */
+  const remoteUnreachable = { '127.0.0.1:3000': false, '192.168.1.20:8080': false };
   it('Linux: warns with the ufw / firewalld / nftables rule when a remote upstream is unreachable', async () => {
     const ufw = await run(
       firewallCheck,
-      ctx({ commands: { 'ufw status': out('linux/ufw-inactive.txt') } }, remote),
+      ctx({ tcp: remoteUnreachable, commands: { 'ufw status': out('linux/ufw-inactive.txt') } }, remote),
     );
     expect(ufw.status).toBe('warn');
     expect(ufw.fix?.commands).toEqual(['sudo ufw allow 8080/tcp']);
@@ -280,6 +317,7 @@ describe('firewall', () => {
       firewallCheck,
       ctx(
         {
+          tcp: remoteUnreachable,
           commands: {
             ufw: 'notfound',
             'firewall-cmd --state': out('linux/firewalld-state-running.txt'),
@@ -298,6 +336,7 @@ describe('firewall', () => {
       firewallCheck,
       ctx(
         {
+          tcp: remoteUnreachable,
           commands: {
             ufw: 'notfound',
             'firewall-cmd': 'notfound',
@@ -324,7 +363,7 @@ describe('firewall', () => {
             'firewall-cmd': 'notfound',
             'nft list ruleset': { stderr: NFT_NOT_ROOT, exitCode: 1 },
           },
-          tcp: { '192.168.1.20:8080': true },
+          tcp: { '127.0.0.1:3000': false, '192.168.1.20:8080': true },
         },
         remote,
       ),
@@ -341,7 +380,7 @@ describe('firewall', () => {
     const r = await run(
       firewallCheck,
       ctx(
-        { platform: 'win32', commands, tcp: { '192.168.1.5:3000': true } },
+        { platform: 'win32', commands, tcp: { '192.168.1.5:3000': true, '127.0.0.1:8080': false } },
         { bridgeUrl: 'http://192.168.1.5:3000' },
       ),
     );
@@ -352,7 +391,7 @@ describe('firewall', () => {
     const ok = await run(
       firewallCheck,
       ctx(
-        { platform: 'win32', commands, tcp: { '192.168.1.5:8080': true } },
+        { platform: 'win32', commands, tcp: { '127.0.0.1:3000': false, '192.168.1.5:8080': true } },
         { upstreamUrl: 'http://192.168.1.5:8080' },
       ),
     );
@@ -366,6 +405,7 @@ describe('firewall', () => {
       ctx(
         {
           platform: 'darwin',
+          tcp: remoteUnreachable,
           commands: {
             '/usr/libexec/ApplicationFirewall/socketfilterfw': out('macos/socketfilterfw-disabled.txt'),
           },
@@ -450,6 +490,7 @@ describe('isolation', () => {
     const r = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         commands: {
           'which -a node': { stdout: '/usr/bin/node\n' },
           'which -a claude': { stdout: '/usr/local/bin/claude\n' },
@@ -465,6 +506,7 @@ describe('isolation', () => {
     const r = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         platform: 'darwin',
         commands: {
           'which -a node': { stdout: '/usr/local/bin/node\n' },
@@ -482,6 +524,7 @@ describe('isolation', () => {
     const r = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         osRelease: WSL2,
         commands: {
           'which -a node': { stdout: '/mnt/c/Program Files/nodejs/node\n/usr/bin/node\n' },
@@ -499,6 +542,7 @@ describe('isolation', () => {
     const dup = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         platform: 'win32',
         commands: {
           'where.exe node': { stdout: 'C:\\Program Files\\nodejs\\node.exe\r\n' },
@@ -518,6 +562,7 @@ describe('isolation', () => {
     const vllm = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         commands: {
           'which -a node': { stdout: '/usr/bin/node\n' },
           'which -a claude': { stdout: '/usr/local/bin/claude\n' },
@@ -531,6 +576,7 @@ describe('isolation', () => {
     const venv = await run(
       isolationCheck,
       ctx({
+        http: nothingListensAt(UPSTREAM),
         env: { VIRTUAL_ENV: '/home/dev/.venvs/vllm' },
         files: { '/home/dev/.venvs/vllm/pyvenv.cfg': 'home = /usr/bin\n' },
         commands: {

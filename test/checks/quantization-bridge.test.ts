@@ -11,6 +11,7 @@ import {
   fixture,
   llamaFixture,
   llamaServerHttp,
+  nothingListensAt,
 } from './fake-system.js';
 
 const run = (check: Check, ctx: CheckContext) => runCheck(check, ctx, new Map());
@@ -28,9 +29,12 @@ function gguf(fileType: number, totalBytes: number): Buffer {
   return Buffer.concat([header, Buffer.alloc(Math.max(0, totalBytes - header.length))]);
 }
 
-/** stat reports the buffer length; to model multi-GB files, stat is overridden. */
+/**
+ * stat reports the buffer length; to model multi-GB files, stat is overridden. These tests grade the
+ * model file: nothing listens at the upstream.
+ */
 function withSizes(o: FakeSystemOptions, sizes: Record<string, number>) {
-  const system = fakeSystem(o);
+  const system = fakeSystem({ http: nothingListensAt(U), ...o });
   const stat = system.stat.bind(system);
   system.stat = async (f) =>
     sizes[f] !== undefined ? { size: sizes[f]!, isFile: true, isDirectory: false, mtimeMs: 0 } : stat(f);
@@ -130,6 +134,13 @@ describe('quantization', () => {
             [`GET ${O}/api/version`]: { body: fixture('upstreams/ollama-version.json') },
             [`GET ${O}/api/ps`]: { body: fixture('upstreams/ollama-ps-64k.json') },
             [`POST ${O}/api/show`]: { body: fixture('upstreams/ollama-show.json') },
+            // Ollama's answer to the other servers' discovery routes.
+            ...Object.fromEntries(
+              ['/health', '/props', '/version', '/get_model_info'].map((route) => [
+                `GET ${O}${route}`,
+                { status: 404, body: '404 page not found' },
+              ]),
+            ),
           },
           commands: noNvidia,
         }),
@@ -140,10 +151,14 @@ describe('quantization', () => {
   });
 
   it('skips without a model, and fails on a file that is not GGUF', async () => {
-    expect((await run(quantizationCheck, fakeContext(fakeSystem()))).status).toBe('skip');
+    expect(
+      (await run(quantizationCheck, fakeContext(fakeSystem({ http: nothingListensAt(U) })))).status,
+    ).toBe('skip');
     const bad = await run(
       quantizationCheck,
-      fakeContext(fakeSystem({ files: { '/m/x.gguf': 'not a model' } }), { modelFile: '/m/x.gguf' }),
+      fakeContext(fakeSystem({ http: nothingListensAt(U), files: { '/m/x.gguf': 'not a model' } }), {
+        modelFile: '/m/x.gguf',
+      }),
     );
     expect(bad.status).toBe('warn');
     expect(bad.summary).toMatch(/cannot read the GGUF header of \/m\/x\.gguf: not a GGUF file/);
@@ -219,7 +234,10 @@ describe('bridge', () => {
   });
 
   it('fails with `dsb serve` when the bridge is not running', async () => {
-    const r = await run(bridgeCheck, fakeContext(fakeSystem()));
+    const r = await run(
+      bridgeCheck,
+      fakeContext(fakeSystem({ http: nothingListensAt(B), portFree: { '127.0.0.1:3000': true } })),
+    );
     expect(r.status).toBe('fail');
     expect(r.fix?.commands).toEqual(['dsb serve --port 3000 --upstream http://127.0.0.1:8080']);
   });
@@ -259,7 +277,10 @@ describe('bridge', () => {
     const r = await run(
       bridgeCheck,
       fakeContext(
-        fakeSystem({ http: { [`GET ${B}/health`]: { status: 404, body: '<html>Not found</html>' } } }),
+        fakeSystem({
+          portFree: { '127.0.0.1:3000': false, '127.0.0.1:3001': true },
+          http: { [`GET ${B}/health`]: { status: 404, body: '<html>Not found</html>' } },
+        }),
       ),
     );
     expect(r.status).toBe('fail');

@@ -8,7 +8,7 @@ import { quantizationCheck } from '../../src/checks/quantization.js';
 import { runCheck } from '../../src/checks/runner.js';
 import { GGML_TYPES, summarizeTensors } from '../../src/system/ggml-types.js';
 import { encodeGgufHeader, readGgufHeader } from '../../src/system/gguf.js';
-import { fakeContext, fakeSystem, llamaFixture, llamaServerHttp } from './fake-system.js';
+import { fakeContext, fakeSystem, llamaFixture, llamaServerHttp, nothingListensAt } from './fake-system.js';
 
 const F32 = 0;
 const F16 = 1;
@@ -35,6 +35,7 @@ const check = async (file: string, content: Buffer) =>
     quantizationCheck,
     fakeContext(
       fakeSystem({
+        http: nothingListensAt('http://127.0.0.1:8080'),
         files: { [file]: content },
         memory: { total: 64 * 1024 ** 3, free: 0 },
         commands: NO_NVIDIA,

@@ -12,6 +12,7 @@ import {
   fakeSystem,
   fixture,
   type HttpReply,
+  llamaChatHttp,
   llamaFixture,
   llamaServerHttp,
   llamaWithContext,
@@ -36,12 +37,17 @@ function vllmHttp(overrides: Record<string, HttpReply> = {}): Record<string, Htt
     [`GET ${V}/props`]: { status: 404, body: { detail: 'Not Found' } },
     [`GET ${V}/api/version`]: { status: 404, body: { detail: 'Not Found' } },
     [`GET ${V}/get_model_info`]: { status: 404, body: { detail: 'Not Found' } },
+    ...overrides,
+  };
+}
+/** vLLM's chat answers, for the tests whose checks send one (discovery alone does not). */
+function vllmChatHttp(): Record<string, HttpReply> {
+  return {
     [`POST ${V}/v1/chat/completions`]: (body) => {
       const req = JSON.parse(body ?? '{}');
       if (req.tool_choice === 'required') return { body: json('vllm-tools-required.json') };
       return { body: json('vllm-chat.json') };
     },
-    ...overrides,
   };
 }
 
@@ -56,6 +62,11 @@ function ollamaHttp(ps = 'ollama-ps-64k.json'): Record<string, HttpReply> {
     [`GET ${O}/props`]: { status: 404, body: '404 page not found' },
     [`GET ${O}/version`]: { status: 404, body: '404 page not found' },
     [`GET ${O}/get_model_info`]: { status: 404, body: '404 page not found' },
+  };
+}
+/** Ollama's chat answers (a tool call when asked with tools), for the tests whose checks send one. */
+function ollamaChatHttp(): Record<string, HttpReply> {
+  return {
     [`POST ${O}/v1/chat/completions`]: (body) => {
       const req = JSON.parse(body ?? '{}');
       if (req.tools) {
@@ -90,7 +101,7 @@ function ollamaHttp(ps = 'ollama-ps-64k.json'): Record<string, HttpReply> {
 
 describe('upstream-openai', () => {
   it('passes against a llama-server replaying recorded answers, naming kind and version', async () => {
-    const r = await run(upstreamOpenaiCheck, ctxWith(llamaServerHttp()));
+    const r = await run(upstreamOpenaiCheck, ctxWith({ ...llamaServerHttp(), ...llamaChatHttp() }));
     expect(r.status).toBe('pass');
     expect(r.summary).toBe(
       'llama.cpp llama-server b10587 at http://127.0.0.1:8080 answers /v1/chat/completions with models/tiny-random-F32.gguf',
@@ -99,7 +110,7 @@ describe('upstream-openai', () => {
   });
 
   it('fails with the launch command when nothing listens (linux: sh syntax)', async () => {
-    const r = await run(upstreamOpenaiCheck, ctxWith({}));
+    const r = await run(upstreamOpenaiCheck, ctxWith({ [U]: 'refused' }));
     expect(r.status).toBe('fail');
     expect(r.summary).toMatch(/nothing answers at http:\/\/127\.0\.0\.1:8080: connection refused/);
     expect(r.fix?.commands).toEqual([
@@ -108,15 +119,15 @@ describe('upstream-openai', () => {
   });
 
   it('suggests the server by port when nothing answers (vLLM on 8000, Ollama on 11434 in PowerShell)', async () => {
-    const v = await run(upstreamOpenaiCheck, ctxWith({}, {}, V));
+    const v = await run(upstreamOpenaiCheck, ctxWith({ [V]: 'refused' }, {}, V));
     expect(v.fix?.commands[0]).toBe(
       'vllm serve MODEL --host 127.0.0.1 --port 8000 --max-model-len 65536 --enable-auto-tool-choice --tool-call-parser deepseek_v4 --reasoning-parser deepseek_v4 --tensor-parallel-size 1',
     );
-    const o = await run(upstreamOpenaiCheck, ctxWith({}, { platform: 'win32' }, O));
+    const o = await run(upstreamOpenaiCheck, ctxWith({ [O]: 'refused' }, { platform: 'win32' }, O));
     expect(o.fix?.commands[0]).toBe(
       "$env:OLLAMA_HOST = '127.0.0.1:11434'; $env:OLLAMA_CONTEXT_LENGTH = '65536'; ollama serve",
     );
-    const oSh = await run(upstreamOpenaiCheck, ctxWith({}, { platform: 'darwin' }, O));
+    const oSh = await run(upstreamOpenaiCheck, ctxWith({ [O]: 'refused' }, { platform: 'darwin' }, O));
     expect(oSh.fix?.commands[0]).toBe('OLLAMA_HOST=127.0.0.1:11434 OLLAMA_CONTEXT_LENGTH=65536 ollama serve');
   });
 
@@ -135,6 +146,13 @@ describe('upstream-openai', () => {
       },
       [`POST ${U}/completion`]: { body: fixture('upstreams/llama-native-completion.json') },
     };
+    // The same server answers the other discovery routes as any route it does not know.
+    for (const route of ['/props', '/api/version', '/version', '/get_model_info'])
+      http[`GET ${U}${route}`] = {
+        status: 404,
+        body: llamaFixture('26_unknown_route'),
+        headers: { server: 'llama.cpp' },
+      };
     const r = await run(upstreamOpenaiCheck, ctxWith(http));
     expect(r.status).toBe('fail');
     expect(r.summary).toMatch(
@@ -176,12 +194,12 @@ describe('upstream-openai', () => {
   });
 
   it('passes against vLLM and Ollama recorded shapes', async () => {
-    const v = await run(upstreamOpenaiCheck, ctxWith(vllmHttp(), {}, V));
+    const v = await run(upstreamOpenaiCheck, ctxWith({ ...vllmHttp(), ...vllmChatHttp() }, {}, V));
     expect(v).toMatchObject({
       status: 'pass',
       data: { kind: 'vllm', version: '0.11.0', model: 'deepseek-ai/DeepSeek-V3.2' },
     });
-    const o = await run(upstreamOpenaiCheck, ctxWith(ollamaHttp(), {}, O));
+    const o = await run(upstreamOpenaiCheck, ctxWith({ ...ollamaHttp(), ...ollamaChatHttp() }, {}, O));
     expect(o).toMatchObject({
       status: 'pass',
       data: { kind: 'ollama', version: '0.12.6', model: 'deepseek-r1:14b' },
@@ -325,7 +343,7 @@ describe('upstream-context', () => {
   });
 
   it('fails with the launch command when the upstream does not answer', async () => {
-    const r = await run(upstreamContextCheck, ctxWith({}));
+    const r = await run(upstreamContextCheck, ctxWith({ [U]: 'refused' }));
     expect(r.status).toBe('fail');
     expect(r.fix?.commands[0]).toMatch(/^llama-server .* -c 65536 /);
   });
@@ -366,7 +384,7 @@ describe('upstream discovery (one run, shared with every upstream check)', () =>
     expect(await evidence(vllmHttp(), V)).toBe('owned_by "vllm"');
     expect(await evidence(ollamaHttp(), O)).toBe('GET /api/version');
     expect(await evidence(sglangHttp(), S)).toBe('owned_by "sglang"');
-    const r = await run(upstreamOpenaiCheck, ctxWith(vllmHttp(), {}, V));
+    const r = await run(upstreamOpenaiCheck, ctxWith({ ...vllmHttp(), ...vllmChatHttp() }, {}, V));
     expect(r.details[0]).toBe('server: vLLM 0.11.0 (recognised by owned_by "vllm")');
   });
 
@@ -423,7 +441,7 @@ describe('upstream discovery (one run, shared with every upstream check)', () =>
 
 describe('upstream-tools', () => {
   it('passes when the recorded forced tool call comes back structured', async () => {
-    const r = await run(upstreamToolsCheck, ctxWith(llamaServerHttp()));
+    const r = await run(upstreamToolsCheck, ctxWith({ ...llamaServerHttp(), ...llamaChatHttp() }));
     expect(r).toMatchObject({ status: 'pass', data: { toolName: 'get_weather' } });
   });
 
@@ -470,13 +488,15 @@ describe('upstream-tools', () => {
     expect(r.status).toBe('fail');
     expect(r.summary).toMatch(/rejects tool_choice "auto".*--enable-auto-tool-choice/);
     expect(r.fix?.commands[0]).toMatch(/--enable-auto-tool-choice --tool-call-parser deepseek_v3/);
-    const ok = await run(upstreamToolsCheck, ctxWith(vllmHttp(), {}, V));
+    const ok = await run(upstreamToolsCheck, ctxWith({ ...vllmHttp(), ...vllmChatHttp() }, {}, V));
     expect(ok.status).toBe('pass');
   });
 
   it('passes on Ollama and fails when the upstream is down', async () => {
-    expect((await run(upstreamToolsCheck, ctxWith(ollamaHttp(), {}, O))).status).toBe('pass');
-    const down = await run(upstreamToolsCheck, ctxWith({}));
+    expect(
+      (await run(upstreamToolsCheck, ctxWith({ ...ollamaHttp(), ...ollamaChatHttp() }, {}, O))).status,
+    ).toBe('pass');
+    const down = await run(upstreamToolsCheck, ctxWith({ [U]: 'refused' }));
     expect(down.status).toBe('fail');
     expect(down.fix?.commands[0]).toMatch(/--jinja/);
   });

@@ -16,6 +16,7 @@ import {
 import { defaultScenarios } from '../../src/probe/scenarios.js';
 import type { ScenarioResult } from '../../src/probe/types.js';
 import { type BridgeDefect, type FakeBridge, startFakeBridge } from '../support/broken-bridges.js';
+import { type FakeUpstream, startFakeLlama } from '../support/fake-upstream/index.js';
 
 const base = (url: string): ProbeOptions => ({
   url,
@@ -35,9 +36,17 @@ const start = async (...args: Parameters<typeof startFakeBridge>) => {
   bridges.push(b);
   return b;
 };
+let upstreams: FakeUpstream[] = [];
+/** The one fake upstream (a recorded llama-server), for --compare-direct. */
+const startUpstream = async () => {
+  const u = await startFakeLlama();
+  upstreams.push(u);
+  return u;
+};
 afterEach(async () => {
-  await Promise.all(bridges.map((b) => b.close()));
+  await Promise.all([...bridges, ...upstreams].map((b) => b.close()));
   bridges = [];
+  upstreams = [];
 });
 
 let dir: string;
@@ -238,7 +247,8 @@ describe('--long-context', () => {
 
 describe('--load and --compare-direct', () => {
   it('prints the latency table, and what the bridge adds over its upstream', async () => {
-    const bridge = await start();
+    const upstream = await startUpstream();
+    const bridge = await start({ upstreamUrl: upstream.url });
     const report = await runProbe({
       ...base(bridge.url),
       load: { requests: 20, concurrency: 4 },
@@ -249,15 +259,17 @@ describe('--load and --compare-direct', () => {
     expect(load?.bridge.stats).toMatchObject({ requests: 20, failures: 0, failureRate: 0 });
     expect(load?.bridge.stats.latencyMs.p50).toBeGreaterThan(0);
     expect(load?.bridge.stats.requestsPerSec).toBeGreaterThan(0);
-    expect(load?.direct?.url).toBe(`${bridge.url}/v1/chat/completions`);
+    expect(load?.direct?.url).toBe(`${upstream.url}/v1/chat/completions`);
     expect(load?.direct?.stats).toMatchObject({ requests: 20, failures: 0 });
+    expect(upstream.completions).toHaveLength(20);
     expect(typeof load?.addedLatencyMs?.p50).toBe('number');
     expect(bridge.requests).toHaveLength(20);
   });
 
   it('--upstream names the upstream to compare against', async () => {
-    const bridge = await start();
-    const other = await start();
+    const reported = await startUpstream();
+    const bridge = await start({ upstreamUrl: reported.url });
+    const other = await startUpstream();
     const report = await runProbe({
       ...base(bridge.url),
       load: { requests: 6, concurrency: 2 },
@@ -265,8 +277,8 @@ describe('--load and --compare-direct', () => {
       upstream: { url: `${other.url}/v1` },
     });
     expect(report.load?.direct?.url).toBe(`${other.url}/v1/chat/completions`);
-    expect(other.chatRequests).toBe(6);
-    expect(bridge.chatRequests).toBe(0);
+    expect(other.completions).toHaveLength(6);
+    expect(reported.completions).toHaveLength(0);
   });
 
   it('counts broken streams as failures and fails the run', async () => {

@@ -1,7 +1,8 @@
 // Fake bridges for the probe's tests: a correct one that answers like the real bridge (Anthropic SSE
 // with every invariant kept, 400 "prompt is too long" on overflow, /health with its upstream), and
-// the same with one deliberate defect each. Each also serves an OpenAI /v1/chat/completions, so it
-// can stand in as its own upstream for --compare-direct. Loopback, port 0, closed by the test.
+// the same with one deliberate defect each. Its /health names the upstream it was given (tests of
+// --compare-direct start the one fake upstream, test/support/fake-upstream/, beside it). Loopback,
+// port 0, closed by the test.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -26,8 +27,6 @@ export interface FakeBridge {
   requests: Array<{ url: string; headers: http.IncomingHttpHeaders; body: Record<string, unknown> }>;
   /** With pingUntilClientLeaves: resolves when a client left such a stream. */
   streamAbandoned: Promise<void>;
-  /** How many OpenAI /v1/chat/completions requests it answered (as an upstream). */
-  chatRequests: number;
   close(): Promise<void>;
 }
 
@@ -37,8 +36,8 @@ export interface FakeBridgeOptions {
   contextSize?: number;
   /** Omit contextSize from /health (the bridge "does not know"). */
   hideContextSize?: boolean;
-  /** Delay between stream frames, ms (gives the metrics something to measure). */
-  frameDelayMs?: number;
+  /** Reported as /health upstreams[0].url (the upstream --compare-direct measures); none: omitted. */
+  upstreamUrl?: string;
   /** This many extra `ping` frames after message_start (a long stream). */
   extraPings?: number;
   /** After message_start, `ping` frames without end until the client leaves (an endless stream). */
@@ -169,19 +168,15 @@ function message(body: Obj, inputTokens: number): Obj {
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function startFakeBridge(options: FakeBridgeOptions = {}): Promise<FakeBridge> {
   const defect = options.defect ?? 'none';
   const contextSize = options.contextSize ?? 16_384;
   const requests: FakeBridge['requests'] = [];
-  let url = '';
   let abandoned: () => void = () => {};
   const fake: FakeBridge = {
-    url,
+    url: '',
     requests,
     streamAbandoned: new Promise<void>((resolve) => (abandoned = resolve)),
-    chatRequests: 0,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -205,7 +200,7 @@ export async function startFakeBridge(options: FakeBridgeOptions = {}): Promise<
         upstreams: [
           {
             name: 'fake',
-            url,
+            ...(options.upstreamUrl ? { url: options.upstreamUrl } : {}),
             reachable: true,
             model: 'fake-model',
             ...(options.hideContextSize ? {} : { contextSize }),
@@ -228,25 +223,6 @@ export async function startFakeBridge(options: FakeBridgeOptions = {}): Promise<
       if (req.method === 'POST' && path === '/v1/messages/count_tokens') {
         return json(200, { input_tokens: estimateTokens(body) });
       }
-      if (req.method === 'POST' && path === '/v1/chat/completions') {
-        fake.chatRequests++;
-        // The OpenAI side, as a llama-server would stream it (for --compare-direct).
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        const chunk = (o: Obj) =>
-          `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', ...o })}\n\n`;
-        res.write(
-          chunk({
-            choices: [{ index: 0, delta: { role: 'assistant', content: null }, finish_reason: null }],
-          }),
-        );
-        for (const w of ['Hello', ' there.']) {
-          if (options.frameDelayMs) await sleep(options.frameDelayMs);
-          res.write(chunk({ choices: [{ index: 0, delta: { content: w }, finish_reason: null }] }));
-        }
-        res.write(chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }));
-        res.end('data: [DONE]\n\n');
-        return;
-      }
       if (req.method !== 'POST' || path !== '/v1/messages') {
         return json(404, { type: 'error', error: { type: 'not_found_error', message: `no route ${path}` } });
       }
@@ -266,7 +242,6 @@ export async function startFakeBridge(options: FakeBridgeOptions = {}): Promise<
       for (const frame of frames(body, defect, tokens, options.extraPings)) {
         const data = `data: ${JSON.stringify(frame)}\n\n`;
         const text = defect === 'no-event-lines' ? data : `event: ${frame.type}\n${data}`;
-        if (options.frameDelayMs) await sleep(options.frameDelayMs);
         // Split each frame in two writes: the probe's parser must reassemble frames cut anywhere.
         const cut = Math.floor(text.length / 2);
         res.write(text.slice(0, cut));
@@ -289,7 +264,6 @@ export async function startFakeBridge(options: FakeBridgeOptions = {}): Promise<
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.url = url;
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return fake;
 }
