@@ -74,7 +74,7 @@ export function countingBody(request: ChatCompletionRequest): Record<string, unk
 
 /** The counting body serialized once, with each message's JSON (the anchor chain hashes them). */
 export interface SerializedCountingBody {
-  /** Byte for byte `JSON.stringify(countingBody(request))`. */
+  /** Byte for byte `JSON.stringify(countingBody(request))`, one flat string. */
   json: string;
   /**
    * `JSON.stringify` of each message, in order: the pieces of `json`'s messages array. Handed over
@@ -86,22 +86,36 @@ export interface SerializedCountingBody {
 /**
  * `JSON.stringify(countingBody(request))`, built from one serialization of each message so that
  * the counting anchor (anchor.ts) can hash the messages without serializing a 40–500 KB prompt a
- * second time (that doubled the bridge's CPU per Claude Code request in the benchmark).
+ * second time (that doubled the bridge's CPU per Claude Code request in the benchmark). One join of
+ * all the pieces: nested joins and template literals each copied the whole prompt once more
+ * (3 copies per request, measured with the sampling heap profiler), and left a cons string that
+ * `completionBodyFrom`'s slice had to flatten (a 4th).
  */
 export function serializeCountingBody(request: ChatCompletionRequest): SerializedCountingBody {
   const messageJsons = request.messages.map((m) => JSON.stringify(m));
-  const parts: string[] = [];
+  const pieces: string[] = ['{'];
   for (const [key, value] of Object.entries(countingBody(request))) {
-    if (key === 'messages') parts.push(`"messages":[${messageJsons.join(',')}]`);
-    else if (value !== undefined && typeof value !== 'function' && typeof value !== 'symbol')
-      parts.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    if (pieces.length > 1) pieces.push(',');
+    if (key !== 'messages') {
+      pieces.push(JSON.stringify(key), ':', JSON.stringify(value));
+      continue;
+    }
+    pieces.push('"messages":[');
+    for (const [i, json] of messageJsons.entries()) {
+      if (i > 0) pieces.push(',');
+      pieces.push(json);
+    }
+    pieces.push(']');
   }
-  return { json: `{${parts.join(',')}}`, messageJsons };
+  pieces.push('}');
+  return { json: pieces.join(''), messageJsons };
 }
 
 /**
  * The completion body from the serialized counting body: the prompt is serialized once per
- * request, not twice (a Claude Code request is 40–500 KB of JSON).
+ * request, not twice (a Claude Code request is 40–500 KB of JSON). The slice of a flat string
+ * shares its characters (no copy).
  */
 export function completionBodyFrom(countingJson: string, request: ChatCompletionRequest): string {
   let tail = '';

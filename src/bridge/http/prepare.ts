@@ -76,14 +76,11 @@ export async function prepare(
       upstream: upstream.url,
     });
   }
-  const planFor = (promptTokens: number, method: TokenCount['method']) =>
-    planOutputTokens({
-      requested: request.max_tokens,
-      promptTokens,
-      method,
-      contextSize: facts.contextSize,
-      outputCap: upstream.config.maxOutputTokens ?? facts.outputCap,
-    });
+  const planFor = outputPlanner({
+    requested: request.max_tokens,
+    contextSize: facts.contextSize,
+    outputCap: upstream.config.maxOutputTokens ?? facts.outputCap,
+  });
   // `fits` bounds the count's work and lets an earlier turn's exact size bound this one
   // (context/anchor.ts); a prompt whose characters prove it cannot fit is refused before it is
   // serialized or tokenized (context/local-tokenizer.ts).
@@ -114,4 +111,19 @@ export async function prepare(
     warnings: [...policy.warnings, ...replay.warnings(), ...clampWarnings, ...converted.warnings],
     anchor: count.anchor,
   };
+}
+
+/**
+ * The output plan for a prompt size, over what it needs and nothing else. Built at module level
+ * on purpose: a closure written inside `prepare` that read `request.max_tokens` put the whole
+ * parsed request into the function's closure context, and every closure of that call kept it
+ * alive: it survived young-generation collections and doubled the bytes promoted to the old
+ * generation per request (32 → 68 KB, measured with --trace-gc-nvp).
+ */
+function outputPlanner(limits: {
+  requested: number;
+  contextSize: number | undefined;
+  outputCap: number | undefined;
+}): (promptTokens: number, method: TokenCount['method']) => ReturnType<typeof planOutputTokens> {
+  return (promptTokens, method) => planOutputTokens({ ...limits, promptTokens, method });
 }
