@@ -33,6 +33,7 @@ const INTEGRATION = [
   'test/bridge/counting-cache.test.ts',
   'test/bridge/local-counting-bounds.test.ts',
   'test/probe/session.test.ts',
+  'test/probe/http.test.ts',
 ];
 
 export default defineConfig({

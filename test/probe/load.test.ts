@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { addedLatency } from '../../src/probe/load.js';
-import { ChatStreamWatch } from '../../src/probe/load-direct.js';
 import { countErrors, runPool } from '../../src/probe/load-pool.js';
 import { latencyStats } from '../../src/probe/metrics.js';
 
@@ -70,30 +69,5 @@ describe('addedLatency', () => {
       p99: 3.98,
       ttftP50: undefined,
     });
-  });
-});
-
-describe('ChatStreamWatch', () => {
-  const chunk = (delta: Record<string, unknown>, finish_reason: string | null = null) => ({
-    event: undefined,
-    data: { choices: [{ index: 0, delta, finish_reason }] },
-  });
-
-  it('takes the time of the first content, reasoning or tool call delta, and sees the finish', () => {
-    let t = 0;
-    const watch = new ChatStreamWatch(() => (t += 10));
-    watch.see([chunk({ role: 'assistant', content: null })]);
-    expect(watch.ttftMs).toBeUndefined();
-    watch.see([chunk({ reasoning_content: 'hm' }), chunk({ content: 'x' })]);
-    expect(watch.ttftMs).toBe(10);
-    expect(watch.finished).toBe(false);
-    watch.see([chunk({}, 'stop')]);
-    expect(watch.finished).toBe(true);
-  });
-
-  it('a tool call counts as the first token; [DONE] alone finishes', () => {
-    const watch = new ChatStreamWatch(() => 42);
-    watch.see([chunk({ tool_calls: [] }), { event: undefined, data: '[DONE]' }]);
-    expect(watch).toMatchObject({ ttftMs: 42, finished: true });
   });
 });
