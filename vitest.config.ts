@@ -34,6 +34,7 @@ const INTEGRATION = [
   'test/bridge/local-counting-bounds.test.ts',
   'test/probe/session.test.ts',
   'test/probe/http.test.ts',
+  'test/system/node.test.ts',
 ];
 
 export default defineConfig({
