@@ -35,6 +35,7 @@ const INTEGRATION = [
   'test/probe/session.test.ts',
   'test/probe/http.test.ts',
   'test/system/node.test.ts',
+  'test/bridge/runtime.test.ts',
 ];
 
 export default defineConfig({
