@@ -36,6 +36,7 @@ const INTEGRATION = [
   'test/probe/http.test.ts',
   'test/system/node.test.ts',
   'test/bridge/runtime.test.ts',
+  'test/bridge/demo-upstream.test.ts',
 ];
 
 export default defineConfig({
