@@ -171,13 +171,13 @@ describe('responseAsChunk', () => {
       usage: { prompt_tokens: 3 },
       timings: { cache_n: 1 },
     });
-    expect(chunk.choices[0]).toMatchObject({
+    expect(chunk.choices?.[0]).toMatchObject({
       delta: { content: 'hi', reasoning_content: 'r', tool_calls: [] },
       finish_reason: 'stop',
       stop_reason: 151643,
     });
     expect(
-      responseAsChunk({ choices: [{ message: { reasoning_content: 'a', reasoning: 'b' } }] }).choices[0]
+      responseAsChunk({ choices: [{ message: { reasoning_content: 'a', reasoning: 'b' } }] }).choices?.[0]
         ?.delta,
     ).toMatchObject({
       reasoning_content: 'a',
@@ -185,12 +185,12 @@ describe('responseAsChunk', () => {
   });
 
   it('a response that names no finish_reason (or an empty one) has still ended: stop', () => {
-    expect(responseAsChunk({ choices: [{ message: {} }] }).choices[0]?.finish_reason).toBe('stop');
-    expect(responseAsChunk({ choices: [{ message: {}, finish_reason: '' }] }).choices[0]?.finish_reason).toBe(
-      'stop',
-    );
+    expect(responseAsChunk({ choices: [{ message: {} }] }).choices?.[0]?.finish_reason).toBe('stop');
     expect(
-      responseAsChunk({ choices: [{ message: {}, finish_reason: 'length' }] }).choices[0]?.finish_reason,
+      responseAsChunk({ choices: [{ message: {}, finish_reason: '' }] }).choices?.[0]?.finish_reason,
+    ).toBe('stop');
+    expect(
+      responseAsChunk({ choices: [{ message: {}, finish_reason: 'length' }] }).choices?.[0]?.finish_reason,
     ).toBe('length');
   });
 
@@ -208,7 +208,7 @@ describe('responseAsChunk', () => {
         },
       ],
     });
-    expect(chunk.choices[0]?.delta.tool_calls).toEqual([
+    expect(chunk.choices?.[0]?.delta?.tool_calls).toEqual([
       { index: 0, id: 'a', type: 'function', function: { name: 'Read', arguments: '{"p":1}' } },
       { index: 1, id: undefined, type: 'function', function: { name: undefined, arguments: '' } },
     ]);
