@@ -33,6 +33,10 @@ const INTEGRATION = [
   'test/bridge/counting-cache.test.ts',
   'test/bridge/local-counting-bounds.test.ts',
   'test/probe/session.test.ts',
+  'test/probe/http.test.ts',
+  'test/system/node.test.ts',
+  'test/bridge/runtime.test.ts',
+  'test/bridge/demo-upstream.test.ts',
 ];
 
 export default defineConfig({

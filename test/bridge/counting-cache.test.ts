@@ -140,33 +140,3 @@ describe('counting a cached turn from the previous turn (no second tokenization)
     expect(counted()).toBe(2);
   });
 });
-
-describe('the request log line', () => {
-  it('shows the cached share of the prompt', async () => {
-    const { createLogger } = await import('../../src/bridge/log.js');
-    const lines: string[] = [];
-    const logger = createLogger(
-      'text',
-      (l) => lines.push(l),
-      () => new Date(0),
-    );
-    logger.request({
-      method: 'POST',
-      path: '/v1/messages',
-      status: 200,
-      durationMs: 5,
-      inputTokens: 14533,
-      cachedTokens: 14492,
-    });
-    expect(lines[0]).toContain('in=14533 cached=14492 (100%)');
-    logger.request({
-      method: 'POST',
-      path: '/v1/messages',
-      status: 200,
-      durationMs: 5,
-      inputTokens: 200,
-      cachedTokens: 50,
-    });
-    expect(lines[1]).toContain('in=200 cached=50 (25%)');
-  });
-});

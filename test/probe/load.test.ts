@@ -1,51 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addedLatency } from '../../src/probe/load.js';
-import { ChatStreamWatch } from '../../src/probe/load-direct.js';
-import { countErrors, runPool } from '../../src/probe/load-pool.js';
 import { latencyStats } from '../../src/probe/metrics.js';
-
-describe('runPool', () => {
-  it('runs every index once with at most `concurrency` in flight', async () => {
-    let inFlight = 0;
-    let most = 0;
-    const seen: number[] = [];
-    const gates: Array<() => void> = [];
-    const pool = runPool(7, 3, async (i) => {
-      inFlight++;
-      most = Math.max(most, inFlight);
-      seen.push(i);
-      await new Promise<void>((resolve) => gates.push(resolve));
-      inFlight--;
-    });
-    // Release the calls one by one as they queue up: the pool never has more than 3 waiting.
-    while (seen.length < 7 || gates.length > 0) {
-      await Promise.resolve();
-      gates.shift()?.();
-    }
-    await pool;
-    expect(seen.sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(most).toBe(3);
-  });
-
-  it('runs at least one worker, and no more workers than requests', async () => {
-    const seen: number[] = [];
-    await runPool(2, 0, async (i) => {
-      seen.push(i);
-    });
-    expect(seen).toEqual([0, 1]);
-  });
-});
-
-describe('countErrors', () => {
-  it('tallies distinct messages, most frequent first', () => {
-    expect(countErrors(['a', 'b', 'b', 'c', 'b', 'a'])).toEqual([
-      { message: 'b', count: 3 },
-      { message: 'a', count: 2 },
-      { message: 'c', count: 1 },
-    ]);
-    expect(countErrors([])).toEqual([]);
-  });
-});
 
 describe('addedLatency', () => {
   it('is the bridge minus the upstream at each percentile, undefined where one side has none', () => {
@@ -70,30 +25,5 @@ describe('addedLatency', () => {
       p99: 3.98,
       ttftP50: undefined,
     });
-  });
-});
-
-describe('ChatStreamWatch', () => {
-  const chunk = (delta: Record<string, unknown>, finish_reason: string | null = null) => ({
-    event: undefined,
-    data: { choices: [{ index: 0, delta, finish_reason }] },
-  });
-
-  it('takes the time of the first content, reasoning or tool call delta, and sees the finish', () => {
-    let t = 0;
-    const watch = new ChatStreamWatch(() => (t += 10));
-    watch.see([chunk({ role: 'assistant', content: null })]);
-    expect(watch.ttftMs).toBeUndefined();
-    watch.see([chunk({ reasoning_content: 'hm' }), chunk({ content: 'x' })]);
-    expect(watch.ttftMs).toBe(10);
-    expect(watch.finished).toBe(false);
-    watch.see([chunk({}, 'stop')]);
-    expect(watch.finished).toBe(true);
-  });
-
-  it('a tool call counts as the first token; [DONE] alone finishes', () => {
-    const watch = new ChatStreamWatch(() => 42);
-    watch.see([chunk({ tool_calls: [] }), { event: undefined, data: '[DONE]' }]);
-    expect(watch).toMatchObject({ ttftMs: 42, finished: true });
   });
 });

@@ -9,7 +9,6 @@ import { renderProbeReport } from '../../src/probe/render.js';
 import { runProbe } from '../../src/probe/run.js';
 import { defaultScenarios, SCENARIOS } from '../../src/probe/scenarios.js';
 import type { SessionTurn } from '../../src/probe/session.js';
-import { sessionSystem, sessionTools, sessionUserTurn } from '../../src/probe/session-data.js';
 import { type ChatRequestBody, startScriptedUpstream } from '../support/fake-upstream/index.js';
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -85,18 +84,5 @@ describe('probe session scenario', () => {
   it('is opt-in: named, it runs; by default, it does not', () => {
     expect(SCENARIOS.map((s) => s.id)).toContain('session');
     expect(defaultScenarios().map((s) => s.id)).not.toContain('session');
-  });
-});
-
-describe('session data', () => {
-  it("is Claude Code's size: ~17 tools and a system prompt, 60–100 KB of JSON, the same every run", () => {
-    const tools = sessionTools();
-    expect(tools.length).toBe(17);
-    const size = JSON.stringify({ system: sessionSystem(), tools }).length;
-    expect(size).toBeGreaterThan(60_000);
-    expect(size).toBeLessThan(100_000);
-    expect(JSON.stringify(sessionTools())).toBe(JSON.stringify(tools));
-    expect(JSON.stringify(sessionUserTurn(3))).toBe(JSON.stringify(sessionUserTurn(3)));
-    expect(JSON.stringify(sessionUserTurn(3))).not.toBe(JSON.stringify(sessionUserTurn(4)));
   });
 });

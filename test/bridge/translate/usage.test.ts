@@ -1,7 +1,7 @@
 // Prompt-cache accounting (issue 14 item 5): every upstream's cached-token figure becomes
 // cache_read_input_tokens, input_tokens the rest, and the sum stays the whole prompt.
 import { describe, expect, it } from 'vitest';
-import { convertUsage } from '../../../src/bridge/translate/usage.js';
+import { convertUsage, tokenCount } from '../../../src/bridge/translate/usage.js';
 
 const fallback = { inputTokens: 100, outputTokens: 3 };
 
@@ -72,5 +72,52 @@ describe('convertUsage: cached prompt tokens', () => {
       output_tokens: 3,
     });
     expect(convertUsage(undefined, fallback, 'x')).toEqual({ input_tokens: 100, output_tokens: 3 });
+  });
+});
+
+describe('tokenCount: upstream numbers are untrusted', () => {
+  it('a finite non-negative number, truncated; anything else is no figure', () => {
+    expect(tokenCount(0)).toBe(0);
+    expect(tokenCount(12.9)).toBe(12);
+    expect(tokenCount(Number.MAX_SAFE_INTEGER)).toBe(Number.MAX_SAFE_INTEGER);
+    for (const v of [
+      -1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.MAX_SAFE_INTEGER + 2,
+      '5',
+      null,
+      undefined,
+      {},
+    ])
+      expect(tokenCount(v)).toBeUndefined();
+  });
+});
+
+describe('convertUsage: fields of the wrong type fall back', () => {
+  it('no usage, or a usage that is not an object: the bridge’s own counts', () => {
+    for (const usage of [null, undefined, 'x', 5, []])
+      expect(convertUsage(usage, fallback)).toEqual({ input_tokens: 100, output_tokens: 3 });
+  });
+
+  it('a bad prompt_tokens or completion_tokens falls back field by field', () => {
+    expect(convertUsage({ prompt_tokens: -5, completion_tokens: 7 }, fallback)).toEqual({
+      input_tokens: 100,
+      output_tokens: 7,
+    });
+    expect(convertUsage({ prompt_tokens: 20, completion_tokens: '7' }, fallback)).toEqual({
+      input_tokens: 20,
+      output_tokens: 3,
+    });
+  });
+
+  it('a cached figure larger than the prompt is capped at the prompt (less the one token kept as input)', () => {
+    expect(
+      convertUsage({ prompt_tokens: 10, prompt_tokens_details: { cached_tokens: 50 } }, fallback),
+    ).toEqual({
+      input_tokens: 1,
+      cache_read_input_tokens: 9,
+      output_tokens: 3,
+    });
   });
 });

@@ -5,12 +5,17 @@ import { createRequire } from 'node:module';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import {
+  countPromptLocally,
   countPromptLocallyBounded,
   countTextLocally,
+  LOCAL_TOKENS_PER_MESSAGE,
+  LOCAL_TOKENS_PER_PROMPT,
+  LOCAL_TOKENS_PER_TOOL_CALL,
   localTokenizerStats,
   MAX_BYTES_PER_TOKEN,
   minimumPromptTokens,
   pieceEnd,
+  promptCharacters,
 } from '../../../src/bridge/context/local-tokenizer.js';
 import type { ChatCompletionRequest } from '../../../src/bridge/openai/types.js';
 
@@ -131,5 +136,81 @@ describe('countPromptLocallyBounded', () => {
       expect(end - (ends[i - 1] ?? 0)).toBeLessThanOrEqual(1024);
       if (end < prose.length) expect(prose[end]).toBe(' ');
     }
+  });
+});
+
+describe('promptCharacters', () => {
+  it('counts the texts a prompt renders: contents, text parts, reasoning and tool arguments', () => {
+    const request = {
+      messages: [
+        { role: 'system', content: 'abc' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'de' },
+            { type: 'image_url', image_url: { url: 'data:x' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          reasoning_content: 'fgh',
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'Read', arguments: '{"p":1}' } }],
+        },
+        { role: 'tool', tool_call_id: 'c', content: 'ij' },
+      ],
+    } as unknown as Pick<ChatCompletionRequest, 'messages'>;
+    expect(promptCharacters(request)).toBe(3 + 2 + 3 + 7 + 2);
+    expect(minimumPromptTokens(request)).toBe(1);
+  });
+
+  it('never throws on parts of the wrong shape', () => {
+    const odd = {
+      messages: [
+        { role: 'user', content: [null, 5, { text: 7 }] },
+        {
+          role: 'assistant',
+          content: 3,
+          reasoning_content: {},
+          tool_calls: [{ function: { arguments: {} } }],
+        },
+      ],
+    } as unknown as Pick<ChatCompletionRequest, 'messages'>;
+    expect(promptCharacters(odd)).toBe(0);
+    expect(minimumPromptTokens(odd)).toBe(0);
+  });
+});
+
+describe('countPromptLocally', () => {
+  it('a prompt is the texts of its messages plus fixed overheads per prompt, message and tool call', async () => {
+    const text = fresh('the quick brown fox jumps over the lazy dog');
+    const args = fresh('{"path":"/a"}');
+    const textTokens = await countTextLocally(text);
+    const argTokens = await countTextLocally(args);
+    const nameTokens = await countTextLocally('Read');
+    if (textTokens === undefined || argTokens === undefined || nameTokens === undefined)
+      throw new Error('the local tokenizer did not load');
+    const request = {
+      messages: [
+        { role: 'user', content: text },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'Read', arguments: args } }],
+        },
+      ],
+    } as unknown as Pick<ChatCompletionRequest, 'messages'>;
+    expect(await countPromptLocally(request)).toBe(
+      LOCAL_TOKENS_PER_PROMPT +
+        2 * LOCAL_TOKENS_PER_MESSAGE +
+        textTokens +
+        LOCAL_TOKENS_PER_TOOL_CALL +
+        nameTokens +
+        argTokens,
+    );
+  });
+
+  it('an aborted signal gives no count', async () => {
+    expect(await countPromptLocally(prompt(fresh('x')), AbortSignal.abort())).toBeUndefined();
   });
 });
