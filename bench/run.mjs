@@ -471,19 +471,6 @@ async function main() {
       concurrency: MEMORY_CONCURRENCY,
       requests: warmup,
     });
-    // Bytes promoted to the old generation per request, one request at a time: data a request keeps
-    // alive past two young-generation collections costs major collections and a larger heap
-    // (72e07d3: ~95 KB per Claude Code request measured this way).
-    const promotedRequests = Math.min(500, MEMORY_REQUESTS);
-    await memBridge.request({ type: 'gc-start' }, 'gc-started');
-    await runLoad({
-      origin: memBridge.url,
-      protocol: 'anthropic',
-      body: anthropicBody,
-      concurrency: 1,
-      requests: promotedRequests,
-    });
-    const gcSummary = (await memBridge.request({ type: 'gc-stop' }, 'gc')).summary;
     const baseline = await memoryAfterGc();
     const samples = [{ requests: 0, rssMb: baseline.rss / 2 ** 20, heapUsedMb: baseline.heapUsed / 2 ** 20 }];
     const batch = Math.max(1, Math.round(MEMORY_REQUESTS / 10));
@@ -516,9 +503,6 @@ async function main() {
       rssDriftPercent: drift('rssMb'),
       heapDriftPercent: drift('heapUsedMb'),
       heapGrowthMb: samples.at(-1).heapUsedMb - samples[0].heapUsedMb,
-      promotedKbPerRequest: gcSummary.promotedBytes / promotedRequests / 1024,
-      promotedRequests,
-      scavengesPerRequest: gcSummary.scavenges / promotedRequests,
     };
 
     const report = {
@@ -658,12 +642,6 @@ function checkTargets(report) {
     '%',
     `≤ ${TARGETS.memoryDriftPercent}`,
     m.heapDriftPercent <= TARGETS.memoryDriftPercent,
-  );
-  info(
-    'bytes promoted to the old generation per request',
-    m.promotedKbPerRequest,
-    'KB',
-    `one at a time, ${m.promotedRequests} requests; 72e07d3: ~95`,
   );
   const failed =
     [...report.rows, ...(report.fixedRate ? [report.fixedRate] : []), ...report.pacedRows].reduce(
