@@ -6,12 +6,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { quantizationCheck } from '../../src/checks/quantization.js';
 import { runCheck } from '../../src/checks/runner.js';
-import { GGML_TYPES, summarizeTensors } from '../../src/system/ggml-types.js';
-import { encodeGgufHeader, readGgufHeader } from '../../src/system/gguf.js';
+import { encodeGgufHeader } from '../../src/system/gguf.js';
 import { fakeContext, fakeSystem, llamaFixture, llamaServerHttp, nothingListensAt } from './fake-system.js';
 
 const F32 = 0;
-const F16 = 1;
 const Q4_K = 12;
 const Q6_K = 14;
 const BF16 = 30;
@@ -46,31 +44,6 @@ const check = async (file: string, content: Buffer) =>
   );
 
 describe('bytes per parameter from the GGUF tensor types', () => {
-  it('block layouts: F32 4, F16/BF16 2, Q8_0 34 bytes per 32, Q4_K 144 per 256', () => {
-    const bpp = (type: number) => summarizeTensors([{ type, elements: 4096 }]).bytesPerParam;
-    expect(bpp(F32)).toBe(4);
-    expect(bpp(F16)).toBe(2);
-    expect(bpp(BF16)).toBe(2);
-    expect(bpp(8)).toBe(34 / 32);
-    expect(bpp(Q4_K)).toBe(144 / 256);
-    expect(GGML_TYPES[Q6_K]).toEqual({ name: 'Q6_K', blockSize: 256, typeSize: 210 });
-    const unknown = summarizeTensors([{ type: 999, elements: 10 }]);
-    expect(unknown).toMatchObject({ unknownParams: 10, bytesPerParam: undefined });
-  });
-
-  it('reads the tensor infos that follow the metadata', async () => {
-    const buf = gguf(F32, [
-      { name: 'a', dims: [4096, 32], type: F32 },
-      { name: 'b', dims: [4096], type: F16 },
-    ]);
-    const h = await readGgufHeader(async (o, l) => buf.subarray(o, o + l), { tensors: true, chunkSize: 7 });
-    expect(h.tensors).toEqual([
-      { type: F32, elements: 4096 * 32 },
-      { type: F16, elements: 4096 },
-    ]);
-    expect(h.headerBytes).toBe(buf.length);
-  });
-
   it('an F32 GGUF is 4 bytes per parameter, not "about 2"', async () => {
     const r = await check('/m/model-F32.gguf', gguf(F32, [{ name: 'w', dims: [4096, 4096], type: F32 }]));
     expect(r.summary).toMatch(/^F32: full precision, 4 bytes per parameter/);

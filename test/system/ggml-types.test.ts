@@ -5,6 +5,8 @@ const F32 = 0;
 const F16 = 1;
 const Q8_0 = 8;
 const Q4_K = 12;
+const Q6_K = 14;
+const BF16 = 30;
 
 describe('GGML_TYPES', () => {
   it('every layout is whole: a positive block size and type size; names unique', () => {
@@ -66,5 +68,20 @@ describe('summarizeTensors', () => {
       unknownParams: 0,
       bytesPerParam: undefined,
     });
+  });
+});
+
+// Moved from test/checks/quantization-tensors.test.ts (doctor's quantization check reads these).
+describe('bytes per parameter from the GGUF tensor types', () => {
+  it('block layouts: F32 4, F16/BF16 2, Q8_0 34 bytes per 32, Q4_K 144 per 256', () => {
+    const bpp = (type: number) => summarizeTensors([{ type, elements: 4096 }]).bytesPerParam;
+    expect(bpp(F32)).toBe(4);
+    expect(bpp(F16)).toBe(2);
+    expect(bpp(BF16)).toBe(2);
+    expect(bpp(8)).toBe(34 / 32);
+    expect(bpp(Q4_K)).toBe(144 / 256);
+    expect(GGML_TYPES[Q6_K]).toEqual({ name: 'Q6_K', blockSize: 256, typeSize: 210 });
+    const unknown = summarizeTensors([{ type: 999, elements: 10 }]);
+    expect(unknown).toMatchObject({ unknownParams: 10, bytesPerParam: undefined });
   });
 });

@@ -140,3 +140,32 @@ describe('readGgufHeader', () => {
     expect(ggufFileTypeName(99)).toBeUndefined();
   });
 });
+
+// Moved from test/checks/quantization-tensors.test.ts.
+describe('readGgufHeader: tensor infos', () => {
+  const F32 = 0;
+  const F16 = 1;
+  const gguf = (fileType: number, tensors: Array<{ name: string; dims: number[]; type: number }>): Buffer =>
+    encodeGgufHeader(
+      [
+        ['general.architecture', 'string', 'deepseek2'],
+        ['general.name', 'string', 'DeepSeek test'],
+        ['general.file_type', 'u32', fileType],
+      ],
+      0,
+      tensors,
+    );
+
+  it('reads the tensor infos that follow the metadata', async () => {
+    const buf = gguf(F32, [
+      { name: 'a', dims: [4096, 32], type: F32 },
+      { name: 'b', dims: [4096], type: F16 },
+    ]);
+    const h = await readGgufHeader(async (o, l) => buf.subarray(o, o + l), { tensors: true, chunkSize: 7 });
+    expect(h.tensors).toEqual([
+      { type: F32, elements: 4096 * 32 },
+      { type: F16, elements: 4096 },
+    ]);
+    expect(h.headerBytes).toBe(buf.length);
+  });
+});
