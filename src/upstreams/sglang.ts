@@ -82,19 +82,17 @@ export async function discoverSglang({ get }: DiscoveryIo, wanted: string | unde
 }
 
 /** SGLang `--tool-call-parser` / `--reasoning-parser` per family. */
+const SGLANG_PARSERS: Record<DeepSeekFamily, Parsers> = {
+  'v3.2': { toolCallParser: 'deepseekv32', reasoningParser: 'deepseek-v3' },
+  'v3.1': { toolCallParser: 'deepseekv31', reasoningParser: 'deepseek-v3' },
+  r1: { toolCallParser: 'deepseekv3', reasoningParser: 'deepseek-r1' },
+  v3: { toolCallParser: 'deepseekv3' },
+  v4: { toolCallParser: 'deepseekv4', reasoningParser: 'deepseek-v4' },
+  unknown: { toolCallParser: 'deepseekv4', reasoningParser: 'deepseek-v4' },
+};
+
 export function sglangParsers(family: DeepSeekFamily): Parsers {
-  switch (family) {
-    case 'v3.2':
-      return { toolCallParser: 'deepseekv32', reasoningParser: 'deepseek-v3' };
-    case 'v3.1':
-      return { toolCallParser: 'deepseekv31', reasoningParser: 'deepseek-v3' };
-    case 'r1':
-      return { toolCallParser: 'deepseekv3', reasoningParser: 'deepseek-r1' };
-    case 'v3':
-      return { toolCallParser: 'deepseekv3' };
-    default:
-      return { toolCallParser: 'deepseekv4', reasoningParser: 'deepseek-v4' };
-  }
+  return { ...SGLANG_PARSERS[family] };
 }
 
 function sglangLaunch(input: ServerInput): ServerLaunch {

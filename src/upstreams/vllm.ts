@@ -30,19 +30,17 @@ export async function discoverVllm({ get }: DiscoveryIo, wanted: string | undefi
 }
 
 /** vLLM `--tool-call-parser` / `--reasoning-parser` per family (unknown names: the current V4). */
+const VLLM_PARSERS: Record<DeepSeekFamily, Parsers> = {
+  'v3.2': { toolCallParser: 'deepseek_v32', reasoningParser: 'deepseek_v3' },
+  'v3.1': { toolCallParser: 'deepseek_v31', reasoningParser: 'deepseek_v3' },
+  r1: { toolCallParser: 'deepseek_v3', reasoningParser: 'deepseek_r1' },
+  v3: { toolCallParser: 'deepseek_v3' },
+  v4: { toolCallParser: 'deepseek_v4', reasoningParser: 'deepseek_v4' },
+  unknown: { toolCallParser: 'deepseek_v4', reasoningParser: 'deepseek_v4' },
+};
+
 export function vllmParsers(family: DeepSeekFamily): Parsers {
-  switch (family) {
-    case 'v3.2':
-      return { toolCallParser: 'deepseek_v32', reasoningParser: 'deepseek_v3' };
-    case 'v3.1':
-      return { toolCallParser: 'deepseek_v31', reasoningParser: 'deepseek_v3' };
-    case 'r1':
-      return { toolCallParser: 'deepseek_v3', reasoningParser: 'deepseek_r1' };
-    case 'v3':
-      return { toolCallParser: 'deepseek_v3' };
-    default:
-      return { toolCallParser: 'deepseek_v4', reasoningParser: 'deepseek_v4' };
-  }
+  return { ...VLLM_PARSERS[family] };
 }
 
 function vllmLaunch(input: ServerInput): ServerLaunch {
