@@ -13,6 +13,7 @@
 //     everyone else only with it.
 import type http from 'node:http';
 import { isLoopbackHost } from '../config/schema.js';
+import { hostForUrl } from '../util/host-for-url.js';
 import { BridgeError } from './anthropic/errors.js';
 import { clientToken, tokenMatches } from './http/auth.js';
 
@@ -78,9 +79,8 @@ export class RequestGuard {
   /** Called once the server listens: the port (port 0 binds a free one) and address Host must name. */
   listening(address: string, port: number): void {
     this.port = port;
-    const names = ['127.0.0.1', 'localhost', '[::1]', this.options.bindHost.toLowerCase()];
-    names.push(address.includes(':') ? `[${address.toLowerCase()}]` : address);
-    this.hostNames = new Set(names.map((n) => (n.includes(':') && !n.startsWith('[') ? `[${n}]` : n)));
+    const names = ['127.0.0.1', 'localhost', '[::1]', this.options.bindHost, address];
+    this.hostNames = new Set(names.map((n) => hostForUrl(n.toLowerCase())));
   }
 
   /**

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { DsbConfig } from '../config/schema.js';
 import { isLoopbackHost } from '../config/schema.js';
 import { adviseWindow, type WindowAdvice } from '../upstreams/window-advice.js';
+import { hostForUrl } from '../util/host-for-url.js';
 import { BridgeError, errorBody, errorTypeForStatus } from './anthropic/errors.js';
 import { startDemoUpstream } from './demo-upstream.js';
 import { handleRequest } from './http/routes.js';
@@ -107,9 +108,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   });
   const address = httpServer.address() as AddressInfo;
   state.guard.listening(address.address, address.port);
-  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${hostForUrl}:${address.port}`,
+    url: `http://${hostForUrl(address.address)}:${address.port}`,
     port: address.port,
     host: address.address,
     upstreams: state.upstreams.map((u) => u.url),

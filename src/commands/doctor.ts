@@ -9,15 +9,11 @@ import type { CheckResult, DoctorReport } from '../checks/types.js';
 import { normalizeBaseUrl } from '../checks/util.js';
 import { DsbCommand } from '../cli/base.js';
 import { configFlag, upstreamFlag } from '../cli/flags.js';
+import { bridgeUrlFor } from '../config/bridge-url.js';
 import { loadConfig } from '../config/load.js';
 import { httpUrlProblem } from '../config/schema.js';
 import { failCommand } from '../errors.js';
 import { createSystemContext } from '../system/node.js';
-
-export function bridgeUrlFromConfig(host: string, port: number): string {
-  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
-}
 
 export default class Doctor extends DsbCommand {
   static override summary = 'Find every pitfall in the setup and say exactly how to fix it.';
@@ -130,9 +126,7 @@ export default class Doctor extends DsbCommand {
     const upstreamUrl = normalizeBaseUrl(
       flags.upstream ?? config.upstreams[0]?.url ?? 'http://127.0.0.1:8080',
     );
-    const bridgeUrl = normalizeBaseUrl(
-      flags.bridge ?? bridgeUrlFromConfig(config.server.host, config.server.port),
-    );
+    const bridgeUrl = normalizeBaseUrl(flags.bridge ?? bridgeUrlFor(config.server));
     const ctx = createCheckContext({
       system,
       config,

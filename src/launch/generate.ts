@@ -5,12 +5,8 @@
 import { LOCAL_UPSTREAMS } from '../upstreams/index.js';
 import type { LocalUpstreamKind } from '../upstreams/kind.js';
 import { deepseekFamily } from '../upstreams/model-family.js';
-import {
-  hostForUrl,
-  type LaunchProfile,
-  type LaunchTemplates,
-  type ServerLaunch,
-} from '../upstreams/server-launch.js';
+import type { LaunchProfile, LaunchTemplates, ServerLaunch } from '../upstreams/server-launch.js';
+import { hostForUrl } from '../util/host-for-url.js';
 
 export type { LaunchProfile, LaunchTemplates } from '../upstreams/server-launch.js';
 

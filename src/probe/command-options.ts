@@ -1,5 +1,6 @@
 // From `dsb probe`'s flags and the dsb config to ProbeOptions: where the bridge is, which token and
 // upstream key to use, what to run. Pure; the command reads the config and the file, this decides.
+import { bridgeUrlFor } from '../config/bridge-url.js';
 import type { DsbConfig } from '../config/schema.js';
 import type { ProbeOptions } from './options.js';
 
@@ -20,11 +21,7 @@ export interface ProbeFlagValues {
 
 /** The bridge's URL from its own config: a wildcard bind address is reached over loopback. */
 export function bridgeUrlFromConfig(config: DsbConfig): string {
-  let host = config.server.host;
-  if (host === '0.0.0.0' || host === '' || host === '*') host = '127.0.0.1';
-  if (host === '::' || host === '[::]') host = '::1';
-  if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`;
-  return `http://${host}:${config.server.port}`;
+  return bridgeUrlFor(config.server);
 }
 
 /** The bridge to probe: --url, else the config's server address, else the default port on loopback. */

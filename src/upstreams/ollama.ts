@@ -6,11 +6,12 @@
 // be read remotely until the model is loaded, so it is left unknown then and looked up again.
 // Also how `dsb launch` starts it (a copy of the model with num_ctx set), and doctor's advice.
 import { renderTemplate } from '../shell/template.js';
+import { hostForUrl } from '../util/host-for-url.js';
 import { isRecord } from '../util/is-record.js';
 import { positiveInt, str } from './json.js';
 import { CHAT_TEMPLATE_PROFILE, type LocalUpstreamKindModule, localUrl } from './module.js';
 import { parseModelList, parseServerVersion } from './openai.js';
-import { hostForUrl, type ServerInput, type ServerLaunch } from './server-launch.js';
+import type { ServerInput, ServerLaunch } from './server-launch.js';
 import type { Discovered, DiscoveryIo } from './types.js';
 
 /** Ollama `GET /api/version` → the version string. */

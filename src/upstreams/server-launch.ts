@@ -58,11 +58,6 @@ export interface ServerInput {
   notes: string[];
 }
 
-/** A host as it goes into a URL (`[::1]` for IPv6). */
-export function hostForUrl(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
 /** The parsers the user gave, else the family's; notes the guess when the family is unknown. */
 export function pickParsers({ profile, family, notes }: ServerInput, defaults: Parsers): Parsers {
   if (family === 'unknown' && !(profile.toolCallParser && profile.reasoningParser)) {
